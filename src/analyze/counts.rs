@@ -1,0 +1,176 @@
+//! Plain counts over entries: what `stats` shows and what the report's per-revision
+//! table starts from.
+
+use crate::entry::{Entry, Severity, Timestamp};
+use crate::pipeline::Sink;
+use std::collections::BTreeMap;
+
+/// Per (service, revision) counts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RevisionCounts {
+    /// Entries.
+    pub entries: u64,
+    /// Entries at ERROR or above, or request logs with status >= 500.
+    pub errors: u64,
+    /// Earliest timestamp.
+    pub first_seen: Option<Timestamp>,
+    /// Latest timestamp.
+    pub last_seen: Option<Timestamp>,
+}
+
+impl RevisionCounts {
+    fn add_time(&mut self, t: Option<Timestamp>) {
+        if let Some(t) = t {
+            self.first_seen = Some(self.first_seen.map_or(t, |f| f.min(t)));
+            self.last_seen = Some(self.last_seen.map_or(t, |l| l.max(t)));
+        }
+    }
+
+    fn merge(&mut self, o: &RevisionCounts) {
+        self.entries += o.entries;
+        self.errors += o.errors;
+        self.add_time(o.first_seen);
+        self.add_time(o.last_seen);
+    }
+}
+
+/// Counts by severity, service, revision and log.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Counts {
+    /// Distinct entries.
+    pub entries: u64,
+    /// Entries with neither timestamp nor receiveTimestamp.
+    pub no_timestamp: u64,
+    /// Entries timed by receiveTimestamp.
+    pub receive_time_only: u64,
+    /// Earliest and latest timestamp.
+    pub window: Option<(Timestamp, Timestamp)>,
+    /// By severity level.
+    pub by_severity: BTreeMap<Severity, u64>,
+    /// By service (entries without one under "").
+    pub by_service: BTreeMap<String, u64>,
+    /// By (service, revision), only entries with a revision.
+    pub by_revision: BTreeMap<(String, String), RevisionCounts>,
+    /// By log id.
+    pub by_log: BTreeMap<String, u64>,
+    /// By resource type.
+    pub by_resource: BTreeMap<String, u64>,
+}
+
+/// True for entries that count as errors in rates: ERROR and above, or a 5xx request.
+pub fn is_error(e: &Entry<'_>) -> bool {
+    e.severity >= Severity::Error || e.http_status().is_some_and(|s| s >= 500)
+}
+
+impl Sink for Counts {
+    fn entry(&mut self, e: &Entry<'_>) {
+        self.entries += 1;
+        match e.time_source {
+            crate::entry::TimeSource::None => self.no_timestamp += 1,
+            crate::entry::TimeSource::Receive => self.receive_time_only += 1,
+            crate::entry::TimeSource::Timestamp => {}
+        }
+        if let Some(t) = e.timestamp {
+            self.window = Some(match self.window {
+                None => (t, t),
+                Some((a, b)) => (a.min(t), b.max(t)),
+            });
+        }
+        *self.by_severity.entry(e.severity).or_default() += 1;
+        let service = e.place.service.as_deref().unwrap_or("");
+        bump(&mut self.by_service, service);
+        if let Some(rev) = e.place.revision.as_deref() {
+            let key = (service.to_string(), rev.to_string());
+            let r = self.by_revision.entry(key).or_default();
+            r.entries += 1;
+            r.errors += u64::from(is_error(e));
+            r.add_time(e.timestamp);
+        }
+        bump(&mut self.by_log, e.log_id().as_deref().unwrap_or(""));
+        bump(
+            &mut self.by_resource,
+            e.resource_type.as_deref().unwrap_or(""),
+        );
+    }
+
+    fn merge(&mut self, o: Counts) {
+        self.entries += o.entries;
+        self.no_timestamp += o.no_timestamp;
+        self.receive_time_only += o.receive_time_only;
+        self.window = match (self.window, o.window) {
+            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+            (w, None) | (None, w) => w,
+        };
+        for (k, v) in o.by_severity {
+            *self.by_severity.entry(k).or_default() += v;
+        }
+        for (k, v) in o.by_revision {
+            self.by_revision.entry(k).or_default().merge(&v);
+        }
+        add_map(&mut self.by_service, o.by_service);
+        add_map(&mut self.by_log, o.by_log);
+        add_map(&mut self.by_resource, o.by_resource);
+    }
+}
+
+fn bump(m: &mut BTreeMap<String, u64>, k: &str) {
+    if let Some(v) = m.get_mut(k) {
+        *v += 1;
+    } else {
+        m.insert(k.to_string(), 1);
+    }
+}
+
+fn add_map(a: &mut BTreeMap<String, u64>, b: BTreeMap<String, u64>) {
+    for (k, v) in b {
+        *a.entry(k).or_default() += v;
+    }
+}
+
+/// The newest timestamp only: the cheap first pass that resolves `--since 6h`.
+#[derive(Debug, Default)]
+pub struct Newest(pub Option<Timestamp>);
+
+impl Sink for Newest {
+    fn entry(&mut self, e: &Entry<'_>) {
+        if let Some(t) = e.timestamp {
+            self.0 = Some(self.0.map_or(t, |n| n.max(t)));
+        }
+    }
+    fn merge(&mut self, o: Newest) {
+        if let Some(t) = o.0 {
+            self.0 = Some(self.0.map_or(t, |n| n.max(t)));
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_merge_like_one_pass() {
+        let lines = [
+            r#"{"severity":"ERROR","timestamp":"2025-01-01T00:00:02Z","resource":{"type":"cloud_run_revision","labels":{"service_name":"a","revision_name":"a-1"}},"logName":"projects/p/logs/run.googleapis.com%2Fstderr"}"#,
+            r#"{"severity":"INFO","timestamp":"2025-01-01T00:00:01Z","resource":{"type":"cloud_run_revision","labels":{"service_name":"a","revision_name":"a-2"}}}"#,
+            r#"{"textPayload":"x"}"#,
+        ];
+        let mut one = Counts::default();
+        for l in lines {
+            one.entry(&Entry::parse(l).unwrap());
+        }
+        let mut a = Counts::default();
+        let mut b = Counts::default();
+        a.entry(&Entry::parse(lines[2]).unwrap());
+        b.entry(&Entry::parse(lines[0]).unwrap());
+        b.entry(&Entry::parse(lines[1]).unwrap());
+        a.merge(b);
+        assert_eq!(a, one);
+        assert_eq!(one.entries, 3);
+        assert_eq!(one.no_timestamp, 1);
+        assert_eq!(one.by_revision.len(), 2);
+        assert_eq!(one.by_revision[&("a".into(), "a-1".into())].errors, 1);
+        assert_eq!(one.by_log["run.googleapis.com/stderr"], 1);
+    }
+}

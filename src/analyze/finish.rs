@@ -1,0 +1,466 @@
+//! From the merged sink to the outcome: thresholds, findings, revisions, impact,
+//! regressions; whys and actions are in `whys.rs`.
+
+use super::outcome::*;
+use super::regress::{self, RevStats};
+use super::sink::{latency_upper, Analysis, MatchAgg, Place};
+use crate::entry::Timestamp;
+use crate::rules::Rule;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Top values kept per capture in the outcome.
+const TOP_VALUES: usize = 5;
+/// Unknown templates listed.
+const TOP_UNKNOWN: usize = 10;
+
+/// Picks a bucket that gives at most ~120 buckets over the window.
+pub fn default_bucket(window: Option<(Timestamp, Timestamp)>) -> i64 {
+    let span = window.map_or(0, |(a, b)| (b.0 - a.0) / 1_000_000_000);
+    for b in [60, 300, 900, 3600, 6 * 3600, 86_400] {
+        if span / b <= 120 {
+            return b;
+        }
+    }
+    7 * 86_400
+}
+
+fn rebucket(series: &BTreeMap<i64, u64>, secs: i64) -> BTreeMap<i64, u64> {
+    let mut out = BTreeMap::new();
+    for (b, n) in series {
+        *out.entry(b.div_euclid(secs) * secs).or_default() += n;
+    }
+    out
+}
+
+fn ts(t: Option<Timestamp>) -> Option<String> {
+    t.map(Timestamp::to_rfc3339)
+}
+
+/// Per rule: everything summed over places.
+pub(super) struct RuleTotal<'a> {
+    pub idx: usize,
+    pub rule: &'a Rule,
+    pub count: u64,
+    pub first: Option<Timestamp>,
+    pub last: Option<Timestamp>,
+    pub series: BTreeMap<i64, u64>,
+    pub places: Vec<(&'a Place, &'a MatchAgg)>,
+}
+
+pub(super) fn rule_totals<'a>(a: &'a Analysis<'_>, bucket: i64) -> Vec<RuleTotal<'a>> {
+    let mut by: BTreeMap<usize, RuleTotal<'a>> = BTreeMap::new();
+    for ((ri, place), m) in &a.matches {
+        let Some(rule) = a.rules.rules().get(*ri) else {
+            continue;
+        };
+        let t = by.entry(*ri).or_insert_with(|| RuleTotal {
+            idx: *ri,
+            rule,
+            count: 0,
+            first: None,
+            last: None,
+            series: BTreeMap::new(),
+            places: Vec::new(),
+        });
+        t.count += m.count;
+        t.first = [t.first, m.first].into_iter().flatten().min();
+        t.last = [t.last, m.last].into_iter().flatten().max();
+        for (b, n) in rebucket(&m.buckets, bucket) {
+            *t.series.entry(b).or_default() += n;
+        }
+        t.places.push((place, m));
+    }
+    by.into_values().collect()
+}
+
+fn timeline(t: &RuleTotal<'_>, bucket: i64, end_of_logs: Option<Timestamp>) -> Timeline {
+    let first_b = t.series.keys().next().copied();
+    let last_b = t.series.keys().next_back().copied();
+    let (counts, span) = match (first_b, last_b) {
+        (Some(f), Some(l)) => {
+            let n = ((l - f) / bucket + 1) as usize;
+            let mut v = vec![0u64; n.min(10_000)];
+            for (b, c) in &t.series {
+                if let Some(slot) = v.get_mut(((b - f) / bucket) as usize) {
+                    *slot += c;
+                }
+            }
+            (v, n as u64)
+        }
+        _ => (Vec::new(), 0),
+    };
+    let active = t.series.len() as u64;
+    let ongoing = match (t.last, end_of_logs) {
+        (Some(l), Some(e)) => e.0 - l.0 <= bucket * 1_000_000_000,
+        _ => false,
+    };
+    Timeline {
+        onset: ts(t.first),
+        end: ts(t.last),
+        ongoing,
+        duration_secs: match (t.first, t.last) {
+            (Some(a), Some(b)) => (b.0 - a.0) / 1_000_000_000,
+            _ => 0,
+        },
+        pattern: if span > 0 && active == span {
+            "continuous"
+        } else {
+            "bursts"
+        }
+        .to_string(),
+        active_buckets: active,
+        span_buckets: span,
+        counts,
+    }
+}
+
+fn captures(rule: &Rule, places: &[(&Place, &MatchAgg)]) -> Vec<CaptureSummary> {
+    rule.captures
+        .iter()
+        .enumerate()
+        .map(|(ci, cap)| {
+            let mut all: BTreeMap<&str, u64> = BTreeMap::new();
+            for (_, m) in places {
+                if let Some(map) = m.captures.get(ci) {
+                    for (v, n) in map {
+                        *all.entry(v.as_str()).or_default() += n;
+                    }
+                }
+            }
+            let mut top: Vec<(&str, u64)> = all.iter().map(|(k, v)| (*k, *v)).collect();
+            top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            CaptureSummary {
+                name: cap.name.clone(),
+                distinct: all.len(),
+                top: top
+                    .into_iter()
+                    .take(TOP_VALUES)
+                    .map(|(v, c)| ValueCount {
+                        value: v.to_string(),
+                        count: c,
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+fn join(a: &Analysis<'_>, places: &[(&Place, &MatchAgg)]) -> Option<TraceJoin> {
+    let traces: BTreeSet<&str> = places
+        .iter()
+        .flat_map(|(_, m)| m.traces.iter().map(String::as_str))
+        .collect();
+    if traces.is_empty() {
+        return None;
+    }
+    let mut statuses: BTreeMap<u16, u64> = BTreeMap::new();
+    let mut failed = 0;
+    for r in a.requests.values() {
+        for (t, s) in &r.failed_traces {
+            if traces.contains(t.as_str()) {
+                failed += 1;
+                *statuses.entry(*s).or_default() += 1;
+            }
+        }
+    }
+    if failed == 0 {
+        return None;
+    }
+    Some(TraceJoin {
+        failed_requests: failed,
+        statuses: statuses.into_iter().collect(),
+        traces: traces.len() as u64,
+    })
+}
+
+fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// A Cloud Logging filter reproducing a finding's evidence.
+fn evidence_filter(t: &RuleTotal<'_>) -> String {
+    let mut parts = Vec::new();
+    let services: BTreeSet<&str> = t
+        .places
+        .iter()
+        .map(|(p, _)| p.0.as_str())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if !services.is_empty() {
+        let list: Vec<String> = services.iter().map(|s| quote(s)).collect();
+        parts.push(if list.len() == 1 {
+            format!("resource.labels.service_name={}", list[0])
+        } else {
+            format!("resource.labels.service_name=({})", list.join(" OR "))
+        });
+    }
+    if let Some(f) = t.rule.cloud_filter() {
+        parts.push(format!("({f})"));
+    }
+    if let Some(first) = t.first {
+        parts.push(format!("timestamp>={}", quote(&first.to_rfc3339())));
+    }
+    if let Some(last) = t.last {
+        // Inclusive of the last match: one second past it.
+        parts.push(format!(
+            "timestamp<={}",
+            quote(&Timestamp(last.0 + 1_000_000_000).to_rfc3339())
+        ));
+    }
+    parts.join(" AND ")
+}
+
+/// Builds findings, revisions, regressions, impact and unknown templates; the
+/// whys come after the report has redacted the findings (see `explain`).
+pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
+    let window = a.counts.window;
+    let bucket = bucket
+        .unwrap_or_else(|| default_bucket(window))
+        .max(a.base_secs);
+    let totals = rule_totals(a, bucket);
+    let mut fired = Vec::new();
+    let mut below = Vec::new();
+    for t in &totals {
+        let series: Vec<(i64, u64)> = t.series.iter().map(|(k, v)| (*k, *v)).collect();
+        if t.rule.threshold.fires(&series, bucket) {
+            fired.push(t);
+        } else {
+            below.push(BelowThreshold {
+                rule: t.rule.id.clone(),
+                count: t.count,
+            });
+        }
+    }
+    fired.sort_by(|x, y| {
+        y.rule
+            .severity
+            .cmp(&x.rule.severity)
+            .then(y.count.cmp(&x.count))
+            .then(x.rule.id.cmp(&y.rule.id))
+    });
+    let fired_idx: BTreeSet<usize> = fired.iter().map(|t| t.idx).collect();
+    let end_of_logs = window.map(|w| w.1);
+    let findings: Vec<Finding> = fired
+        .iter()
+        .map(|t| {
+            let mut revisions: Vec<RevisionCount> = t
+                .places
+                .iter()
+                .map(|(p, m)| RevisionCount {
+                    service: p.0.clone(),
+                    revision: p.1.clone(),
+                    count: m.count,
+                })
+                .collect();
+            revisions.sort_by(|x, y| y.count.cmp(&x.count).then(x.revision.cmp(&y.revision)));
+            let mut samples: Vec<_> = t
+                .places
+                .iter()
+                .flat_map(|(_, m)| m.samples.iter())
+                .collect();
+            samples.sort();
+            samples.dedup();
+            Finding {
+                rule: t.rule.id.clone(),
+                title: t.rule.title.clone(),
+                severity: t.rule.severity.to_string(),
+                kind: t.rule.kind.to_string(),
+                count: t.count,
+                first_seen: ts(t.first),
+                last_seen: ts(t.last),
+                revisions,
+                captures: captures(t.rule, &t.places),
+                samples: samples
+                    .into_iter()
+                    .take(super::sink::SAMPLES)
+                    .map(|s| SampleView {
+                        timestamp: ts(s.timestamp),
+                        severity: s.severity.clone(),
+                        insert_id: s.insert_id.clone(),
+                        trace: s.trace.clone(),
+                        message: s.message.clone(),
+                    })
+                    .collect(),
+                timeline: timeline(t, bucket, end_of_logs),
+                join: join(a, &t.places),
+                filter: evidence_filter(t),
+            }
+        })
+        .collect();
+
+    // Revisions, with failures = matches of fired findings.
+    let mut per_service: BTreeMap<&str, Vec<RevStats>> = BTreeMap::new();
+    for ((svc, rev), rc) in &a.counts.by_revision {
+        let mut by_rule = BTreeMap::new();
+        for t in &fired {
+            for (p, m) in &t.places {
+                if p.0 == *svc && p.1 == *rev {
+                    *by_rule.entry(t.rule.id.clone()).or_default() += m.count;
+                }
+            }
+        }
+        // Distinct entries that matched at least one fired rule.
+        let failures = a.combos.get(&(svc.clone(), rev.clone())).map_or(0, |m| {
+            m.iter()
+                .filter(|(set, _)| set.iter().any(|i| fired_idx.contains(i)))
+                .map(|(_, n)| n)
+                .sum()
+        });
+        per_service.entry(svc.as_str()).or_default().push(RevStats {
+            revision: rev.clone(),
+            entries: rc.entries,
+            failures,
+            first_seen: rc.first_seen,
+            last_seen: rc.last_seen,
+            by_rule,
+        });
+    }
+    let mut regressions = Vec::new();
+    let mut revisions = Vec::new();
+    for (svc, revs) in &mut per_service {
+        regress::order(revs);
+        let deploys: Vec<_> = a.deploys.iter().filter(|d| d.service == *svc).collect();
+        let reg = regress::find(svc, revs, &deploys);
+        let bad_from = reg
+            .as_ref()
+            .and_then(|r| revs.iter().position(|x| x.revision == r.first_bad));
+        for (i, r) in revs.iter().enumerate() {
+            let req = a.requests.get(&(svc.to_string(), r.revision.clone()));
+            let verdict = if r.failures > 0 && bad_from.is_none_or(|b| i >= b) {
+                "broken"
+            } else if r.failures == 0 && r.entries >= 10 {
+                "working"
+            } else {
+                "unknown"
+            };
+            let rc = a
+                .counts
+                .by_revision
+                .get(&(svc.to_string(), r.revision.clone()));
+            revisions.push(RevisionRow {
+                service: svc.to_string(),
+                revision: r.revision.clone(),
+                first_seen: ts(r.first_seen),
+                last_seen: ts(r.last_seen),
+                entries: r.entries,
+                errors: rc.map_or(0, |c| c.errors),
+                findings: r.failures,
+                requests: req.map_or(0, |q| q.requests),
+                failed_requests: req.map_or(0, |q| q.failures),
+                verdict: verdict.to_string(),
+            });
+        }
+        regressions.extend(reg);
+    }
+
+    let impact = a
+        .requests
+        .iter()
+        .map(|((svc, rev), r)| {
+            let mut statuses: Vec<(u16, u64)> = r.statuses.iter().map(|(k, v)| (*k, *v)).collect();
+            statuses.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+            let mut top: Vec<(String, u64)> = r
+                .failing_endpoints
+                .iter()
+                .map(|(k, v)| (k.clone(), *v))
+                .collect();
+            top.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+            top.truncate(5);
+            Impact {
+                service: svc.clone(),
+                revision: rev.clone(),
+                requests: r.requests,
+                failed: r.failures,
+                failure_share: if r.requests == 0 {
+                    0.0
+                } else {
+                    (r.failures as f64 / r.requests as f64 * 10_000.0).round() / 10_000.0
+                },
+                statuses,
+                top_failing: top,
+                latency: percentiles(&r.latency),
+            }
+        })
+        .collect();
+
+    let broken: BTreeSet<&str> = revisions
+        .iter()
+        .filter(|r| r.verdict == "broken")
+        .map(|r| r.revision.as_str())
+        .collect();
+    let onset = fired.iter().filter_map(|t| t.first).min();
+    let unknown = a
+        .unknown
+        .top(TOP_UNKNOWN)
+        .into_iter()
+        .map(|u| {
+            let revs: Vec<String> = u.revisions.iter().map(|(r, _)| r.clone()).collect();
+            Unknown {
+                only_in_failing_revision: !broken.is_empty()
+                    && !revs.is_empty()
+                    && revs.iter().all(|r| broken.contains(r.as_str())),
+                only_after_onset: match (onset, u.first_seen) {
+                    (Some(o), Some(f)) => f >= o.0,
+                    _ => false,
+                },
+                template: u.template,
+                count: u.count,
+                revisions: revs,
+                first_seen: u.first_seen.map(|t| Timestamp(t).to_rfc3339()),
+                last_seen: u.last_seen.map(|t| Timestamp(t).to_rfc3339()),
+                example: u.example,
+            }
+        })
+        .collect();
+
+    Outcome {
+        bucket_secs: bucket,
+        findings,
+        below_threshold: below,
+        revisions,
+        regressions,
+        impact,
+        five_whys: Vec::new(),
+        actions: Vec::new(),
+        unknown,
+        unknown_distinct: a.unknown.distinct(),
+        deploys: a
+            .deploys
+            .iter()
+            .map(|d| (d.at.to_rfc3339(), d.service.clone(), d.method.clone()))
+            .collect(),
+    }
+}
+
+fn percentiles(h: &BTreeMap<u32, u64>) -> Option<[f64; 3]> {
+    let total: u64 = h.values().sum();
+    if total == 0 {
+        return None;
+    }
+    let at = |q: f64| {
+        let want = ((total as f64) * q).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        for (b, n) in h {
+            seen += n;
+            if seen >= want {
+                return (latency_upper(*b) * 1e4).round() / 1e4;
+            }
+        }
+        0.0
+    };
+    Some([at(0.5), at(0.95), at(0.99)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_defaults_scale_with_the_window() {
+        let w = |secs: i64| Some((Timestamp::from_secs(0), Timestamp::from_secs(secs)));
+        assert_eq!(default_bucket(None), 60);
+        assert_eq!(default_bucket(w(3600)), 60);
+        assert_eq!(default_bucket(w(6 * 3600)), 300);
+        assert_eq!(default_bucket(w(3 * 86_400)), 3600);
+    }
+}

@@ -1,0 +1,17 @@
+//! The analyze stage: all mutable state. Receives entries (and rule matches),
+//! aggregates by rule, service, revision and time, and finds regressions and whys.
+
+mod counts;
+mod finish;
+mod outcome;
+mod regress;
+mod sink;
+pub mod templates;
+mod whys;
+
+pub use counts::{is_error, Counts, Newest, RevisionCounts};
+pub use finish::{default_bucket, finish};
+pub use outcome::*;
+pub use regress::{revision_seq, RateFigures, Regression};
+pub use sink::{Analysis, Deploy, Sample};
+pub use whys::explain;

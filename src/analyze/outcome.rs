@@ -1,0 +1,242 @@
+//! What analysis concludes, as plain data the report renders (and serialises).
+
+use super::regress::Regression;
+use serde::Serialize;
+
+/// A distinct captured value and how often it was seen.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ValueCount {
+    /// The value (redacted by the report).
+    pub value: String,
+    /// Matches carrying it.
+    pub count: u64,
+}
+
+/// A capture's top values.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CaptureSummary {
+    /// Capture name.
+    pub name: String,
+    /// Distinct values seen.
+    pub distinct: usize,
+    /// Top values, most frequent first.
+    pub top: Vec<ValueCount>,
+}
+
+/// Matches on one revision.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RevisionCount {
+    /// Service.
+    pub service: String,
+    /// Revision.
+    pub revision: String,
+    /// Matches.
+    pub count: u64,
+}
+
+/// A sample entry as shown.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SampleView {
+    /// RFC 3339 UTC.
+    pub timestamp: Option<String>,
+    /// Severity.
+    pub severity: String,
+    /// insertId.
+    pub insert_id: String,
+    /// trace.
+    pub trace: String,
+    /// Message (redacted, sanitised by the report).
+    pub message: String,
+}
+
+/// How a finding's matches are spread over time.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Timeline {
+    /// First match.
+    pub onset: Option<String>,
+    /// Last match.
+    pub end: Option<String>,
+    /// True when the last match is within one bucket of the end of the logs.
+    pub ongoing: bool,
+    /// Seconds from onset to end.
+    pub duration_secs: i64,
+    /// "continuous" (every bucket between onset and end has matches) or "bursts".
+    pub pattern: String,
+    /// Buckets with matches / buckets between onset and end.
+    pub active_buckets: u64,
+    /// Buckets between onset and end, inclusive.
+    pub span_buckets: u64,
+    /// Counts per bucket from onset to end.
+    pub counts: Vec<u64>,
+}
+
+/// Request logs tied to a finding by trace id.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TraceJoin {
+    /// Failing requests (status >= 400) whose trace also carries this finding.
+    pub failed_requests: u64,
+    /// Their status codes.
+    pub statuses: Vec<(u16, u64)>,
+    /// Distinct traces among the finding's matches.
+    pub traces: u64,
+}
+
+/// A rule that fired (its threshold was met).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Finding {
+    /// Rule id.
+    pub rule: String,
+    /// Rule title.
+    pub title: String,
+    /// low, medium, high, critical.
+    pub severity: String,
+    /// symptom or cause.
+    pub kind: String,
+    /// Matches.
+    pub count: u64,
+    /// First match.
+    pub first_seen: Option<String>,
+    /// Last match.
+    pub last_seen: Option<String>,
+    /// Matches per revision.
+    pub revisions: Vec<RevisionCount>,
+    /// Captured values.
+    pub captures: Vec<CaptureSummary>,
+    /// Earliest sample entries.
+    pub samples: Vec<SampleView>,
+    /// Spread over time.
+    pub timeline: Timeline,
+    /// Request logs sharing a trace with the matches.
+    pub join: Option<TraceJoin>,
+    /// A Cloud Logging filter that reproduces the evidence.
+    pub filter: String,
+}
+
+/// A rule that matched but stayed below its threshold: said, not alarmed.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BelowThreshold {
+    /// Rule id.
+    pub rule: String,
+    /// Matches.
+    pub count: u64,
+}
+
+/// One revision and what happened on it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RevisionRow {
+    /// Service.
+    pub service: String,
+    /// Revision.
+    pub revision: String,
+    /// First entry.
+    pub first_seen: Option<String>,
+    /// Last entry.
+    pub last_seen: Option<String>,
+    /// Entries.
+    pub entries: u64,
+    /// Error entries (ERROR+ or 5xx).
+    pub errors: u64,
+    /// Matches of fired findings.
+    pub findings: u64,
+    /// Request logs.
+    pub requests: u64,
+    /// Requests with status >= 400.
+    pub failed_requests: u64,
+    /// working, broken or unknown.
+    pub verdict: String,
+}
+
+/// Request impact of one revision.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Impact {
+    /// Service.
+    pub service: String,
+    /// Revision.
+    pub revision: String,
+    /// Request logs.
+    pub requests: u64,
+    /// Status >= 400.
+    pub failed: u64,
+    /// failed / requests.
+    pub failure_share: f64,
+    /// Status code mix, most frequent first.
+    pub statuses: Vec<(u16, u64)>,
+    /// Most failing endpoints.
+    pub top_failing: Vec<(String, u64)>,
+    /// Latency percentiles in seconds (upper bounds of log-scale buckets): p50, p95, p99.
+    pub latency: Option<[f64; 3]>,
+}
+
+/// One step of the Five Whys.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Why {
+    /// The question.
+    pub why: String,
+    /// The answer, or a plain statement that the logs do not establish one.
+    pub because: String,
+    /// True when the logs answer it; false means "what to check next" follows.
+    pub established: bool,
+    /// Evidence lines (counts, spans, revisions, a sample).
+    pub evidence: Vec<String>,
+    /// Rules the step rests on.
+    pub rules: Vec<String>,
+}
+
+/// A recommended action.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Action {
+    /// What to do.
+    pub title: String,
+    /// A ready-to-run command, when there is one.
+    pub command: Option<String>,
+    /// The rule it comes from (or "regression").
+    pub source: String,
+}
+
+/// An error template no rule knows.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Unknown {
+    /// Masked message.
+    pub template: String,
+    /// Entries.
+    pub count: u64,
+    /// Revisions it appeared on.
+    pub revisions: Vec<String>,
+    /// First and last seen.
+    pub first_seen: Option<String>,
+    /// Last seen.
+    pub last_seen: Option<String>,
+    /// Appears only on broken revisions.
+    pub only_in_failing_revision: bool,
+    /// Appears only after the incident's onset.
+    pub only_after_onset: bool,
+    /// One real message.
+    pub example: String,
+}
+
+/// The complete conclusion.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Outcome {
+    /// Bucket used for timelines and thresholds, seconds.
+    pub bucket_secs: i64,
+    /// Findings, most severe first.
+    pub findings: Vec<Finding>,
+    /// Rules that matched but stayed under their threshold.
+    pub below_threshold: Vec<BelowThreshold>,
+    /// Revisions.
+    pub revisions: Vec<RevisionRow>,
+    /// Regressions.
+    pub regressions: Vec<Regression>,
+    /// Request impact per revision.
+    pub impact: Vec<Impact>,
+    /// The Five Whys chain.
+    pub five_whys: Vec<Why>,
+    /// Actions.
+    pub actions: Vec<Action>,
+    /// Unknown error templates.
+    pub unknown: Vec<Unknown>,
+    /// Distinct unknown templates in all.
+    pub unknown_distinct: usize,
+    /// Deploy events seen (time, service, method).
+    pub deploys: Vec<(String, String, String)>,
+}

@@ -1,0 +1,260 @@
+//! Revision regressions: order a service's revisions and find where the failure
+//! rate jumps. One revision, or no jump, means no regression rather than a guess.
+
+use super::sink::Deploy;
+use crate::entry::Timestamp;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Failures needed on the first bad revision before calling a regression.
+const MIN_FAILURES: u64 = 5;
+/// Entries the last good revision must have served for "0 failures" to mean something.
+const MIN_GOOD_ENTRIES: u64 = 10;
+/// How much higher the bad rate must be than every earlier one.
+const JUMP: f64 = 10.0;
+
+/// One revision's figures, as the regression search sees them.
+#[derive(Debug, Clone)]
+pub struct RevStats {
+    /// Revision name.
+    pub revision: String,
+    /// Entries.
+    pub entries: u64,
+    /// Matches of fired findings.
+    pub failures: u64,
+    /// First seen.
+    pub first_seen: Option<Timestamp>,
+    /// Last seen.
+    pub last_seen: Option<Timestamp>,
+    /// Failures per rule id.
+    pub by_rule: BTreeMap<String, u64>,
+}
+
+impl RevStats {
+    fn rate(&self) -> f64 {
+        if self.entries == 0 {
+            0.0
+        } else {
+            self.failures as f64 / self.entries as f64
+        }
+    }
+}
+
+/// A regression: where a service went from working to broken.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Regression {
+    /// Service.
+    pub service: String,
+    /// The last revision that served without the failures.
+    pub last_good: String,
+    /// The first revision with them.
+    pub first_bad: String,
+    /// When traffic moved (deploy event, else the first bad revision's first entry).
+    pub switched_at: String,
+    /// Where `switched_at` came from: "deploy event" or "first entry of the revision".
+    pub switch_source: String,
+    /// Rules that fired on the bad revision and not (or rarely) on the good one.
+    pub rules: Vec<String>,
+    /// Failures and entries on the last good revision.
+    pub before: RateFigures,
+    /// Failures and entries on the first bad revision.
+    pub after: RateFigures,
+}
+
+/// Failures over entries on one revision, with its time span.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RateFigures {
+    /// Revision.
+    pub revision: String,
+    /// Matches of fired findings.
+    pub failures: u64,
+    /// Entries.
+    pub entries: u64,
+    /// failures / entries.
+    pub rate: f64,
+    /// First entry.
+    pub first_seen: Option<String>,
+    /// Last entry.
+    pub last_seen: Option<String>,
+    /// Seconds between first and last entry.
+    pub span_secs: i64,
+}
+
+impl RateFigures {
+    fn of(r: &RevStats) -> RateFigures {
+        RateFigures {
+            revision: r.revision.clone(),
+            failures: r.failures,
+            entries: r.entries,
+            rate: round4(r.rate()),
+            first_seen: r.first_seen.map(Timestamp::to_rfc3339),
+            last_seen: r.last_seen.map(Timestamp::to_rfc3339),
+            span_secs: match (r.first_seen, r.last_seen) {
+                (Some(a), Some(b)) => (b.0 - a.0) / 1_000_000_000,
+                _ => 0,
+            },
+        }
+    }
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+/// Cloud Run revision names end in `-NNNNN-xxx`; the number orders deploys.
+pub fn revision_seq(name: &str) -> Option<u64> {
+    let mut parts = name.rsplit('-');
+    let _suffix = parts.next()?;
+    let num = parts.next()?;
+    if num.len() >= 3 && num.bytes().all(|b| b.is_ascii_digit()) {
+        num.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// Orders revisions: by sequence number when all have one, else by first seen.
+pub fn order(revs: &mut [RevStats]) {
+    let all_seq = revs.iter().all(|r| revision_seq(&r.revision).is_some());
+    revs.sort_by(|a, b| {
+        let ka = (
+            if all_seq {
+                revision_seq(&a.revision)
+            } else {
+                None
+            },
+            a.first_seen,
+            &a.revision,
+        );
+        let kb = (
+            if all_seq {
+                revision_seq(&b.revision)
+            } else {
+                None
+            },
+            b.first_seen,
+            &b.revision,
+        );
+        ka.cmp(&kb)
+    });
+}
+
+/// Finds the regression of one service, if its revisions show one.
+pub fn find(service: &str, revs: &[RevStats], deploys: &[&Deploy]) -> Option<Regression> {
+    for k in 1..revs.len() {
+        let bad = &revs[k];
+        if bad.failures < MIN_FAILURES || bad.entries == 0 {
+            continue;
+        }
+        let earlier: Vec<&RevStats> = revs[..k].iter().filter(|r| r.entries > 0).collect();
+        if earlier.iter().any(|r| r.rate() * JUMP > bad.rate()) {
+            // Failing before as well: not a regression at this revision.
+            return None;
+        }
+        let good = earlier.last()?;
+        if good.entries < MIN_GOOD_ENTRIES {
+            return None;
+        }
+        let bad_first = bad.first_seen?;
+        // The deploy closest before the bad revision's first entry (within its life).
+        let deploy = deploys
+            .iter()
+            .filter(|d| d.at <= bad_first && good.first_seen.is_none_or(|g| d.at >= g))
+            .max_by_key(|d| d.at);
+        let (switched_at, source) = match deploy {
+            Some(d) => (d.at, "deploy event"),
+            None => (bad_first, "first entry of the revision"),
+        };
+        let rules = bad
+            .by_rule
+            .iter()
+            .filter(|(id, n)| {
+                let before = good.by_rule.get(*id).copied().unwrap_or(0);
+                **n > 0
+                    && (before as f64 / good.entries as f64) * JUMP
+                        <= **n as f64 / bad.entries as f64
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        return Some(Regression {
+            service: service.to_string(),
+            last_good: good.revision.clone(),
+            first_bad: bad.revision.clone(),
+            switched_at: switched_at.to_rfc3339(),
+            switch_source: source.to_string(),
+            rules,
+            before: RateFigures::of(good),
+            after: RateFigures::of(bad),
+        });
+    }
+    None
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn rev(name: &str, entries: u64, failures: u64, first: i64) -> RevStats {
+        RevStats {
+            revision: name.into(),
+            entries,
+            failures,
+            first_seen: Some(Timestamp::from_secs(first)),
+            last_seen: Some(Timestamp::from_secs(first + 600)),
+            by_rule: [("R".to_string(), failures)].into_iter().collect(),
+        }
+    }
+
+    #[test]
+    fn finds_the_jump() {
+        let mut revs = vec![
+            rev("svc-00639-g4g", 2000, 1204, 5000),
+            rev("svc-00611-cr5", 3000, 0, 1000),
+        ];
+        order(&mut revs);
+        let r = find("svc", &revs, &[]).unwrap();
+        assert_eq!(r.last_good, "svc-00611-cr5");
+        assert_eq!(r.first_bad, "svc-00639-g4g");
+        assert_eq!(r.switch_source, "first entry of the revision");
+        assert_eq!(r.rules, vec!["R".to_string()]);
+        assert_eq!(r.after.failures, 1204);
+    }
+
+    #[test]
+    fn no_regression_without_a_change() {
+        let revs = vec![
+            rev("svc-00001-aaa", 1000, 50, 0),
+            rev("svc-00002-bbb", 1000, 60, 900),
+        ];
+        assert!(find("svc", &revs, &[]).is_none());
+        assert!(find("svc", &revs[..1], &[]).is_none());
+        let quiet = vec![
+            rev("svc-00001-aaa", 1000, 0, 0),
+            rev("svc-00002-bbb", 1000, 0, 900),
+        ];
+        assert!(find("svc", &quiet, &[]).is_none());
+    }
+
+    #[test]
+    fn uses_the_deploy_time() {
+        let revs = vec![rev("s-00001-a", 100, 0, 0), rev("s-00002-b", 100, 40, 1000)];
+        let d = Deploy {
+            at: Timestamp::from_secs(990),
+            service: "s".into(),
+            revision: String::new(),
+            method: "google.cloud.run.v1.Services.ReplaceService".into(),
+            principal: String::new(),
+        };
+        let r = find("s", &revs, &[&d]).unwrap();
+        assert_eq!(r.switch_source, "deploy event");
+        assert_eq!(r.switched_at, Timestamp::from_secs(990).to_rfc3339());
+    }
+
+    #[test]
+    fn sequence_numbers() {
+        assert_eq!(revision_seq("netra-backend-staging-00611-cr5"), Some(611));
+        assert_eq!(revision_seq("v2"), None);
+        assert_eq!(revision_seq("7d9c"), None);
+    }
+}

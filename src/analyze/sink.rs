@@ -1,0 +1,480 @@
+//! The report's sink: every entry is counted; rule matches, request outcomes and
+//! unmatched errors are aggregated per (service, revision, time bucket).
+
+use super::counts::{is_error, Counts};
+use super::templates::Templates;
+use crate::entry::{Entry, Timestamp};
+use crate::pipeline::Sink;
+use crate::rules::RuleSet;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Distinct values kept per capture per finding (beyond: counted as overflow).
+const CAPTURE_CAP: usize = 1000;
+/// Samples kept per finding group.
+pub const SAMPLES: usize = 3;
+/// Distinct endpoints kept per revision.
+const ENDPOINT_CAP: usize = 2000;
+/// Traces remembered for joining request logs with application logs.
+const TRACE_CAP: usize = 500_000;
+
+/// (service, revision), empty strings when unknown.
+pub type Place = (String, String);
+
+/// One sample entry, already reduced to what a report shows.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Sample {
+    /// Timestamp (None sorts first).
+    pub timestamp: Option<Timestamp>,
+    /// insertId.
+    pub insert_id: String,
+    /// Severity name.
+    pub severity: String,
+    /// trace.
+    pub trace: String,
+    /// The message (first 500 chars).
+    pub message: String,
+    /// httpRequest status, if a request log.
+    pub status: Option<u16>,
+}
+
+impl Sample {
+    fn of(e: &Entry<'_>) -> Sample {
+        let mut message: String = e.message.chars().take(500).collect();
+        if message.is_empty() {
+            if let (Some(s), Some(h)) = (e.http_status(), e.http.as_ref()) {
+                let m = h.get("requestMethod").map(|v| v.as_text().into_owned());
+                let u = h.get("requestUrl").map(|v| v.as_text().into_owned());
+                message = format!("{} {} -> {s}", m.unwrap_or_default(), u.unwrap_or_default());
+            }
+        }
+        Sample {
+            timestamp: e.timestamp,
+            insert_id: e.insert_id.as_deref().unwrap_or("").to_string(),
+            severity: e.severity.name().to_string(),
+            trace: e.trace.as_deref().unwrap_or("").to_string(),
+            message,
+            status: e.http_status(),
+        }
+    }
+}
+
+/// Keeps the `SAMPLES` smallest by (timestamp, insertId): the earliest, deterministically.
+fn keep_sample(v: &mut Vec<Sample>, s: Sample) {
+    if v.len() >= SAMPLES && v.last().is_some_and(|l| *l <= s) {
+        return;
+    }
+    let at = v.partition_point(|x| *x < s);
+    if v.get(at) == Some(&s) {
+        return;
+    }
+    v.insert(at, s);
+    v.truncate(SAMPLES);
+}
+
+/// Matches of one rule on one (service, revision).
+#[derive(Debug, Clone, Default)]
+pub struct MatchAgg {
+    /// Matches.
+    pub count: u64,
+    /// Earliest match.
+    pub first: Option<Timestamp>,
+    /// Latest match.
+    pub last: Option<Timestamp>,
+    /// Matches per base bucket start (seconds).
+    pub buckets: BTreeMap<i64, u64>,
+    /// Distinct values per capture (same order as the rule's captures).
+    pub captures: Vec<BTreeMap<String, u64>>,
+    /// Values not kept because a capture had too many distinct values.
+    pub capture_overflow: u64,
+    /// Earliest samples.
+    pub samples: Vec<Sample>,
+    /// Distinct traces of the matches (for the request join), capped.
+    pub traces: BTreeSet<String>,
+}
+
+/// Request-log outcomes of one (service, revision).
+#[derive(Debug, Clone, Default)]
+pub struct RequestAgg {
+    /// Request logs.
+    pub requests: u64,
+    /// Status >= 400.
+    pub failures: u64,
+    /// Status code mix.
+    pub statuses: BTreeMap<u16, u64>,
+    /// Failing requests by "METHOD path".
+    pub failing_endpoints: BTreeMap<String, u64>,
+    /// Latency histogram: bucket index -> count (log scale, see `latency_bucket`).
+    pub latency: BTreeMap<u32, u64>,
+    /// Requests and failures per base bucket.
+    pub buckets: BTreeMap<i64, (u64, u64)>,
+    /// Traces of failing requests with their status (for the join), capped.
+    pub failed_traces: BTreeMap<String, u16>,
+}
+
+/// A Cloud Run deploy seen in audit logs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Deploy {
+    /// When.
+    pub at: Timestamp,
+    /// Service.
+    pub service: String,
+    /// Revision named in the entry, if any.
+    pub revision: String,
+    /// protoPayload.methodName.
+    pub method: String,
+    /// Who (authenticationInfo.principalEmail), redacted later if needed.
+    pub principal: String,
+}
+
+/// Everything the report needs, gathered in one pass.
+#[derive(Debug, Clone)]
+pub struct Analysis<'r> {
+    /// The rules matched.
+    pub rules: &'r RuleSet,
+    /// Base bucket in seconds.
+    pub base_secs: i64,
+    /// Plain counts.
+    pub counts: Counts,
+    /// (rule index, place) -> matches.
+    pub matches: BTreeMap<(usize, Place), MatchAgg>,
+    /// Per place: how many entries matched each exact set of rules (for distinct
+    /// failing-entry counts once thresholds decide which rules fired).
+    pub combos: BTreeMap<Place, BTreeMap<Vec<usize>, u64>>,
+    /// Request outcomes per place.
+    pub requests: BTreeMap<Place, RequestAgg>,
+    /// Errors per place per base bucket.
+    pub error_buckets: BTreeMap<Place, BTreeMap<i64, u64>>,
+    /// Errors no rule matched, as templates.
+    pub unknown: Templates,
+    /// Deploy events.
+    pub deploys: BTreeSet<Deploy>,
+    /// Regions seen per service (for commands).
+    pub regions: BTreeMap<String, BTreeSet<String>>,
+    /// Projects seen per service.
+    pub projects: BTreeMap<String, BTreeSet<String>>,
+    scratch: Vec<usize>,
+}
+
+impl<'r> Analysis<'r> {
+    /// An empty analysis over `rules`, bucketing by `base_secs`.
+    pub fn new(rules: &'r RuleSet, base_secs: i64) -> Analysis<'r> {
+        Analysis {
+            rules,
+            base_secs: base_secs.max(1),
+            counts: Counts::default(),
+            matches: BTreeMap::new(),
+            combos: BTreeMap::new(),
+            requests: BTreeMap::new(),
+            error_buckets: BTreeMap::new(),
+            unknown: Templates::default(),
+            deploys: BTreeSet::new(),
+            regions: BTreeMap::new(),
+            projects: BTreeMap::new(),
+            scratch: Vec::new(),
+        }
+    }
+
+    fn bucket(&self, t: Timestamp) -> i64 {
+        t.secs().div_euclid(self.base_secs) * self.base_secs
+    }
+}
+
+/// Log-scale latency bucket: 10 per decade from 1 µs.
+pub fn latency_bucket(secs: f64) -> u32 {
+    let us = (secs * 1e6).max(1.0);
+    (us.log10() * 10.0).floor() as u32
+}
+
+/// The upper bound in seconds of a latency bucket.
+pub fn latency_upper(bucket: u32) -> f64 {
+    10f64.powf(f64::from(bucket + 1) / 10.0) / 1e6
+}
+
+fn place_of(e: &Entry<'_>) -> Place {
+    (
+        e.place.service.as_deref().unwrap_or("").to_string(),
+        e.place.revision.as_deref().unwrap_or("").to_string(),
+    )
+}
+
+fn endpoint(e: &Entry<'_>) -> String {
+    let h = e.http.as_ref();
+    let method = h
+        .and_then(|h| h.get("requestMethod"))
+        .map(|v| v.as_text().into_owned())
+        .unwrap_or_default();
+    let url = h
+        .and_then(|h| h.get("requestUrl"))
+        .map(|v| v.as_text().into_owned())
+        .unwrap_or_default();
+    // Keep the path: scheme, host and query vary per caller, the path is the endpoint.
+    let no_scheme = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+    let path = no_scheme.find('/').map_or("/", |i| &no_scheme[i..]);
+    let path = path.split(['?', '#']).next().unwrap_or("/");
+    let path = super::templates::template_of(path);
+    format!("{method} {path}").trim().to_string()
+}
+
+fn is_deploy(e: &Entry<'_>) -> Option<String> {
+    let p = e.proto_payload.as_ref()?;
+    let m = p.str("methodName")?;
+    let deploy = m.contains("Services.ReplaceService")
+        || m.contains("Services.UpdateService")
+        || m.contains("Services.CreateService")
+        || m.contains("Revisions.") && m.contains("Create");
+    deploy.then(|| m.into_owned())
+}
+
+impl Sink for Analysis<'_> {
+    fn entry(&mut self, e: &Entry<'_>) {
+        self.counts.entry(e);
+        let place = place_of(e);
+        if let Some(loc) = e.place.location.as_deref() {
+            let set = self.regions.entry(place.0.clone()).or_default();
+            if !set.contains(loc) {
+                set.insert(loc.to_string());
+            }
+        }
+        if let Some(p) = e.place.project.as_deref() {
+            let set = self.projects.entry(place.0.clone()).or_default();
+            if !set.contains(p) {
+                set.insert(p.to_string());
+            }
+        }
+        let bucket = e.timestamp.map(|t| self.bucket(t));
+        let mut hits = std::mem::take(&mut self.scratch);
+        hits.clear();
+        self.rules.match_entry(e, &mut hits);
+        if !hits.is_empty() {
+            hits.sort_unstable();
+            hits.dedup();
+            let per = self.combos.entry(place.clone()).or_default();
+            if let Some(n) = per.get_mut(&hits) {
+                *n += 1;
+            } else {
+                per.insert(hits.clone(), 1);
+            }
+        }
+        for &ri in &hits {
+            let rule = &self.rules.rules()[ri];
+            let agg = self.matches.entry((ri, place.clone())).or_default();
+            agg.count += 1;
+            if let Some(t) = e.timestamp {
+                agg.first = Some(agg.first.map_or(t, |f| f.min(t)));
+                agg.last = Some(agg.last.map_or(t, |l| l.max(t)));
+            }
+            if let Some(b) = bucket {
+                *agg.buckets.entry(b).or_default() += 1;
+            }
+            if agg.captures.len() < rule.captures.len() {
+                agg.captures.resize_with(rule.captures.len(), BTreeMap::new);
+            }
+            for (ci, cap) in rule.captures.iter().enumerate() {
+                if let Some(v) = e.get(&cap.field) {
+                    let text = v.as_text();
+                    let map = &mut agg.captures[ci];
+                    if let Some(n) = map.get_mut(text.as_ref()) {
+                        *n += 1;
+                    } else if map.len() < CAPTURE_CAP {
+                        map.insert(text.into_owned(), 1);
+                    } else {
+                        agg.capture_overflow += 1;
+                    }
+                }
+            }
+            keep_sample(&mut agg.samples, Sample::of(e));
+            if let Some(tr) = e.trace.as_deref() {
+                if agg.traces.len() < TRACE_CAP && !agg.traces.contains(tr) {
+                    agg.traces.insert(tr.to_string());
+                }
+            }
+        }
+        if let Some(status) = e.http_status() {
+            let r = self.requests.entry(place.clone()).or_default();
+            r.requests += 1;
+            *r.statuses.entry(status).or_default() += 1;
+            let failed = status >= 400;
+            if failed {
+                r.failures += 1;
+                let ep = endpoint(e);
+                if let Some(n) = r.failing_endpoints.get_mut(&ep) {
+                    *n += 1;
+                } else if r.failing_endpoints.len() < ENDPOINT_CAP {
+                    r.failing_endpoints.insert(ep, 1);
+                }
+                if let Some(tr) = e.trace.as_deref() {
+                    if r.failed_traces.len() < TRACE_CAP {
+                        r.failed_traces.insert(tr.to_string(), status);
+                    }
+                }
+            }
+            if let Some(l) = e.http_latency() {
+                *r.latency.entry(latency_bucket(l)).or_default() += 1;
+            }
+            if let Some(b) = bucket {
+                let cell = r.buckets.entry(b).or_default();
+                cell.0 += 1;
+                cell.1 += u64::from(failed);
+            }
+        }
+        if is_error(e) {
+            if let Some(b) = bucket {
+                *self
+                    .error_buckets
+                    .entry(place.clone())
+                    .or_default()
+                    .entry(b)
+                    .or_default() += 1;
+            }
+            if hits.is_empty() && !e.is_request() {
+                self.unknown.add(
+                    &e.message,
+                    e.place.revision.as_deref(),
+                    e.timestamp.map(|t| t.0),
+                    e.insert_id.as_deref(),
+                );
+            }
+        }
+        if let (Some(method), Some(t)) = (is_deploy(e), e.timestamp) {
+            let principal = e
+                .proto_payload
+                .as_ref()
+                .and_then(|p| p.path(&["authenticationInfo".into(), "principalEmail".into()]))
+                .map(|v| v.as_text().into_owned())
+                .unwrap_or_default();
+            self.deploys.insert(Deploy {
+                at: t,
+                service: place.0.clone(),
+                revision: place.1.clone(),
+                method,
+                principal,
+            });
+        }
+        self.scratch = hits;
+    }
+
+    fn merge(&mut self, o: Analysis<'_>) {
+        self.counts.merge(o.counts);
+        for (k, v) in o.matches {
+            let a = self.matches.entry(k).or_default();
+            a.count += v.count;
+            a.first = min_opt(a.first, v.first);
+            a.last = max_opt(a.last, v.last);
+            for (b, n) in v.buckets {
+                *a.buckets.entry(b).or_default() += n;
+            }
+            if a.captures.len() < v.captures.len() {
+                a.captures.resize_with(v.captures.len(), BTreeMap::new);
+            }
+            for (ci, m) in v.captures.into_iter().enumerate() {
+                for (val, n) in m {
+                    *a.captures[ci].entry(val).or_default() += n;
+                }
+            }
+            a.capture_overflow += v.capture_overflow;
+            for s in v.samples {
+                keep_sample(&mut a.samples, s);
+            }
+            for t in v.traces {
+                if a.traces.len() < TRACE_CAP {
+                    a.traces.insert(t);
+                }
+            }
+        }
+        for (k, v) in o.combos {
+            let m = self.combos.entry(k).or_default();
+            for (c, n) in v {
+                *m.entry(c).or_default() += n;
+            }
+        }
+        for (k, v) in o.requests {
+            let r = self.requests.entry(k).or_default();
+            r.requests += v.requests;
+            r.failures += v.failures;
+            for (s, n) in v.statuses {
+                *r.statuses.entry(s).or_default() += n;
+            }
+            for (s, n) in v.failing_endpoints {
+                *r.failing_endpoints.entry(s).or_default() += n;
+            }
+            for (s, n) in v.latency {
+                *r.latency.entry(s).or_default() += n;
+            }
+            for (b, (q, f)) in v.buckets {
+                let c = r.buckets.entry(b).or_default();
+                c.0 += q;
+                c.1 += f;
+            }
+            for (t, s) in v.failed_traces {
+                if r.failed_traces.len() < TRACE_CAP {
+                    r.failed_traces.insert(t, s);
+                }
+            }
+        }
+        for (k, v) in o.error_buckets {
+            let m = self.error_buckets.entry(k).or_default();
+            for (b, n) in v {
+                *m.entry(b).or_default() += n;
+            }
+        }
+        self.unknown.merge(o.unknown);
+        self.deploys.extend(o.deploys);
+        for (k, v) in o.regions {
+            self.regions.entry(k).or_default().extend(v);
+        }
+        for (k, v) in o.projects {
+            self.projects.entry(k).or_default().extend(v);
+        }
+    }
+}
+
+fn min_opt(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) | (None, x) => x,
+    }
+}
+
+fn max_opt(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, None) | (None, x) => x,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_keep_the_earliest_whatever_the_order() {
+        let mk = |t: i64, id: &str| Sample {
+            timestamp: Some(Timestamp(t)),
+            insert_id: id.into(),
+            severity: String::new(),
+            trace: String::new(),
+            message: String::new(),
+            status: None,
+        };
+        let all = [mk(5, "a"), mk(1, "b"), mk(3, "c"), mk(1, "a"), mk(9, "z")];
+        let mut fwd = Vec::new();
+        for s in all.iter().cloned() {
+            keep_sample(&mut fwd, s);
+        }
+        let mut rev = Vec::new();
+        for s in all.iter().rev().cloned() {
+            keep_sample(&mut rev, s);
+        }
+        assert_eq!(fwd, rev);
+        assert_eq!(fwd.len(), SAMPLES);
+        assert_eq!(fwd[0], mk(1, "a"));
+    }
+
+    #[test]
+    fn latency_buckets_bound_the_value() {
+        for l in [0.000_5, 0.012, 0.25, 3.78, 60.3] {
+            let b = latency_bucket(l);
+            assert!(latency_upper(b) >= l && latency_upper(b) < l * 1.3, "{l}");
+        }
+    }
+}

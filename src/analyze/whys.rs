@@ -1,0 +1,383 @@
+//! The Five-Whys chain and the actions: follow the rules' causal links among the
+//! findings that fired, add the deploy when the onset lines up with a revision
+//! switch, and stop where the evidence stops, saying what to check next.
+
+use super::outcome::{Action, Finding, Outcome, Why};
+use super::regress::Regression;
+use super::sink::Analysis;
+use crate::report::fmt_count;
+use crate::rules::{render, Rule};
+use std::cell::Cell;
+use std::collections::BTreeSet;
+
+/// Never more than five.
+const MAX_WHYS: usize = 5;
+
+/// Placeholder values for one finding's templates.
+pub(super) struct Vars<'a> {
+    a: &'a Analysis<'a>,
+    f: &'a Finding,
+    reg: Option<&'a Regression>,
+}
+
+impl Vars<'_> {
+    fn service(&self) -> Option<String> {
+        self.f
+            .revisions
+            .first()
+            .map(|r| r.service.clone())
+            .filter(|s| !s.is_empty())
+    }
+
+    fn get(&self, name: &str) -> Option<String> {
+        let svc = self.service();
+        match name {
+            "service" => svc,
+            "region" => svc.and_then(|s| self.a.regions.get(&s)?.iter().next().cloned()),
+            "project" => svc.and_then(|s| self.a.projects.get(&s)?.iter().next().cloned()),
+            "revision" => self.f.revisions.first().map(|r| r.revision.clone()),
+            "last_good" => self.reg.map(|r| r.last_good.clone()),
+            "first_bad" => self.reg.map(|r| r.first_bad.clone()),
+            "count" => Some(fmt_count(self.f.count)),
+            "first_seen" => self.f.first_seen.clone(),
+            "last_seen" => self.f.last_seen.clone(),
+            _ => self
+                .f
+                .captures
+                .iter()
+                .find(|c| c.name == name)
+                .and_then(|c| c.top.first())
+                .map(|v| v.value.clone()),
+        }
+    }
+
+    /// Renders, or `None` when a placeholder has no value here.
+    fn render_all(&self, tpl: &str) -> Option<String> {
+        let missing = Cell::new(false);
+        let s = render(tpl, &|n: &str| {
+            let v = self.get(n);
+            if v.is_none() {
+                missing.set(true);
+            }
+            v
+        });
+        (!missing.get()).then_some(s)
+    }
+
+    /// Renders, showing `<name>` for what is missing.
+    fn render(&self, tpl: &str) -> String {
+        render(tpl, &|n: &str| self.get(n))
+    }
+}
+
+fn rule<'r>(a: &Analysis<'r>, id: &str) -> Option<&'r Rule> {
+    a.rules.get(id).map(|(_, r)| r)
+}
+
+fn explains(cause: &Rule, effect: &Rule) -> bool {
+    effect.explained_by.iter().any(|i| *i == cause.id)
+        || cause.explains.iter().any(|i| *i == effect.id)
+}
+
+/// Longest chain of fired causes starting at `at` (depth-first; the graph is small).
+fn longest(a: &Analysis<'_>, fs: &[Finding], at: usize, seen: &mut BTreeSet<usize>) -> Vec<usize> {
+    let mut best = vec![at];
+    let Some(effect) = rule(a, &fs[at].rule) else {
+        return best;
+    };
+    seen.insert(at);
+    for (j, f) in fs.iter().enumerate() {
+        if seen.contains(&j) {
+            continue;
+        }
+        let Some(cause) = rule(a, &f.rule) else {
+            continue;
+        };
+        if explains(cause, effect) {
+            let mut tail = longest(a, fs, j, seen);
+            if tail.len() + 1 > best.len() {
+                tail.insert(0, at);
+                best = tail;
+            }
+        }
+    }
+    seen.remove(&at);
+    best
+}
+
+fn duration(secs: i64) -> String {
+    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
+    match (h, m) {
+        (0, 0) => format!("{s}s"),
+        (0, _) => format!("{m}m {s:02}s"),
+        _ => format!("{h}h {m:02}m"),
+    }
+}
+
+fn short_time(t: &Option<String>) -> String {
+    t.clone().unwrap_or_else(|| "-".into())
+}
+
+/// Evidence lines for a finding.
+pub(super) fn evidence(f: &Finding, bucket: i64) -> Vec<String> {
+    let mut ev = vec![format!(
+        "{} `{}` matches from {} to {} ({}), {} in {} of {} {} buckets",
+        fmt_count(f.count),
+        f.rule,
+        short_time(&f.first_seen),
+        short_time(&f.last_seen),
+        duration(f.timeline.duration_secs),
+        f.timeline.pattern,
+        f.timeline.active_buckets,
+        f.timeline.span_buckets,
+        duration(bucket),
+    )];
+    let revs: Vec<String> = f
+        .revisions
+        .iter()
+        .take(4)
+        .map(|r| format!("`{}` ({})", r.revision, fmt_count(r.count)))
+        .collect();
+    if !revs.is_empty() {
+        ev.push(format!("revisions: {}", revs.join(", ")));
+    }
+    for c in f.captures.iter().filter(|c| !c.top.is_empty()).take(4) {
+        let vals: Vec<String> = c
+            .top
+            .iter()
+            .take(3)
+            .map(|v| format!("`{}` ({})", v.value, fmt_count(v.count)))
+            .collect();
+        ev.push(format!("{}: {}", c.name, vals.join(", ")));
+    }
+    if let Some(j) = &f.join {
+        let st: Vec<String> = j
+            .statuses
+            .iter()
+            .map(|(s, n)| format!("{s} x{}", fmt_count(*n)))
+            .collect();
+        ev.push(format!(
+            "{} failing requests ({}) share a trace with these entries",
+            fmt_count(j.failed_requests),
+            st.join(", ")
+        ));
+    }
+    if let Some(s) = f.samples.first() {
+        ev.push(format!(
+            "sample: {} {} insertId={} trace={}: {}",
+            short_time(&s.timestamp),
+            s.severity,
+            s.insert_id,
+            if s.trace.is_empty() { "-" } else { &s.trace },
+            s.message
+        ));
+    }
+    ev
+}
+
+fn regression_for<'o>(out: &'o Outcome, f: &Finding) -> Option<&'o Regression> {
+    let svc = f.revisions.first().map(|r| r.service.as_str())?;
+    out.regressions.iter().find(|r| r.service == svc)
+}
+
+/// Fills `out.five_whys` and `out.actions`.
+pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
+    let fs = &out.findings;
+    if fs.is_empty() {
+        return;
+    }
+    // Start from the most severe symptom that no other fired finding is an effect of.
+    let is_effect_of_none = |i: usize| {
+        let Some(r) = rule(a, &fs[i].rule) else {
+            return true;
+        };
+        !fs.iter()
+            .enumerate()
+            .any(|(j, g)| j != i && rule(a, &g.rule).is_some_and(|e| explains(r, e)))
+    };
+    let mut starts: Vec<usize> = (0..fs.len()).filter(|i| is_effect_of_none(*i)).collect();
+    if starts.is_empty() {
+        starts.push(0);
+    }
+    let start = starts
+        .iter()
+        .copied()
+        .max_by_key(|&i| {
+            let r = rule(a, &fs[i].rule);
+            (
+                r.is_some_and(|r| r.kind.to_string() == "symptom"),
+                r.map(|r| r.severity),
+                fs[i].count,
+                std::cmp::Reverse(i),
+            )
+        })
+        .unwrap_or(0);
+    let chain = longest(a, fs, start, &mut BTreeSet::new());
+    let bucket = out.bucket_secs;
+    let mut whys = Vec::new();
+    let vars = |f| Vars {
+        a,
+        f,
+        reg: regression_for(out, f),
+    };
+    for pair in chain.windows(2) {
+        let (effect, cause) = (&fs[pair[0]], &fs[pair[1]]);
+        let (Some(re), Some(rc)) = (rule(a, &effect.rule), rule(a, &cause.rule)) else {
+            break;
+        };
+        whys.push(Why {
+            why: vars(effect).render(&re.why),
+            because: vars(cause).render(&rc.because),
+            established: true,
+            evidence: evidence(cause, bucket),
+            rules: vec![effect.rule.clone(), cause.rule.clone()],
+        });
+    }
+    let first = &fs[chain[0]];
+    if chain.len() == 1 {
+        if let Some(r) = rule(a, &first.rule) {
+            whys.push(Why {
+                why: vars(first).render(&r.why),
+                because: format!(
+                    "Not established by the logs: {} matched {} times, but no rule that explains it fired. Check next: {}",
+                    first.rule,
+                    fmt_count(first.count),
+                    vars(first).render(&r.check_next)
+                ),
+                established: false,
+                evidence: evidence(first, bucket),
+                rules: vec![first.rule.clone()],
+            });
+        }
+    }
+    let deepest = &fs[chain[chain.len() - 1]];
+    let chain_ids: BTreeSet<&str> = chain.iter().map(|&i| fs[i].rule.as_str()).collect();
+    let reg = chain
+        .iter()
+        .filter_map(|&i| regression_for(out, &fs[i]))
+        .find(|r| r.rules.iter().any(|id| chain_ids.contains(id.as_str())));
+    if let Some(reg) = reg {
+        let ids: Vec<&str> = reg
+            .rules
+            .iter()
+            .map(String::as_str)
+            .filter(|i| chain_ids.contains(i))
+            .collect();
+        whys.push(Why {
+            why: format!(
+                "Why did these failures ({}) start at {}?",
+                ids.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", "),
+                reg.switched_at
+            ),
+            because: format!(
+                "Revision `{}` replaced `{}` at {} ({}). `{}` served {} entries over {} with {} matches of these rules; `{}` logged {} from {}.",
+                reg.first_bad,
+                reg.last_good,
+                reg.switched_at,
+                reg.switch_source,
+                reg.last_good,
+                fmt_count(reg.before.entries),
+                duration(reg.before.span_secs),
+                fmt_count(reg.before.failures),
+                reg.first_bad,
+                fmt_count(reg.after.failures),
+                short_time(&reg.after.first_seen),
+            ),
+            established: true,
+            evidence: vec![
+                format!(
+                    "`{}`: {} failures in {} entries ({:.2}%), {} .. {}",
+                    reg.before.revision,
+                    fmt_count(reg.before.failures),
+                    fmt_count(reg.before.entries),
+                    reg.before.rate * 100.0,
+                    short_time(&reg.before.first_seen),
+                    short_time(&reg.before.last_seen)
+                ),
+                format!(
+                    "`{}`: {} failures in {} entries ({:.2}%), {} .. {}",
+                    reg.after.revision,
+                    fmt_count(reg.after.failures),
+                    fmt_count(reg.after.entries),
+                    reg.after.rate * 100.0,
+                    short_time(&reg.after.first_seen),
+                    short_time(&reg.after.last_seen)
+                ),
+            ],
+            rules: ids.iter().map(|s| s.to_string()).collect(),
+        });
+    }
+    let answered_last = whys.last().is_none_or(|w| w.established);
+    if whys.len() < MAX_WHYS && answered_last {
+        if let Some(r) = rule(a, &deepest.rule) {
+            whys.push(Why {
+                why: vars(deepest).render(&r.why),
+                because: format!(
+                    "Not established by the logs. Check next: {}",
+                    vars(deepest).render(&r.check_next)
+                ),
+                established: false,
+                evidence: Vec::new(),
+                rules: vec![deepest.rule.clone()],
+            });
+        }
+    }
+    whys.truncate(MAX_WHYS);
+    out.five_whys = whys;
+    out.actions = actions(a, out);
+}
+
+fn actions(a: &Analysis<'_>, out: &Outcome) -> Vec<Action> {
+    let mut acts: Vec<Action> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for reg in &out.regressions {
+        let region = a
+            .regions
+            .get(&reg.service)
+            .and_then(|s| s.iter().next().cloned());
+        let cmd = region.map(|r| {
+            format!(
+                "gcloud run services update-traffic {} --to-revisions={}=100 --region={}",
+                reg.service, reg.last_good, r
+            )
+        });
+        seen.insert(cmd.clone());
+        acts.push(Action {
+            title: format!(
+                "Roll `{}` back to the last good revision `{}`",
+                reg.service, reg.last_good
+            ),
+            command: cmd,
+            source: "regression".into(),
+        });
+    }
+    for f in &out.findings {
+        let Some(r) = rule(a, &f.rule) else { continue };
+        let v = Vars {
+            a,
+            f,
+            reg: regression_for(out, f),
+        };
+        for t in &r.actions {
+            let Some(title) = v.render_all(&t.title) else {
+                continue;
+            };
+            let command = match &t.command {
+                Some(c) => match v.render_all(c) {
+                    Some(c) => Some(c),
+                    None => continue,
+                },
+                None => None,
+            };
+            if command.is_some() && !seen.insert(command.clone()) {
+                continue;
+            }
+            acts.push(Action {
+                title,
+                command,
+                source: f.rule.clone(),
+            });
+        }
+    }
+    acts
+}

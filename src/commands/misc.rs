@@ -1,0 +1,24 @@
+//! `completions` and `man`, generated from the clap definition.
+
+use crate::cli::Cli;
+use anyhow::Result;
+use clap::CommandFactory;
+use std::io::Write;
+
+/// Prints a completion script for `shell`.
+pub fn completions(shell: clap_complete::Shell) -> Result<i32> {
+    let mut cmd = Cli::command();
+    let mut out = std::io::stdout().lock();
+    clap_complete::generate(shell, &mut cmd, "logtriage", &mut out);
+    out.flush()?;
+    Ok(0)
+}
+
+/// Prints the man page.
+pub fn man() -> Result<i32> {
+    let page = clap_mangen::Man::new(Cli::command());
+    let mut out = std::io::stdout().lock();
+    page.render(&mut out)?;
+    out.flush()?;
+    Ok(0)
+}

@@ -1,0 +1,119 @@
+//! From command-line types to plain settings; the only user of `cli` types' raw strings.
+
+use crate::entry::Timestamp;
+use anyhow::{bail, Result};
+
+/// A point in time as the user wrote it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeSpec {
+    /// An absolute time.
+    At(Timestamp),
+    /// Seconds back from the newest entry.
+    Back(i64),
+}
+
+impl TimeSpec {
+    /// Parses RFC 3339, a date (`2025-09-15`, midnight UTC), or a duration (`90m`, `6h`, `2d`).
+    pub fn parse(s: &str) -> Result<TimeSpec> {
+        let t = s.trim();
+        if let Some(ts) = Timestamp::parse(t) {
+            return Ok(TimeSpec::At(ts));
+        }
+        if t.len() == 10 {
+            if let Some(ts) = Timestamp::parse(&format!("{t}T00:00:00Z")) {
+                return Ok(TimeSpec::At(ts));
+            }
+        }
+        if let Ok(secs) = parse_duration(t) {
+            return Ok(TimeSpec::Back(secs));
+        }
+        bail!("invalid time `{s}`: use RFC 3339 (2025-09-15T17:38:00Z), a date (2025-09-15), or a duration back from the newest entry (90m, 6h, 2d)")
+    }
+
+    /// The absolute time, given the newest entry's time.
+    pub fn resolve(self, newest: Option<Timestamp>) -> Option<Timestamp> {
+        match self {
+            TimeSpec::At(t) => Some(t),
+            TimeSpec::Back(secs) => newest.map(|n| Timestamp(n.0 - secs * 1_000_000_000)),
+        }
+    }
+}
+
+/// Parses `30s`, `5m`, `1h30m`, `2d`, `1w` to seconds (> 0).
+pub fn parse_duration(s: &str) -> Result<i64> {
+    let t = s.trim();
+    let mut total: i64 = 0;
+    let mut num = String::new();
+    let mut any = false;
+    for c in t.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            'w' => 604_800,
+            _ => bail!(
+                "invalid duration `{s}`: use a number and a unit s, m, h, d or w (e.g. 5m, 6h)"
+            ),
+        };
+        let n: i64 = num.parse().map_err(|_| {
+            anyhow::anyhow!("invalid duration `{s}`: a unit needs a number before it")
+        })?;
+        total = total.saturating_add(n.saturating_mul(unit));
+        num.clear();
+        any = true;
+    }
+    if !num.is_empty() || !any || total <= 0 {
+        bail!("invalid duration `{s}`: use a number and a unit s, m, h, d or w (e.g. 5m, 6h)");
+    }
+    Ok(total)
+}
+
+/// Whether to colour, from `--color` and `NO_COLOR`.
+pub fn use_color(choice: crate::cli::ColorChoice, is_terminal: bool) -> bool {
+    use crate::cli::ColorChoice;
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90m").unwrap(), 5400);
+        assert_eq!(parse_duration("6h").unwrap(), 21_600);
+        assert_eq!(parse_duration("2d").unwrap(), 172_800);
+        assert_eq!(parse_duration("1h30m").unwrap(), 5400);
+        for bad in ["", "6", "h", "6x", "-5m", "0m"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn time_specs() {
+        assert_eq!(TimeSpec::parse("6h").unwrap(), TimeSpec::Back(21_600));
+        let at = TimeSpec::parse("2025-09-15").unwrap();
+        assert_eq!(
+            at,
+            TimeSpec::At(Timestamp::parse("2025-09-15T00:00:00Z").unwrap())
+        );
+        assert!(TimeSpec::parse("yesterday").is_err());
+        let newest = Timestamp::parse("2025-09-15T06:00:00Z");
+        assert_eq!(
+            TimeSpec::Back(3600).resolve(newest),
+            Timestamp::parse("2025-09-15T05:00:00Z")
+        );
+    }
+}

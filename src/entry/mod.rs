@@ -1,0 +1,378 @@
+//! The entry stage: one record's bytes -> a normalised, borrowed view of a LogEntry
+//! (<https://cloud.google.com/logging/docs/reference/v2/rest/v2/LogEntry>).
+//! Uses no other stage; nothing here allocates a `serde_json::Value` tree.
+
+mod field;
+mod resource;
+mod severity;
+mod time;
+mod value;
+
+pub use field::{Field, FIELD_NAMES};
+pub use resource::Placement;
+pub use severity::Severity;
+pub use time::Timestamp;
+pub use value::{parse_number_text, Object, Value};
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+/// Where the entry's time came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeSource {
+    /// `timestamp`.
+    Timestamp,
+    /// `receiveTimestamp`, because `timestamp` was missing or unreadable.
+    Receive,
+    /// Neither could be read.
+    None,
+}
+
+/// `split`: an entry cut into parts for size.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Split<'a> {
+    /// Shared by all parts.
+    pub uid: Cow<'a, str>,
+    /// 0-based part number.
+    pub index: u64,
+    /// Number of parts.
+    pub total: u64,
+}
+
+/// A normalised, borrowed view of one LogEntry.
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
+    /// The record's JSON text.
+    pub raw: &'a str,
+    /// UTC time, from `timestamp` or else `receiveTimestamp`.
+    pub timestamp: Option<Timestamp>,
+    /// Which field gave `timestamp`.
+    pub time_source: TimeSource,
+    /// Severity (DEFAULT when missing).
+    pub severity: Severity,
+    /// `resource.type`.
+    pub resource_type: Option<Cow<'a, str>>,
+    /// `resource.labels`.
+    pub resource_labels: Object<'a>,
+    /// Service, revision, location, project.
+    pub place: Placement<'a>,
+    /// `logName`.
+    pub log_name: Option<Cow<'a, str>>,
+    /// `insertId`.
+    pub insert_id: Option<Cow<'a, str>>,
+    /// `trace`.
+    pub trace: Option<Cow<'a, str>>,
+    /// `spanId`.
+    pub span_id: Option<Cow<'a, str>>,
+    /// `labels`.
+    pub labels: Object<'a>,
+    /// `httpRequest`.
+    pub http: Option<Object<'a>>,
+    /// `textPayload`.
+    pub text_payload: Option<Cow<'a, str>>,
+    /// `jsonPayload`.
+    pub json_payload: Option<Object<'a>>,
+    /// `protoPayload`.
+    pub proto_payload: Option<Object<'a>>,
+    /// `operation`.
+    pub operation: Option<Object<'a>>,
+    /// `sourceLocation`.
+    pub source_location: Option<Object<'a>>,
+    /// `split`.
+    pub split: Option<Split<'a>>,
+    /// The one message (may be empty).
+    pub message: Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawEntry<'a> {
+    #[serde(borrow, default)]
+    timestamp: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    receive_timestamp: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    severity: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    log_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    resource: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    insert_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    trace: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    span_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    labels: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    http_request: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    text_payload: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    json_payload: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    proto_payload: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    operation: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    source_location: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    split: Option<&'a RawValue>,
+}
+
+/// Why a record is not a LogEntry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct EntryError(pub String);
+
+/// Keys of jsonPayload that hold the message, in order of preference.
+const MESSAGE_KEYS: [&str; 8] = [
+    "message",
+    "msg",
+    "textPayload",
+    "error",
+    "exception",
+    "err",
+    "log",
+    "text",
+];
+
+impl<'a> Entry<'a> {
+    /// Parses one record. Invalid UTF-8 fails here; see [`Entry::parse_lossy`].
+    pub fn parse(text: &'a str) -> Result<Entry<'a>, EntryError> {
+        let t = text.trim_start();
+        if !t.starts_with('{') {
+            return Err(EntryError("not a JSON object".into()));
+        }
+        let raw: RawEntry<'a> =
+            serde_json::from_str(text).map_err(|e| EntryError(short_json_error(&e)))?;
+        Ok(Entry::from_raw(text, raw))
+    }
+
+    fn from_raw(text: &'a str, r: RawEntry<'a>) -> Entry<'a> {
+        let obj = |v: Option<&'a RawValue>| v.and_then(Object::from_raw);
+        let mut time_source = TimeSource::Timestamp;
+        let mut timestamp = r.timestamp.as_deref().and_then(Timestamp::parse);
+        if timestamp.is_none() {
+            timestamp = r.receive_timestamp.as_deref().and_then(Timestamp::parse);
+            time_source = if timestamp.is_some() {
+                TimeSource::Receive
+            } else {
+                TimeSource::None
+            };
+        }
+        let severity = match r.severity.map(Value::from_raw) {
+            Some(Value::Str(s)) => Severity::parse(&s).unwrap_or_default(),
+            Some(Value::Num(n)) => n.parse().map(Severity::from_number).unwrap_or_default(),
+            _ => Severity::Default,
+        };
+        let resource = obj(r.resource).unwrap_or_default();
+        let resource_type = resource.str("type");
+        let resource_labels = resource
+            .raw("labels")
+            .and_then(Object::from_raw)
+            .unwrap_or_default();
+        let labels = obj(r.labels).unwrap_or_default();
+        let place = resource::place(
+            resource_type.as_deref().unwrap_or(""),
+            &resource_labels,
+            &labels,
+        );
+        let text_payload = match r.text_payload.map(Value::from_raw) {
+            Some(Value::Str(s)) => Some(s),
+            _ => None,
+        };
+        let json_payload = obj(r.json_payload);
+        let proto_payload = obj(r.proto_payload);
+        let message = pick_message(
+            json_payload.as_ref(),
+            text_payload.as_ref(),
+            proto_payload.as_ref(),
+        );
+        let split = obj(r.split).and_then(|s| {
+            Some(Split {
+                uid: s.str("uid")?,
+                index: s.get("index").and_then(|v| v.as_f64()).unwrap_or(0.0) as u64,
+                total: s.get("totalSplits").and_then(|v| v.as_f64()).unwrap_or(1.0) as u64,
+            })
+        });
+        Entry {
+            raw: text,
+            timestamp,
+            time_source,
+            severity,
+            resource_type,
+            resource_labels,
+            place,
+            log_name: r.log_name,
+            insert_id: r.insert_id,
+            trace: r.trace,
+            span_id: r.span_id,
+            labels,
+            http: obj(r.http_request),
+            text_payload,
+            json_payload,
+            proto_payload,
+            operation: obj(r.operation),
+            source_location: obj(r.source_location),
+            split,
+            message,
+        }
+    }
+
+    /// The log id: the part of `logName` after `/logs/`, URL-decoded.
+    pub fn log_id(&self) -> Option<Cow<'_, str>> {
+        let name = self.log_name.as_deref()?;
+        let id = match name.find("/logs/") {
+            Some(i) => &name[i + 6..],
+            None => name,
+        };
+        Some(percent_decode(id))
+    }
+
+    /// `httpRequest.status` as a number (numbers and numeric strings).
+    pub fn http_status(&self) -> Option<u16> {
+        let v = self.http.as_ref()?.get("status")?.as_f64()?;
+        (0.0..1000.0).contains(&v).then_some(v as u16)
+    }
+
+    /// `httpRequest.latency` in seconds.
+    pub fn http_latency(&self) -> Option<f64> {
+        self.http.as_ref()?.get("latency")?.as_f64()
+    }
+
+    /// True for request logs (an `httpRequest` with a status).
+    pub fn is_request(&self) -> bool {
+        self.http_status().is_some()
+    }
+
+    /// Reads any field of the view.
+    pub fn get(&self, field: &Field) -> Option<Value<'_>> {
+        fn s<'x>(c: &'x Option<Cow<'_, str>>) -> Option<Value<'x>> {
+            c.as_deref().map(|s| Value::Str(Cow::Borrowed(s)))
+        }
+        match field {
+            Field::Message => Some(Value::Str(Cow::Borrowed(&self.message))),
+            Field::Severity => Some(Value::Str(Cow::Borrowed(self.severity.name()))),
+            Field::Timestamp => self
+                .timestamp
+                .map(|t| Value::Str(Cow::Owned(t.to_rfc3339()))),
+            Field::Service => s(&self.place.service),
+            Field::Revision => s(&self.place.revision),
+            Field::Location => s(&self.place.location),
+            Field::Project => s(&self.place.project),
+            Field::ResourceType => s(&self.resource_type),
+            Field::ResourceLabel(k) => self.resource_labels.get(k),
+            Field::LogName => s(&self.log_name),
+            Field::LogId => self.log_id().map(Value::Str),
+            Field::InsertId => s(&self.insert_id),
+            Field::Trace => s(&self.trace),
+            Field::SpanId => s(&self.span_id),
+            Field::Label(k) => self.labels.get(k),
+            Field::Http(k) if k == "latency" => self.http_latency().map(Value::Float),
+            Field::Http(k) => self.http.as_ref()?.get(k),
+            Field::TextPayload => s(&self.text_payload),
+            Field::Json(p) => self.json_payload.as_ref()?.path(p),
+            Field::Proto(p) => self.proto_payload.as_ref()?.path(p),
+            Field::Operation(k) => self.operation.as_ref()?.get(k),
+            Field::SourceLocation(k) => self.source_location.as_ref()?.get(k),
+        }
+    }
+
+    /// The key that marks repeats: log, insertId and timestamp. `None` when the entry
+    /// has no insertId (nothing to compare).
+    pub fn dedup_key(&self) -> Option<u64> {
+        let id = self.insert_id.as_deref()?;
+        let mut h = DefaultHasher::new();
+        self.log_name.hash(&mut h);
+        id.hash(&mut h);
+        self.timestamp.hash(&mut h);
+        Some(h.finish())
+    }
+
+    /// True for the second and later parts of a split entry (counted once, by part 0).
+    pub fn is_split_continuation(&self) -> bool {
+        self.split.as_ref().is_some_and(|s| s.index > 0)
+    }
+}
+
+/// Parses a record that may hold invalid UTF-8: invalid bytes become U+FFFD in `buf`.
+pub fn lossy_text<'b>(bytes: &'b [u8], buf: &'b mut String) -> &'b str {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(_) => {
+            *buf = String::from_utf8_lossy(bytes).into_owned();
+            buf.as_str()
+        }
+    }
+}
+
+fn pick_message<'a>(
+    json: Option<&Object<'a>>,
+    text: Option<&Cow<'a, str>>,
+    proto: Option<&Object<'a>>,
+) -> Cow<'a, str> {
+    if let Some(j) = json {
+        for k in MESSAGE_KEYS {
+            if let Some(Value::Str(s)) = j.get(k) {
+                if !s.is_empty() {
+                    return s;
+                }
+            }
+        }
+    }
+    if let Some(t) = text {
+        return t.clone();
+    }
+    if let Some(p) = proto {
+        let status_msg = p
+            .raw("status")
+            .and_then(Object::from_raw)
+            .and_then(|s| s.str("message"))
+            .filter(|s| !s.is_empty());
+        if let Some(m) = status_msg.or_else(|| p.str("methodName")) {
+            return m;
+        }
+    }
+    Cow::Borrowed("")
+}
+
+fn percent_decode(s: &str) -> Cow<'_, str> {
+    if !s.contains('%') {
+        return Cow::Borrowed(s);
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok();
+            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// serde_json's message without the trailing position noise, kept short.
+fn short_json_error(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Eof => "truncated JSON",
+        Category::Syntax => "invalid JSON",
+        Category::Data => "not a LogEntry",
+        Category::Io => "read error",
+    };
+    format!("{what}: {e}")
+}
+
+#[cfg(test)]
+mod tests;

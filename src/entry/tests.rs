@@ -1,0 +1,145 @@
+#![allow(clippy::unwrap_used)]
+use super::*;
+
+const REQUEST: &str = r#"{"httpRequest":{"latency":"3.786648988s","requestMethod":"GET","requestSize":"327","requestUrl":"https://api.example/health","status":503},"insertId":"68c8c0a9000bf7222eab06a3","labels":{"instanceId":"00aa"},"logName":"projects/netra-staging/logs/run.googleapis.com%2Frequests","receiveTimestamp":"2025-09-16T01:43:05.967637095Z","resource":{"labels":{"configuration_name":"netra-backend-staging","location":"us-central1","project_id":"netra-staging","revision_name":"netra-backend-staging-00742-b95","service_name":"netra-backend-staging"},"type":"cloud_run_revision"},"severity":"ERROR","spanId":"f3f576a33323a516","textPayload":"The request failed","timestamp":"2025-09-16T01:42:58.995733Z","trace":"projects/netra-staging/traces/bc37"}"#;
+
+#[test]
+fn request_log() {
+    let e = Entry::parse(REQUEST).unwrap();
+    assert_eq!(e.severity, Severity::Error);
+    assert_eq!(e.place.service.as_deref(), Some("netra-backend-staging"));
+    assert_eq!(
+        e.place.revision.as_deref(),
+        Some("netra-backend-staging-00742-b95")
+    );
+    assert_eq!(e.place.location.as_deref(), Some("us-central1"));
+    assert_eq!(e.log_id().as_deref(), Some("run.googleapis.com/requests"));
+    assert_eq!(e.http_status(), Some(503));
+    assert!((e.http_latency().unwrap() - 3.786_648_988).abs() < 1e-9);
+    assert_eq!(e.message, "The request failed");
+    assert_eq!(e.time_source, TimeSource::Timestamp);
+    let size = e
+        .get(&Field::parse("httpRequest.requestSize").unwrap())
+        .unwrap();
+    assert_eq!(size.as_f64(), Some(327.0));
+    assert!(e.dedup_key().is_some());
+}
+
+#[test]
+fn json_payload_message_and_fields() {
+    let t = r#"{"jsonPayload":{"message":"CRITICAL_AUTH_FAILURE: 403","user_id":"service:netra-backend","is_service_call":false,"ctx":{"stage":"session"}},"severity":"ERROR","timestamp":"2025-09-15T17:38:00Z"}"#;
+    let e = Entry::parse(t).unwrap();
+    assert_eq!(e.message, "CRITICAL_AUTH_FAILURE: 403");
+    let f = |n: &str| e.get(&Field::parse(n).unwrap());
+    assert_eq!(
+        f("jsonPayload.user_id").unwrap().as_text(),
+        "service:netra-backend"
+    );
+    assert_eq!(
+        f("jsonPayload.is_service_call").unwrap().as_bool(),
+        Some(false)
+    );
+    assert_eq!(f("jsonPayload.ctx.stage").unwrap().as_text(), "session");
+    assert!(f("jsonPayload.nope").is_none());
+    assert!(f("httpRequest.status").is_none());
+}
+
+#[test]
+fn message_fallbacks() {
+    let msg = |t: &str| Entry::parse(t).unwrap().message.into_owned();
+    assert_eq!(msg(r#"{"jsonPayload":{"msg":"m1"}}"#), "m1");
+    assert_eq!(msg(r#"{"jsonPayload":{"error":"e1","x":1}}"#), "e1");
+    assert_eq!(msg(r#"{"textPayload":"t1"}"#), "t1");
+    assert_eq!(
+        msg(r#"{"protoPayload":{"status":{"code":7,"message":"denied"},"methodName":"m"}}"#),
+        "denied"
+    );
+    assert_eq!(
+        msg(
+            r#"{"protoPayload":{"status":{},"methodName":"google.cloud.run.v1.Services.ReplaceService"}}"#
+        ),
+        "google.cloud.run.v1.Services.ReplaceService"
+    );
+    assert_eq!(msg(r#"{"insertId":"x"}"#), "");
+}
+
+#[test]
+fn severity_forms_and_time_fallback() {
+    let e =
+        Entry::parse(r#"{"severity":500,"receiveTimestamp":"2025-01-01T00:00:00.5Z"}"#).unwrap();
+    assert_eq!(e.severity, Severity::Error);
+    assert_eq!(e.time_source, TimeSource::Receive);
+    let e = Entry::parse(r#"{"textPayload":"x"}"#).unwrap();
+    assert_eq!(e.severity, Severity::Default);
+    assert_eq!(e.time_source, TimeSource::None);
+    assert!(e.timestamp.is_none());
+    let e = Entry::parse(r#"{"timestamp":"2025-01-01T02:00:00+02:00"}"#).unwrap();
+    assert_eq!(e.timestamp.unwrap().to_rfc3339(), "2025-01-01T00:00:00Z");
+}
+
+#[test]
+fn other_resources() {
+    let gke = r#"{"resource":{"type":"k8s_container","labels":{"cluster_name":"c","container_name":"nginx","location":"europe-west2","namespace_name":"default","pod_name":"nginx-7d9c-abc","project_id":"p"}},"labels":{"k8s-pod/app":"web","k8s-pod/pod-template-hash":"7d9c"}}"#;
+    let e = Entry::parse(gke).unwrap();
+    assert_eq!(e.place.service.as_deref(), Some("web"));
+    assert_eq!(e.place.revision.as_deref(), Some("7d9c"));
+    assert_eq!(e.place.location.as_deref(), Some("europe-west2"));
+    let gae = r#"{"resource":{"type":"gae_app","labels":{"module_id":"default","version_id":"v2","zone":"us14","project_id":"p"}}}"#;
+    let e = Entry::parse(gae).unwrap();
+    assert_eq!(e.place.service.as_deref(), Some("default"));
+    assert_eq!(e.place.revision.as_deref(), Some("v2"));
+    let job = r#"{"resource":{"type":"cloud_run_job","labels":{"job_name":"j","location":"us-east1","project_id":"p"}},"labels":{"run.googleapis.com/execution_name":"j-abc"}}"#;
+    let e = Entry::parse(job).unwrap();
+    assert_eq!(e.place.revision.as_deref(), Some("j-abc"));
+    let f = r#"{"resource":{"type":"cloud_function","labels":{"function_name":"fn","region":"us-central1"}}}"#;
+    assert_eq!(
+        Entry::parse(f).unwrap().place.service.as_deref(),
+        Some("fn")
+    );
+    let empty = r#"{"resource":{},"labels":{}}"#;
+    assert!(Entry::parse(empty).unwrap().place.service.is_none());
+}
+
+#[test]
+fn split_parts() {
+    let a = r#"{"insertId":"a","split":{"uid":"u1","index":0,"totalSplits":2},"logName":"l"}"#;
+    let b = r#"{"insertId":"b","split":{"uid":"u1","index":1,"totalSplits":2},"logName":"l"}"#;
+    assert!(!Entry::parse(a).unwrap().is_split_continuation());
+    let e = Entry::parse(b).unwrap();
+    assert!(e.is_split_continuation());
+    let s = e.split.unwrap();
+    assert_eq!((s.index, s.total), (1, 2));
+}
+
+#[test]
+fn malformed_records() {
+    for bad in ["[1,2]", "{\"a\":", "garbage", "{\"timestamp\":5}", ""] {
+        assert!(Entry::parse(bad).is_err(), "{bad}");
+    }
+    // Odd but legal shapes parse.
+    assert!(Entry::parse(r#"{"textPayload":5,"labels":[],"resource":"x"}"#).is_ok());
+}
+
+#[test]
+fn invalid_utf8_keeps_the_record() {
+    let bytes = b"{\"textPayload\":\"caf\xe9 ok\",\"severity\":\"ERROR\"}";
+    let mut buf = String::new();
+    let text = lossy_text(bytes, &mut buf);
+    let e = Entry::parse(text).unwrap();
+    assert_eq!(e.severity, Severity::Error);
+    assert!(e.message.starts_with("caf"));
+}
+
+#[test]
+fn log_id_decoding() {
+    let e = Entry::parse(r#"{"logName":"projects/p/logs/cloudaudit.googleapis.com%2Factivity"}"#)
+        .unwrap();
+    assert_eq!(
+        e.log_id().as_deref(),
+        Some("cloudaudit.googleapis.com/activity")
+    );
+    let e = Entry::parse(r#"{"logName":"projects/project"}"#).unwrap();
+    assert_eq!(e.log_id().as_deref(), Some("projects/project"));
+    let e = Entry::parse(r#"{"logName":"projects/p/logs/bad%2"}"#).unwrap();
+    assert_eq!(e.log_id().as_deref(), Some("bad%2"));
+}

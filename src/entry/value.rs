@@ -1,0 +1,200 @@
+//! Borrowed JSON values and objects read lazily from the record's bytes.
+//!
+//! A payload is kept as its top-level `(key, raw value)` pairs; nested objects are
+//! split only when a rule asks for a dotted path, so no `serde_json::Value` tree is built.
+
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::fmt;
+
+/// One scalar (or composite, left raw) read from an entry.
+#[derive(Debug, Clone)]
+pub enum Value<'a> {
+    /// A JSON string (escapes decoded).
+    Str(Cow<'a, str>),
+    /// A JSON number, kept as its text so large ids do not lose digits.
+    Num(&'a str),
+    /// A number computed from a string, e.g. `latency` "0.5s" in seconds.
+    Float(f64),
+    /// `true` or `false`.
+    Bool(bool),
+    /// `null`.
+    Null,
+    /// An object or array, unparsed.
+    Raw(&'a RawValue),
+}
+
+impl<'a> Value<'a> {
+    /// Reads a raw JSON value as a scalar where it is one.
+    pub fn from_raw(raw: &'a RawValue) -> Value<'a> {
+        let text = raw.get();
+        match text.as_bytes().first() {
+            Some(b'"') => match serde_json::from_str::<Cow<'a, str>>(text) {
+                Ok(s) => Value::Str(s),
+                Err(_) => Value::Raw(raw),
+            },
+            Some(b't') => Value::Bool(true),
+            Some(b'f') => Value::Bool(false),
+            Some(b'n') => Value::Null,
+            Some(b'-' | b'0'..=b'9') => Value::Num(text),
+            _ => Value::Raw(raw),
+        }
+    }
+
+    /// The value as text: strings as they are, numbers and booleans as written.
+    pub fn as_text(&self) -> Cow<'_, str> {
+        match self {
+            Value::Str(s) => Cow::Borrowed(s.as_ref()),
+            Value::Num(n) => Cow::Borrowed(n),
+            Value::Float(f) => Cow::Owned(f.to_string()),
+            Value::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+            Value::Null => Cow::Borrowed("null"),
+            Value::Raw(r) => Cow::Borrowed(r.get()),
+        }
+    }
+
+    /// The value as a number: numbers, and strings that hold one ("1234", "0.5s").
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Num(n) => n.parse().ok(),
+            Value::Float(f) => Some(*f),
+            Value::Str(s) => parse_number_text(s),
+            _ => None,
+        }
+    }
+
+    /// The value as a boolean: `true`/`false`, and the strings "true"/"false".
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            Value::Str(s) if s.eq_ignore_ascii_case("true") => Some(true),
+            Value::Str(s) if s.eq_ignore_ascii_case("false") => Some(false),
+            _ => None,
+        }
+    }
+}
+
+/// Parses "1234", "-1.5e3", or a duration in seconds like "0.0123s".
+pub fn parse_number_text(s: &str) -> Option<f64> {
+    let t = s.trim();
+    let t = t.strip_suffix('s').unwrap_or(t);
+    if t.is_empty() || !t.bytes().any(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+/// A JSON object as its top-level pairs, values left raw.
+#[derive(Debug, Clone, Default)]
+pub struct Object<'a> {
+    pairs: Vec<(Cow<'a, str>, &'a RawValue)>,
+}
+
+impl<'a> Object<'a> {
+    /// Splits a raw value into its pairs; `None` when it is not an object.
+    pub fn from_raw(raw: &'a RawValue) -> Option<Object<'a>> {
+        if !raw.get().starts_with('{') {
+            return None;
+        }
+        serde_json::from_str::<Object<'a>>(raw.get()).ok()
+    }
+
+    /// The raw value of a top-level key (the last one wins on repeats, like JSON parsers).
+    pub fn raw(&self, key: &str) -> Option<&'a RawValue> {
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| *v)
+    }
+
+    /// A top-level key as a value.
+    pub fn get(&self, key: &str) -> Option<Value<'a>> {
+        self.raw(key).map(Value::from_raw)
+    }
+
+    /// A top-level key as a string (strings only).
+    pub fn str(&self, key: &str) -> Option<Cow<'a, str>> {
+        match self.get(key)? {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Follows a dotted path; each step into a nested object parses only that object.
+    pub fn path(&self, path: &[String]) -> Option<Value<'a>> {
+        let (first, rest) = path.split_first()?;
+        let mut raw = self.raw(first)?;
+        for seg in rest {
+            let obj = Object::from_raw(raw)?;
+            raw = obj.raw(seg)?;
+        }
+        Some(Value::from_raw(raw))
+    }
+
+    /// The pairs in document order.
+    pub fn pairs(&self) -> &[(Cow<'a, str>, &'a RawValue)] {
+        &self.pairs
+    }
+
+    /// True when the object has no keys.
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Object<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Object<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<Object<'a>, M::Error> {
+                let mut pairs = Vec::with_capacity(m.size_hint().unwrap_or(8));
+                while let Some(k) = m.next_key::<Cow<'de, str>>()? {
+                    let v: &'de RawValue = m.next_value()?;
+                    pairs.push((k, v));
+                }
+                Ok(Object { pairs })
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_and_types() {
+        let raw: &RawValue = serde_json::from_str(
+            r#"{"a":{"b":{"c":"x\"y"}},"n":12,"s":"1234","lat":"0.25s","t":true,"arr":[1]}"#,
+        )
+        .unwrap();
+        let o = Object::from_raw(raw).unwrap();
+        let p = |s: &str| s.split('.').map(String::from).collect::<Vec<_>>();
+        assert_eq!(o.path(&p("a.b.c")).unwrap().as_text(), "x\"y");
+        assert_eq!(o.path(&p("n")).unwrap().as_f64(), Some(12.0));
+        assert_eq!(o.path(&p("s")).unwrap().as_f64(), Some(1234.0));
+        assert_eq!(o.path(&p("lat")).unwrap().as_f64(), Some(0.25));
+        assert_eq!(o.path(&p("t")).unwrap().as_bool(), Some(true));
+        assert!(o.path(&p("a.missing")).is_none());
+        assert!(o.path(&p("n.deeper")).is_none());
+        assert!(matches!(o.path(&p("arr")).unwrap(), Value::Raw(_)));
+        assert_eq!(parse_number_text("abc"), None);
+        assert_eq!(parse_number_text("s"), None);
+    }
+
+    #[test]
+    fn big_ids_keep_digits() {
+        let raw: &RawValue = serde_json::from_str(r#"{"id":2838092002611613780}"#).unwrap();
+        let o = Object::from_raw(raw).unwrap();
+        assert_eq!(o.get("id").unwrap().as_text(), "2838092002611613780");
+    }
+}

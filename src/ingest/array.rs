@@ -1,0 +1,221 @@
+//! Array framing: splits top-level JSON arrays (gcloud's `--format=json`,
+//! pretty or compact) into their elements. Arrays may follow each other
+//! (`cat`-ed exports); element indexes continue across them. Every element is
+//! framed, object or not: the entry stage rejects non-objects.
+
+use memchr::memchr;
+
+use super::frame::{Frame, Open};
+use super::scan::{is_ws, trim, Hit, Mode, Scan};
+use super::ProblemKind;
+
+const TRUNCATED: &str = "array ended before its closing ]";
+
+/// Where the framer is in the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Outside any array: expecting `[` (or nothing more).
+    Outside,
+    /// After `[` or `,`: expecting an element or `]`.
+    ElementStart,
+    /// Inside an element.
+    Element,
+    /// After garbage: skipping to the next line that starts with `[`.
+    Resync { line_start: bool },
+}
+
+/// A too-large element being skipped.
+#[derive(Debug, Clone, Copy)]
+struct Skip {
+    line: u64,
+    bytes: u64,
+}
+
+/// Array framer state.
+#[derive(Debug)]
+pub(crate) struct Array {
+    state: State,
+    scan: Scan,
+    skip: Option<Skip>,
+}
+
+impl Array {
+    pub(crate) fn new() -> Self {
+        Array {
+            state: State::Outside,
+            scan: Scan::default(),
+            skip: None,
+        }
+    }
+
+    /// Frames elements; returns true when the chunk is full, false when it needs data.
+    pub(crate) fn step(&mut self, f: &mut Frame) -> bool {
+        loop {
+            match self.state {
+                State::Outside | State::ElementStart => {
+                    let Some(p) = skip_ws(f) else { return false };
+                    let b = f.data().get(p).copied().unwrap_or(b' ');
+                    if self.state == State::Outside {
+                        if b == b'[' {
+                            self.state = State::ElementStart;
+                            f.pos = p + 1;
+                        } else {
+                            let line = f.line_at(p);
+                            let why = "unexpected text after the closing ]".to_string();
+                            f.push_problem(line, None, ProblemKind::Malformed(why));
+                            self.state = State::Resync { line_start: false };
+                            if f.full() {
+                                return true;
+                            }
+                        }
+                    } else if b == b']' {
+                        self.state = State::Outside;
+                        f.pos = p + 1;
+                    } else if b == b',' {
+                        // An empty element (`[1,,2]`): nothing to frame.
+                        f.pos = p + 1;
+                    } else {
+                        let line = f.line_at(p);
+                        f.open = Some(Open { start: p, line });
+                        self.scan = Scan::default();
+                        self.state = State::Element;
+                    }
+                }
+                State::Element => {
+                    let from = f.pos;
+                    match self.scan.run(f.data(), from, Mode::Element) {
+                        None => {
+                            f.pos = f.len();
+                            self.overflow(f, from);
+                            return false;
+                        }
+                        Some(hit) => {
+                            let at = match hit {
+                                Hit::Comma(at) => {
+                                    self.state = State::ElementStart;
+                                    at
+                                }
+                                Hit::Close(at) => {
+                                    self.state = State::Outside;
+                                    at
+                                }
+                                // Element mode never reports these.
+                                Hit::End(at) | Hit::LineStartBrace(at) => at,
+                            };
+                            self.element_done(f, from, at);
+                            f.pos = at + 1;
+                            if f.full() {
+                                return true;
+                            }
+                        }
+                    }
+                }
+                State::Resync { line_start } => {
+                    if line_start {
+                        match f.data().get(f.pos) {
+                            None => return false,
+                            Some(b'[') => {
+                                self.state = State::Outside;
+                                continue;
+                            }
+                            Some(_) => {}
+                        }
+                    }
+                    let rest = f.data().get(f.pos..).unwrap_or_default();
+                    match memchr(b'\n', rest) {
+                        Some(k) => {
+                            f.pos += k + 1;
+                            self.state = State::Resync { line_start: true };
+                        }
+                        None => {
+                            f.pos = f.len();
+                            self.state = State::Resync { line_start: false };
+                            return false;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ends the element whose delimiter is at `at`; `from` is where this scan started.
+    fn element_done(&mut self, f: &mut Frame, from: usize, at: usize) {
+        let index = f.take_index();
+        if let Some(mut skip) = self.skip.take() {
+            skip.bytes += (at - from) as u64;
+            let kind = ProblemKind::TooLarge { bytes: skip.bytes };
+            f.push_problem(skip.line, Some(index), kind);
+        } else if let Some(open) = f.open.take() {
+            if at - open.start > f.max_record {
+                let bytes = (at - open.start) as u64;
+                f.push_problem(open.line, Some(index), ProblemKind::TooLarge { bytes });
+            } else {
+                let (s, e) = trim(f.data(), open.start, at);
+                f.push_record(s, e, open.line, index);
+            }
+        }
+    }
+
+    /// Switches an element that outgrew `max_record` to skipping.
+    fn overflow(&mut self, f: &mut Frame, from: usize) {
+        if let Some(skip) = &mut self.skip {
+            skip.bytes += (f.len() - from) as u64;
+        } else if let Some(open) = f.open {
+            if f.len() - open.start > f.max_record {
+                f.open = None;
+                self.skip = Some(Skip {
+                    line: open.line,
+                    bytes: (f.len() - open.start) as u64,
+                });
+            }
+        }
+    }
+
+    /// Reports an array left open at the end of the input, keeping a last
+    /// element whose brackets all closed (`[{"a":1}` keeps `{"a":1}`).
+    pub(crate) fn finish(&mut self, f: &mut Frame) {
+        let line = match self.state {
+            State::Outside | State::Resync { .. } => return,
+            State::ElementStart => f.line_at(f.pos),
+            State::Element => match (self.skip.take(), f.open) {
+                (Some(skip), _) => skip.line,
+                (None, Some(open)) => {
+                    self.salvage(f);
+                    open.line
+                }
+                (None, None) => f.line_at(f.pos),
+            },
+        };
+        f.push_problem(line, None, ProblemKind::Truncated(TRUNCATED.to_string()));
+    }
+
+    /// Frames the open element if it is a complete object or array.
+    pub(crate) fn salvage(&mut self, f: &mut Frame) {
+        let Some(open) = f.open else { return };
+        let opener = f.data().get(open.start).copied();
+        if self.state == State::Element
+            && self.skip.is_none()
+            && self.scan.balanced()
+            && matches!(opener, Some(b'{' | b'['))
+        {
+            let end = f.len();
+            self.element_done(f, end, end);
+        }
+        f.open = None;
+    }
+}
+
+/// Moves `f.pos` past whitespace; returns the next non-blank position, if buffered.
+pub(crate) fn skip_ws(f: &mut Frame) -> Option<usize> {
+    let rest = f.data().get(f.pos..).unwrap_or_default();
+    match rest.iter().position(|&b| !is_ws(b)) {
+        Some(k) => {
+            f.pos += k;
+            Some(f.pos)
+        }
+        None => {
+            f.pos = f.len();
+            None
+        }
+    }
+}

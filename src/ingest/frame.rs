@@ -1,0 +1,262 @@
+//! The framing buffer shared by all formats: the bytes of the chunk being
+//! built, the scan position, lazy line counting, and the records and problems
+//! found so far. Framers only move `pos` forward and push results; the reader
+//! refills, compacts and splits the buffer into chunks.
+//!
+//! A finished chunk gets its bytes the cheaper way: a chunk filling most of the
+//! buffer takes it whole (only the unfinished tail is copied to a new one); a
+//! smaller chunk is copied out and the buffer stays. Either way each byte is
+//! copied about once at most, whatever `chunk_size` is.
+
+use super::{Chunk, Problem, ProblemKind, RecordSpan};
+
+/// A chunk is also closed once it holds this many problems, so a file of
+/// garbage cannot grow one chunk without bound.
+pub(crate) const MAX_PROBLEMS_PER_CHUNK: usize = 4096;
+
+/// Skipped bytes after the last record are dropped once they reach this size.
+const JUNK_LIMIT: usize = 64 << 10;
+
+/// A record whose end has not been found yet.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Open {
+    /// Its first byte in `buf`.
+    pub(crate) start: usize,
+    /// Its 1-based line.
+    pub(crate) line: u64,
+}
+
+/// Buffer and results of the chunk being built.
+pub(crate) struct Frame {
+    /// Fully initialised storage; `buf[base..len]` holds live data.
+    buf: Vec<u8>,
+    /// Start of the current chunk's bytes (earlier ones went out copied).
+    base: usize,
+    len: usize,
+    /// Next byte to scan.
+    pub(crate) pos: usize,
+    /// Line number of the byte at `line_pos`; newlines before it are counted.
+    line: u64,
+    line_pos: usize,
+    /// The record being scanned, kept in the buffer across refills and chunks.
+    pub(crate) open: Option<Open>,
+    next_index: u64,
+    spans: Vec<RecordSpan>,
+    problems: Vec<Problem>,
+    record_bytes: usize,
+    /// End of the last record of this chunk (or `base`); bytes after it are not needed.
+    committed: usize,
+    chunk_size: usize,
+    pub(crate) max_record: usize,
+    block: usize,
+}
+
+impl Frame {
+    pub(crate) fn new(chunk_size: usize, max_record: usize, block: usize) -> Self {
+        let mut frame = Frame {
+            buf: Vec::new(),
+            base: 0,
+            len: 0,
+            pos: 0,
+            line: 1,
+            line_pos: 0,
+            open: None,
+            next_index: 0,
+            spans: Vec::new(),
+            problems: Vec::new(),
+            record_bytes: 0,
+            committed: 0,
+            chunk_size: chunk_size.max(1),
+            max_record,
+            block: block.max(1),
+        };
+        frame.buf = vec![0; frame.fresh_capacity(0)];
+        frame
+    }
+
+    fn fresh_capacity(&self, tail: usize) -> usize {
+        self.chunk_size.min(64 << 20) + self.block + tail
+    }
+
+    /// The buffered bytes.
+    #[inline]
+    pub(crate) fn data(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Bytes held by the buffer (for memory-bound tests).
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Line of byte `p` (counting newlines lazily); `p` must not be before earlier queries.
+    pub(crate) fn line_at(&mut self, p: usize) -> u64 {
+        if p > self.line_pos {
+            if let Some(bytes) = self.buf.get(self.line_pos..p) {
+                self.line += memchr::memchr_iter(b'\n', bytes).count() as u64;
+            }
+            self.line_pos = p;
+        }
+        self.line
+    }
+
+    /// Records a newline at `nl` when nothing between `line_pos` and it holds one (NDJSON fast path).
+    #[inline]
+    pub(crate) fn newline_at(&mut self, nl: usize) {
+        self.line += 1;
+        self.line_pos = nl + 1;
+    }
+
+    /// The current line counter, valid at `line_pos`.
+    #[inline]
+    pub(crate) fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// Hands out the next record ordinal.
+    pub(crate) fn take_index(&mut self) -> u64 {
+        let index = self.next_index;
+        self.next_index += 1;
+        index
+    }
+
+    #[inline]
+    pub(crate) fn push_record(&mut self, start: usize, end: usize, line: u64, index: u64) {
+        self.spans.push(RecordSpan {
+            start,
+            end,
+            line,
+            index,
+        });
+        self.record_bytes += end - start;
+        self.committed = end;
+    }
+
+    pub(crate) fn push_problem(&mut self, line: u64, index: Option<u64>, kind: ProblemKind) {
+        self.problems.push(Problem { line, index, kind });
+    }
+
+    /// True once the chunk should be handed out.
+    #[inline]
+    pub(crate) fn full(&self) -> bool {
+        self.record_bytes >= self.chunk_size || self.problems.len() >= MAX_PROBLEMS_PER_CHUNK
+    }
+
+    pub(crate) fn has_results(&self) -> bool {
+        !self.spans.is_empty() || !self.problems.is_empty()
+    }
+
+    /// First byte still needed: the open record's start, else the scan position.
+    fn keep(&self) -> usize {
+        self.open.map_or(self.pos, |o| o.start)
+    }
+
+    /// Drops skipped bytes between the last record and `keep()` once they pile up.
+    pub(crate) fn compact(&mut self) {
+        let keep = self.keep();
+        if keep.saturating_sub(self.committed) >= JUNK_LIMIT {
+            self.remove(self.committed, keep);
+        }
+    }
+
+    /// Removes `buf[from..to)`; every position at or after `to` moves down.
+    fn remove(&mut self, from: usize, to: usize) {
+        if from >= to || to > self.len {
+            return;
+        }
+        self.line_at(to);
+        let gap = to - from;
+        self.buf.copy_within(to..self.len, from);
+        self.len -= gap;
+        self.pos -= gap;
+        self.line_pos -= gap;
+        if let Some(open) = &mut self.open {
+            open.start -= gap;
+        }
+    }
+
+    /// Returns spare room of at least one block after the data, growing if needed.
+    pub(crate) fn spare(&mut self) -> &mut [u8] {
+        if self.buf.len() - self.len < self.block && self.base > 0 {
+            self.shift_to_front();
+        }
+        if self.buf.len() - self.len < self.block {
+            self.buf.resize(self.len + self.block, 0);
+        }
+        let end = self.len + self.block;
+        self.buf.get_mut(self.len..end).unwrap_or_default()
+    }
+
+    /// Marks `n` bytes of the spare room as read.
+    pub(crate) fn grow(&mut self, n: usize) {
+        self.len = (self.len + n).min(self.buf.len());
+    }
+
+    /// Moves the live bytes to the start of the buffer.
+    fn shift_to_front(&mut self) {
+        let gap = self.base;
+        self.line_at(gap);
+        self.buf.copy_within(gap..self.len, 0);
+        self.rebase(gap);
+    }
+
+    /// Positions (and this chunk's spans) move down by `gap` bytes, all before `base`.
+    fn rebase(&mut self, gap: usize) {
+        self.base -= gap;
+        self.len -= gap;
+        self.pos -= gap;
+        self.line_pos -= gap;
+        self.committed -= gap;
+        if let Some(open) = &mut self.open {
+            open.start -= gap;
+        }
+        for span in &mut self.spans {
+            span.start -= gap;
+            span.end -= gap;
+        }
+    }
+
+    /// Cuts the finished chunk off, by handing over or copying out its bytes.
+    pub(crate) fn split(&mut self, source: usize, seq: u64) -> Chunk {
+        let keep = self.keep();
+        self.line_at(keep);
+        let tail = self.len - keep;
+        let mut records = std::mem::take(&mut self.spans);
+        self.committed = keep;
+        self.record_bytes = 0;
+        let size = keep - self.base;
+        let data = if size >= tail && size >= self.buf.len() / 2 {
+            // Big chunk: hand the buffer over, copy the unfinished tail.
+            let mut fresh = vec![0; self.fresh_capacity(tail)];
+            if let (Some(dst), Some(src)) = (fresh.get_mut(..tail), self.buf.get(keep..self.len)) {
+                dst.copy_from_slice(src);
+            }
+            let mut data = std::mem::replace(&mut self.buf, fresh);
+            data.truncate(keep);
+            self.base = keep;
+            self.rebase(keep);
+            data
+        } else {
+            // Small chunk: copy it out and keep reading into the same buffer.
+            let data = self.buf.get(self.base..keep).unwrap_or_default().to_vec();
+            for span in &mut records {
+                span.start -= self.base;
+                span.end -= self.base;
+            }
+            self.base = keep;
+            data
+        };
+        Chunk {
+            source,
+            seq,
+            data,
+            records,
+            problems: std::mem::take(&mut self.problems),
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! Objects framing: JSON objects back to back (pretty ones pasted one after
+//! another, or several on a line), separated by whitespace or commas. Text
+//! between objects is reported once, then framing resumes at the next line
+//! that starts with `{`.
+
+use memchr::memchr;
+
+use super::frame::{Frame, Open};
+use super::scan::{is_ws, Hit, Mode, Scan};
+use super::ProblemKind;
+
+/// Where the framer is in the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Between objects: whitespace and commas allowed.
+    Between,
+    /// Inside an object.
+    Object,
+    /// After garbage: skipping to the next line that starts with `{`.
+    Resync { line_start: bool },
+}
+
+/// A too-large object being skipped.
+#[derive(Debug, Clone, Copy)]
+struct Skip {
+    line: u64,
+    bytes: u64,
+}
+
+/// Objects framer state.
+#[derive(Debug)]
+pub(crate) struct Objects {
+    state: State,
+    scan: Scan,
+    skip: Option<Skip>,
+}
+
+impl Objects {
+    pub(crate) fn new() -> Self {
+        Objects {
+            state: State::Between,
+            scan: Scan::default(),
+            skip: None,
+        }
+    }
+
+    /// Frames objects; returns true when the chunk is full, false when it needs data.
+    pub(crate) fn step(&mut self, f: &mut Frame) -> bool {
+        loop {
+            match self.state {
+                State::Between => {
+                    let rest = f.data().get(f.pos..).unwrap_or_default();
+                    let Some(k) = rest.iter().position(|&b| !is_ws(b) && b != b',') else {
+                        f.pos = f.len();
+                        return false;
+                    };
+                    let opens = rest.get(k) == Some(&b'{');
+                    let p = f.pos + k;
+                    let line = f.line_at(p);
+                    if opens {
+                        f.open = Some(Open { start: p, line });
+                        self.scan = Scan::default();
+                        self.state = State::Object;
+                        f.pos = p;
+                    } else {
+                        let why = "unexpected text between objects".to_string();
+                        f.push_problem(line, None, ProblemKind::Malformed(why));
+                        self.state = State::Resync { line_start: false };
+                        f.pos = p + 1;
+                        if f.full() {
+                            return true;
+                        }
+                    }
+                }
+                State::Object => {
+                    let from = f.pos;
+                    match self.scan.run(f.data(), from, Mode::Object) {
+                        None => {
+                            f.pos = f.len();
+                            self.overflow(f, from);
+                            return false;
+                        }
+                        Some(Hit::End(end)) => {
+                            self.object_done(f, from, end);
+                            f.pos = end;
+                            self.state = State::Between;
+                        }
+                        Some(Hit::LineStartBrace(at) | Hit::Comma(at) | Hit::Close(at)) => {
+                            // A new object starts while this one is open: this one was cut.
+                            let line = match (self.skip.take(), f.open.take()) {
+                                (Some(skip), _) => skip.line,
+                                (None, Some(open)) => open.line,
+                                (None, None) => f.line_at(at),
+                            };
+                            let why = "object not closed before the next one starts".to_string();
+                            f.push_problem(line, None, ProblemKind::Malformed(why));
+                            f.pos = at;
+                            self.state = State::Between;
+                        }
+                    }
+                    if f.full() {
+                        return true;
+                    }
+                }
+                State::Resync { line_start } => {
+                    if line_start {
+                        match f.data().get(f.pos) {
+                            None => return false,
+                            Some(b'{') => {
+                                self.state = State::Between;
+                                continue;
+                            }
+                            Some(_) => {}
+                        }
+                    }
+                    let rest = f.data().get(f.pos..).unwrap_or_default();
+                    match memchr(b'\n', rest) {
+                        Some(k) => {
+                            f.pos += k + 1;
+                            self.state = State::Resync { line_start: true };
+                        }
+                        None => {
+                            f.pos = f.len();
+                            self.state = State::Resync { line_start: false };
+                            return false;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ends the object whose closing brace is just before `end`.
+    fn object_done(&mut self, f: &mut Frame, from: usize, end: usize) {
+        let index = f.take_index();
+        if let Some(mut skip) = self.skip.take() {
+            skip.bytes += (end - from) as u64;
+            let kind = ProblemKind::TooLarge { bytes: skip.bytes };
+            f.push_problem(skip.line, Some(index), kind);
+        } else if let Some(open) = f.open.take() {
+            if end - open.start > f.max_record {
+                let bytes = (end - open.start) as u64;
+                f.push_problem(open.line, Some(index), ProblemKind::TooLarge { bytes });
+            } else {
+                f.push_record(open.start, end, open.line, index);
+            }
+        }
+    }
+
+    /// Switches an object that outgrew `max_record` to skipping.
+    fn overflow(&mut self, f: &mut Frame, from: usize) {
+        if let Some(skip) = &mut self.skip {
+            skip.bytes += (f.len() - from) as u64;
+        } else if let Some(open) = f.open {
+            if f.len() - open.start > f.max_record {
+                f.open = None;
+                self.skip = Some(Skip {
+                    line: open.line,
+                    bytes: (f.len() - open.start) as u64,
+                });
+            }
+        }
+    }
+
+    /// Reports an object left open at the end of the input.
+    pub(crate) fn finish(&mut self, f: &mut Frame) {
+        if self.state != State::Object {
+            return;
+        }
+        let line = match (self.skip.take(), f.open.take()) {
+            (Some(skip), _) => skip.line,
+            (None, Some(open)) => open.line,
+            (None, None) => f.line_at(f.pos),
+        };
+        let why = "input ended before the object's closing }".to_string();
+        f.push_problem(line, None, ProblemKind::Truncated(why));
+    }
+}

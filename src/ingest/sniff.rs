@@ -1,0 +1,187 @@
+//! Format detection from the first bytes of the (decompressed) stream, never
+//! from the file name.
+
+use memchr::memchr;
+
+use super::scan::{is_ws, Hit, Mode, Scan};
+use super::Format;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Longest `key` looked at when deciding whether a first line is YAML.
+const MAX_YAML_KEY: usize = 256;
+
+/// What the first bytes say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sniff {
+    /// Undecided: read more. The first `skip` bytes are whitespace and can be dropped.
+    More { skip: usize },
+    /// Decided; framing starts after `skip` bytes of leading whitespace.
+    Format { format: Format, skip: usize },
+    /// gcloud's default YAML output.
+    Yaml,
+}
+
+/// Length of a UTF-8 byte order mark at the start of `data`; `None` until enough is read.
+pub(crate) fn bom_len(data: &[u8], eof: bool) -> Option<usize> {
+    if data.starts_with(BOM) {
+        Some(BOM.len())
+    } else if !eof && BOM.starts_with(data) {
+        None
+    } else {
+        Some(0)
+    }
+}
+
+/// Decides the format from `data` (the stream after any BOM and skipped whitespace).
+///
+/// `[` is an array; `{` is NDJSON when the first object ends its line, else
+/// back-to-back objects; `---` or a `key: value` first line is YAML; anything
+/// else is framed as NDJSON so each bad line gets reported.
+pub(crate) fn sniff(data: &[u8], eof: bool, max_record: usize) -> Sniff {
+    let Some(p) = data.iter().position(|&b| !is_ws(b)) else {
+        return if eof {
+            Sniff::Format {
+                format: Format::Empty,
+                skip: data.len(),
+            }
+        } else {
+            Sniff::More { skip: data.len() }
+        };
+    };
+    let rest = data.get(p..).unwrap_or_default();
+    let decided = match rest.first() {
+        Some(b'[') => Some(Format::Array),
+        Some(b'{') => first_object(rest, eof, max_record),
+        _ => match looks_like_yaml(rest, eof) {
+            Some(true) => return Sniff::Yaml,
+            Some(false) => Some(Format::Ndjson),
+            None => None,
+        },
+    };
+    match decided {
+        Some(format) => Sniff::Format { format, skip: p },
+        None => Sniff::More { skip: p },
+    }
+}
+
+/// NDJSON if the first object closes with only whitespace after it on its line.
+fn first_object(rest: &[u8], eof: bool, max_record: usize) -> Option<Format> {
+    let (line, complete) = match memchr(b'\n', rest) {
+        Some(k) => (rest.get(..k).unwrap_or_default(), true),
+        None => (rest, eof),
+    };
+    if line.len() > max_record {
+        // Too long to be one record either way; NDJSON framing reports it and moves on.
+        return Some(Format::Ndjson);
+    }
+    if !complete {
+        return None;
+    }
+    match Scan::default().run(line, 0, Mode::Object) {
+        Some(Hit::End(end))
+            if line
+                .get(end..)
+                .unwrap_or_default()
+                .iter()
+                .all(|&b| is_ws(b)) =>
+        {
+            Some(Format::Ndjson)
+        }
+        _ => Some(Format::Objects),
+    }
+}
+
+/// `Some(true)` for `---` or a first line like `insertId: abc` / `resource:`;
+/// `None` when more bytes are needed to tell.
+fn looks_like_yaml(rest: &[u8], eof: bool) -> Option<bool> {
+    if rest.starts_with(b"---") {
+        return Some(true);
+    }
+    if !eof && rest.len() < 3 && b"---".starts_with(rest) {
+        return None;
+    }
+    let first = rest.first()?;
+    if !(first.is_ascii_alphabetic() || *first == b'_') {
+        return Some(false);
+    }
+    let key_len = rest
+        .iter()
+        .take(MAX_YAML_KEY)
+        .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/')));
+    let Some(k) = key_len else {
+        return if eof || rest.len() >= MAX_YAML_KEY {
+            Some(false)
+        } else {
+            None
+        };
+    };
+    if rest.get(k) != Some(&b':') {
+        return Some(false);
+    }
+    match rest.get(k + 1) {
+        None if eof => Some(true),
+        None => None,
+        Some(&b) => Some(matches!(b, b' ' | b'\t' | b'\r' | b'\n')),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fmt(data: &[u8]) -> Sniff {
+        sniff(data, true, 1 << 20)
+    }
+
+    fn format(format: Format, skip: usize) -> Sniff {
+        Sniff::Format { format, skip }
+    }
+
+    #[test]
+    fn bom_is_recognised_even_when_split() {
+        assert_eq!(bom_len(b"\xEF\xBB\xBF{}", false), Some(3));
+        assert_eq!(bom_len(b"\xEF\xBB", false), None);
+        assert_eq!(bom_len(b"\xEF\xBB", true), Some(0));
+        assert_eq!(bom_len(b"{}", false), Some(0));
+        assert_eq!(bom_len(b"", false), None);
+    }
+
+    #[test]
+    fn formats_from_first_bytes() {
+        assert_eq!(fmt(b""), format(Format::Empty, 0));
+        assert_eq!(fmt(b" \n\r\n\t"), format(Format::Empty, 5));
+        assert_eq!(fmt(b"\n [\n"), format(Format::Array, 2));
+        assert_eq!(fmt(b"{\"a\":1}\n{}"), format(Format::Ndjson, 0));
+        assert_eq!(fmt(b"{\"a\":\"}\"} \r\n"), format(Format::Ndjson, 0));
+        assert_eq!(fmt(b"{\"a\":1}"), format(Format::Ndjson, 0));
+        assert_eq!(fmt(b"{\n  \"a\": 1\n}\n"), format(Format::Objects, 0));
+        assert_eq!(fmt(b"{\"a\":1}{\"b\":2}\n"), format(Format::Objects, 0));
+        assert_eq!(fmt(b"{\"a\":1},\n{\"b\":2}\n"), format(Format::Objects, 0));
+        assert_eq!(fmt(b"hello world\n"), format(Format::Ndjson, 0));
+        assert_eq!(fmt(b"2025-01-01 10:00:00 boom"), format(Format::Ndjson, 0));
+        assert_eq!(fmt(b"http://x"), format(Format::Ndjson, 0));
+    }
+
+    #[test]
+    fn yaml_is_refused() {
+        assert_eq!(fmt(b"---\ninsertId: abc\n"), Sniff::Yaml);
+        assert_eq!(fmt(b"insertId: abc\nlogName: x\n"), Sniff::Yaml);
+        assert_eq!(fmt(b"httpRequest:\n  status: 500\n"), Sniff::Yaml);
+        assert_eq!(fmt(b"\n\nresource:"), Sniff::Yaml);
+    }
+
+    #[test]
+    fn waits_for_enough_bytes() {
+        assert_eq!(sniff(b"  ", false, 100), Sniff::More { skip: 2 });
+        assert_eq!(sniff(b" {\"a\":1", false, 100), Sniff::More { skip: 1 });
+        assert_eq!(sniff(b"--", false, 100), Sniff::More { skip: 0 });
+        assert_eq!(sniff(b"insertId", false, 100), Sniff::More { skip: 0 });
+        assert_eq!(sniff(b"insertId:", false, 100), Sniff::More { skip: 0 });
+        // A first line longer than a record can be is NDJSON without waiting for its end.
+        assert_eq!(
+            sniff(b"{\"a\":\"xxxxxxxx", false, 4),
+            format(Format::Ndjson, 0)
+        );
+    }
+}

@@ -1,0 +1,251 @@
+//! One test per format and edge case, with exact records, lines, indexes and problems.
+
+use super::*;
+
+const NOT_OBJECT: &str = "not a JSON object";
+const AFTER_ARRAY: &str = "unexpected text after the closing ]";
+const ARRAY_CUT: &str = "array ended before its closing ]";
+
+#[test]
+fn ndjson_blank_lines_crlf_spaces_and_non_objects() {
+    let input = b"{\"a\":1}\n\n  {\"b\":2}  \r\n\r\n{\"c\":\"x\"}\r\n   \nnot json\n[1]\n{\"d\":4}";
+    let out = run(input);
+    assert_eq!(out.format, Format::Ndjson);
+    assert!(!out.compressed);
+    assert_eq!(
+        out.records,
+        [
+            rec(r#"{"a":1}"#, 1, 0),
+            rec(r#"{"b":2}"#, 3, 1),
+            rec(r#"{"c":"x"}"#, 5, 2),
+            rec(r#"{"d":4}"#, 9, 5),
+        ]
+    );
+    assert_eq!(
+        out.problems,
+        [
+            problem(7, Some(3), malformed(NOT_OBJECT)),
+            problem(8, Some(4), malformed(NOT_OBJECT)),
+        ]
+    );
+}
+
+#[test]
+fn ndjson_strings_with_brackets_quotes_and_escaped_newlines() {
+    let line = r#"{"m":"a\nb \"q\" \\ {[}]","n":"\\"}"#;
+    let out = run(format!("{line}\n{line}\n").as_bytes());
+    assert_eq!(out.format, Format::Ndjson);
+    assert_eq!(out.records, [rec(line, 1, 0), rec(line, 2, 1)]);
+    assert!(out.problems.is_empty());
+}
+
+#[test]
+fn anything_else_is_framed_as_ndjson_and_reported_per_line() {
+    let out = run(b"hello\n{\"a\":1}\n");
+    assert_eq!(out.format, Format::Ndjson);
+    assert_eq!(out.records, [rec(r#"{"a":1}"#, 2, 1)]);
+    assert_eq!(out.problems, [problem(1, Some(0), malformed(NOT_OBJECT))]);
+}
+
+#[test]
+fn bom_is_skipped() {
+    let out = run(b"\xEF\xBB\xBF{\"a\":1}\n{\"b\":2}\n");
+    assert_eq!(out.format, Format::Ndjson);
+    assert_eq!(out.texts(), [r#"{"a":1}"#, r#"{"b":2}"#]);
+    assert_eq!(out.records[1].line, 2);
+    let out = run(b"\xEF\xBB\xBF\n[{\"a\":1}]");
+    assert_eq!(out.format, Format::Array);
+    assert_eq!(out.records, [rec(r#"{"a":1}"#, 2, 0)]);
+}
+
+#[test]
+fn empty_and_whitespace_only_yield_nothing() {
+    for input in [
+        &b""[..],
+        b"\n \r\n\t  ",
+        b"\xEF\xBB\xBF",
+        b"\xEF\xBB\xBF\n\n",
+    ] {
+        let out = run(input);
+        assert_eq!(out.format, Format::Empty);
+        assert_eq!(out.chunks, 0);
+    }
+}
+
+#[test]
+fn yaml_is_refused_with_a_fix() {
+    for input in [&b"---\ninsertId: abc\n"[..], b"insertId: abc\nlogName: x\n"] {
+        match run_with(input, 64, 1, 1024) {
+            Err(e @ InputError::Yaml { .. }) => assert_eq!(
+                e.to_string(),
+                "<test>: this looks like gcloud's default YAML output; rerun gcloud with --format=json"
+            ),
+            other => panic!("expected YAML refusal, got {other:?}"),
+        }
+    }
+}
+
+/// What `gcloud logging read --format=json` prints.
+pub(super) const GCLOUD: &str = r#"[
+  {
+    "a": 1,
+    "s": "x{[\"]}\\"
+  },
+  {
+    "b": {
+      "c": [1, 2]
+    }
+  }
+]
+"#;
+
+#[test]
+fn pretty_gcloud_array() {
+    let out = run(GCLOUD.as_bytes());
+    assert_eq!(out.format, Format::Array);
+    assert_eq!(
+        out.records,
+        [
+            rec("{\n    \"a\": 1,\n    \"s\": \"x{[\\\"]}\\\\\"\n  }", 2, 0),
+            rec("{\n    \"b\": {\n      \"c\": [1, 2]\n    }\n  }", 6, 1),
+        ]
+    );
+    assert!(out.problems.is_empty());
+}
+
+#[test]
+fn compact_array_with_tricky_strings() {
+    let out = run(br#"[{"a":1},{"b":"],[{"},{"c":"\\"},{}]"#);
+    assert_eq!(
+        out.texts(),
+        [r#"{"a":1}"#, r#"{"b":"],[{"}"#, r#"{"c":"\\"}"#, "{}"]
+    );
+    assert_eq!(
+        out.records.iter().map(|r| r.index).collect::<Vec<_>>(),
+        [0, 1, 2, 3]
+    );
+    assert!(out.problems.is_empty());
+}
+
+#[test]
+fn array_elements_that_are_not_objects_are_framed() {
+    let out = run(br#"[1, "x" , null,{"a":1}, [2],, ]"#);
+    assert_eq!(out.texts(), ["1", "\"x\"", "null", r#"{"a":1}"#, "[2]"]);
+    assert!(out.problems.is_empty());
+    for empty in [&b"[]"[..], b"[ \n ]\n", b"[]\n[]"] {
+        let out = run(empty);
+        assert_eq!(out.format, Format::Array);
+        assert_eq!(out.chunks, 0);
+    }
+}
+
+#[test]
+fn truncated_array_keeps_complete_elements() {
+    let out = run(b"[\n  {\"a\":1},\n  {\"b\":");
+    assert_eq!(out.records, [rec(r#"{"a":1}"#, 2, 0)]);
+    assert_eq!(out.problems, [problem(3, None, truncated(ARRAY_CUT))]);
+
+    let out = run(b"[{\"a\":1},\n");
+    assert_eq!(out.texts(), [r#"{"a":1}"#]);
+    assert_eq!(out.problems, [problem(2, None, truncated(ARRAY_CUT))]);
+
+    // The last element closed but `,` or `]` never came: keep it.
+    let out = run(b"[{\"a\":1},\n {\"b\":2}\n");
+    assert_eq!(
+        out.records,
+        [rec(r#"{"a":1}"#, 1, 0), rec(r#"{"b":2}"#, 2, 1)]
+    );
+    assert_eq!(out.problems, [problem(2, None, truncated(ARRAY_CUT))]);
+
+    // A cut scalar is not kept.
+    let out = run(b"[1, 23");
+    assert_eq!(out.texts(), ["1"]);
+    assert_eq!(out.kinds(), [&truncated(ARRAY_CUT)]);
+}
+
+#[test]
+fn garbage_after_array_is_reported_then_next_array_framed() {
+    let out = run(b"[{\"a\":1}]\nxyz [ \n[{\"b\":2}]\n");
+    assert_eq!(
+        out.records,
+        [rec(r#"{"a":1}"#, 1, 0), rec(r#"{"b":2}"#, 3, 1)]
+    );
+    assert_eq!(out.problems, [problem(2, None, malformed(AFTER_ARRAY))]);
+}
+
+#[test]
+fn arrays_back_to_back_continue_the_index() {
+    let out = run(b"[{\"a\":1}][{\"b\":2}]\n[\n  {\"c\":3}\n]\n");
+    assert_eq!(
+        out.records,
+        [
+            rec(r#"{"a":1}"#, 1, 0),
+            rec(r#"{"b":2}"#, 1, 1),
+            rec(r#"{"c":3}"#, 3, 2)
+        ]
+    );
+    let twice = format!("{GCLOUD}{GCLOUD}");
+    let out = run(twice.as_bytes());
+    assert_eq!(out.records.len(), 4);
+    assert_eq!(out.records[2].line, 13);
+    assert!(out.problems.is_empty());
+}
+
+#[test]
+fn concatenated_pretty_objects() {
+    let input = b"{\n  \"a\": 1\n}\n\n{\n  \"b\": \"}{\"\n},\n{\"c\": 3} {\"d\": 4}\n";
+    let out = run(input);
+    assert_eq!(out.format, Format::Objects);
+    assert_eq!(
+        out.records,
+        [
+            rec("{\n  \"a\": 1\n}", 1, 0),
+            rec("{\n  \"b\": \"}{\"\n}", 5, 1),
+            rec(r#"{"c": 3}"#, 8, 2),
+            rec(r#"{"d": 4}"#, 8, 3),
+        ]
+    );
+    assert!(out.problems.is_empty());
+}
+
+#[test]
+fn garbage_between_objects_resyncs_at_a_line_starting_with_brace() {
+    let input = b"{\n\"a\":1\n}\nxx yy\n  {\"not\":\"resync\"}\n{\"c\":3}\n";
+    let out = run(input);
+    assert_eq!(
+        out.records,
+        [rec("{\n\"a\":1\n}", 1, 0), rec(r#"{"c":3}"#, 6, 1)]
+    );
+    assert_eq!(
+        out.problems,
+        [problem(
+            4,
+            None,
+            malformed("unexpected text between objects")
+        )]
+    );
+}
+
+#[test]
+fn unclosed_object_is_reported_and_the_next_one_kept() {
+    let out = run(b"{\n  \"a\": 1\n{\n  \"b\": 2\n}\n");
+    assert_eq!(out.records, [rec("{\n  \"b\": 2\n}", 3, 0)]);
+    assert_eq!(
+        out.problems,
+        [problem(
+            1,
+            None,
+            malformed("object not closed before the next one starts")
+        )]
+    );
+    let out = run(b"{\n \"a\": 1\n}\n{\n \"b\": ");
+    assert_eq!(out.texts(), ["{\n \"a\": 1\n}"]);
+    assert_eq!(
+        out.problems,
+        [problem(
+            4,
+            None,
+            truncated("input ended before the object's closing }")
+        )]
+    );
+}

@@ -1,0 +1,76 @@
+//! Where results go: stdout, or `-o FILE` through a temporary file renamed into
+//! place, so an interrupted run never leaves half a report.
+
+use anyhow::{Context, Result};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// An output opened before the scan starts, so a bad `-o` fails fast.
+pub enum Output {
+    /// Standard output.
+    Stdout(BufWriter<io::Stdout>),
+    /// A temporary file beside the target.
+    File {
+        /// The temporary file.
+        tmp: BufWriter<tempfile::NamedTempFile>,
+        /// Where it goes on success.
+        target: PathBuf,
+    },
+}
+
+impl Output {
+    /// Opens stdout, or a temporary file in FILE's folder.
+    pub fn open(path: Option<&Path>) -> Result<Output> {
+        let Some(target) = path else {
+            return Ok(Output::Stdout(BufWriter::new(io::stdout())));
+        };
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let tmp = tempfile::Builder::new()
+            .prefix(".logtriage-")
+            .tempfile_in(dir)
+            .with_context(|| {
+                format!(
+                    "cannot write {}: folder not writable or missing",
+                    target.display()
+                )
+            })?;
+        Ok(Output::File {
+            tmp: BufWriter::new(tmp),
+            target: target.to_path_buf(),
+        })
+    }
+
+    /// Flushes and, for a file, renames it into place.
+    pub fn finish(self) -> Result<()> {
+        match self {
+            Output::Stdout(mut w) => w.flush().map_err(Into::into),
+            Output::File { tmp, target } => {
+                let tmp = tmp
+                    .into_inner()
+                    .map_err(|e| e.into_error())
+                    .with_context(|| format!("cannot write {}", target.display()))?;
+                tmp.persist(&target)
+                    .with_context(|| format!("cannot write {}", target.display()))?;
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Output::Stdout(w) => w.write(buf),
+            Output::File { tmp, .. } => tmp.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Output::Stdout(w) => w.flush(),
+            Output::File { tmp, .. } => tmp.flush(),
+        }
+    }
+}

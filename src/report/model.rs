@@ -1,0 +1,232 @@
+//! The report model (schema `logtriage/report/v1`): built once from the analysis,
+//! redacted here, then rendered by markdown, JSON and table alike.
+
+use super::redact::{redact, redact_field};
+use crate::analyze::{self, Analysis, Outcome};
+use crate::pipeline::ScanTotals;
+use serde::Serialize;
+
+/// The JSON schema id.
+pub const SCHEMA: &str = "logtriage/report/v1";
+
+/// What was read.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct InputSummary {
+    /// Files (or stdin) read.
+    pub files: usize,
+    /// Bytes on disk (compressed size for .gz).
+    pub bytes: u64,
+    /// Distinct entries analysed.
+    pub entries: u64,
+    /// Records skipped as malformed.
+    pub malformed: u64,
+    /// Records skipped as too large.
+    pub too_large: u64,
+    /// Repeats dropped.
+    pub duplicates: u64,
+    /// Extra parts of split entries, counted once.
+    pub split_parts: u64,
+    /// Entries outside --since/--until/--service.
+    pub filtered_out: u64,
+    /// Inputs cut short (truncated gzip or array).
+    pub truncated_inputs: u64,
+    /// Inputs that could not be read.
+    pub unreadable_inputs: usize,
+    /// Entries without any timestamp.
+    pub no_timestamp: u64,
+    /// False when de-duplication ran out of room (totals may then hold repeats).
+    pub dedup_exact: bool,
+}
+
+/// Time window of the entries.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Window {
+    /// Earliest entry, RFC 3339 UTC.
+    pub start: Option<String>,
+    /// Latest entry.
+    pub end: Option<String>,
+}
+
+/// Level and one-line headline.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Status {
+    /// ok, low, medium, high or critical.
+    pub level: String,
+    /// One line with the numbers.
+    pub headline: String,
+}
+
+/// The report.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Report {
+    /// Always `logtriage/report/v1`.
+    pub schema: &'static str,
+    /// Tool and version.
+    pub generator: String,
+    /// What was read.
+    pub input: InputSummary,
+    /// Entries' time window.
+    pub window: Window,
+    /// Level and headline.
+    pub status: Status,
+    /// Rules in effect.
+    pub rules_loaded: usize,
+    /// Everything concluded.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// What the command knows about its input besides the analysis.
+pub struct InputFacts<'a> {
+    /// Totals from the scan.
+    pub totals: &'a ScanTotals,
+    /// Files read.
+    pub files: usize,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Unreadable inputs.
+    pub unreadable: usize,
+}
+
+fn redact_outcome_data(o: &mut Outcome) {
+    for f in &mut o.findings {
+        for c in &mut f.captures {
+            for v in &mut c.top {
+                v.value = redact_field(&c.name, &v.value).into_owned();
+            }
+        }
+        for s in &mut f.samples {
+            s.message = redact(&s.message).into_owned();
+        }
+    }
+    for u in &mut o.unknown {
+        u.template = redact(&u.template).into_owned();
+        u.example = redact(&u.example).into_owned();
+    }
+}
+
+/// Builds the report: outcome, redaction, whys, status.
+pub fn build(a: &Analysis<'_>, bucket: Option<i64>, facts: &InputFacts<'_>) -> Report {
+    let mut outcome = analyze::finish(a, bucket);
+    // Captured values and samples are masked before whys and actions quote them;
+    // everything else in whys comes from rule text, revisions and counts.
+    redact_outcome_data(&mut outcome);
+    analyze::explain(a, &mut outcome);
+    let t = facts.totals;
+    let c = &a.counts;
+    let input = InputSummary {
+        files: facts.files,
+        bytes: facts.bytes,
+        entries: c.entries,
+        malformed: t.malformed,
+        too_large: t.too_large,
+        duplicates: t.duplicates,
+        split_parts: t.split_parts,
+        filtered_out: t.filtered_out,
+        truncated_inputs: t.truncated,
+        unreadable_inputs: facts.unreadable,
+        no_timestamp: c.no_timestamp,
+        dedup_exact: !t.dedup_saturated,
+    };
+    let window = Window {
+        start: c.window.map(|w| w.0.to_rfc3339()),
+        end: c.window.map(|w| w.1.to_rfc3339()),
+    };
+    let status = status(&outcome, c.entries);
+    Report {
+        schema: SCHEMA,
+        generator: format!("logtriage {}", env!("CARGO_PKG_VERSION")),
+        input,
+        window,
+        status,
+        rules_loaded: a.rules.rules().len(),
+        outcome,
+    }
+}
+
+fn status(o: &Outcome, entries: u64) -> Status {
+    let Some(top) = o.findings.first() else {
+        let errors: u64 = o.revisions.iter().map(|r| r.errors).sum();
+        return Status {
+            level: "ok".into(),
+            headline: format!(
+                "No incident pattern found: {} entries, {} errors, no rule reached its threshold.",
+                super::fmt_count(entries),
+                super::fmt_count(errors)
+            ),
+        };
+    };
+    // The chain starts at the most severe symptom; the headline names it.
+    let lead = o
+        .five_whys
+        .first()
+        .and_then(|w| w.rules.first())
+        .and_then(|id| o.findings.iter().find(|f| f.rule == *id))
+        .unwrap_or(top);
+    let level = o
+        .findings
+        .iter()
+        .map(|f| severity_rank(&f.severity))
+        .max()
+        .unwrap_or(0);
+    let mut h = format!(
+        "{} x{} `{}`",
+        lead.title,
+        super::fmt_count(lead.count),
+        lead.rule
+    );
+    if let Some(r) = lead.revisions.first() {
+        if !r.service.is_empty() {
+            h.push_str(&format!(" on `{}`", r.service));
+        }
+    }
+    if let Some(on) = &lead.timeline.onset {
+        h.push_str(&format!(" since {on}"));
+    }
+    h.push_str(if lead.timeline.ongoing {
+        ", ongoing at the end of the logs"
+    } else {
+        ""
+    });
+    if let Some(end) = lead
+        .timeline
+        .end
+        .as_ref()
+        .filter(|_| !lead.timeline.ongoing)
+    {
+        h.push_str(&format!(", last at {end}"));
+    }
+    if let Some(reg) = o.regressions.iter().find(|r| {
+        lead.revisions
+            .first()
+            .is_some_and(|x| x.service == r.service)
+    }) {
+        h.push_str(&format!(
+            "; broken since revision `{}`, last good `{}`",
+            reg.first_bad, reg.last_good
+        ));
+    }
+    let others = o.findings.len() - 1;
+    if others > 0 {
+        h.push_str(&format!(
+            "; {others} related finding{}",
+            if others == 1 { "" } else { "s" }
+        ));
+    }
+    h.push('.');
+    Status {
+        level: ["ok", "low", "medium", "high", "critical"][level].into(),
+        headline: h,
+    }
+}
+
+/// 0 ok, 1 low .. 4 critical.
+pub fn severity_rank(s: &str) -> usize {
+    match s {
+        "low" => 1,
+        "medium" => 2,
+        "high" => 3,
+        "critical" => 4,
+        _ => 0,
+    }
+}

@@ -1,0 +1,1076 @@
+//! Secrets never reach a report: every log string is passed through [`redact`] (free
+//! text) or [`redact_field`] (a named value) before it is rendered.
+//!
+//! Each secret becomes `[REDACTED]`; a short non-secret prefix is kept where it helps
+//! the reader (`Bearer [REDACTED]`, `SERVICE_SECRET=[REDACTED]`,
+//! `postgresql://user:[REDACTED]@host`). Masked, in this order:
+//!
+//! 1. **PEM private keys**: `-----BEGIN ... PRIVATE KEY-----` through the matching
+//!    `-----END ...-----` (real or `\n`-escaped newlines); without an END line, up to
+//!    the next `"` or the end of the text.
+//! 2. **JWTs** (and any other base64 JSON): `eyJ` + >= 8 base64 characters, with
+//!    all its `.`-separated parts, anywhere (URLs, headers, messages).
+//! 3. **Passwords in URLs**: `scheme://user:password@host` keeps the user.
+//! 4. **Keys by shape**: Google `AIza...`, `ya29.` tokens, `1//0` refresh tokens and
+//!    `GOCSPX-` client secrets; AWS `AKIA`/`ASIA` key ids; GitHub `gh[pousr]_` and
+//!    `github_pat_`; Slack `xox?-`; Stripe `sk_/rk_live|test_` and `whsec_`; OpenAI
+//!    style `sk-...`.
+//! 5. **`Bearer x` / `Basic x`** when `x` looks like a credential (>= 8 chars and
+//!    either >= 16 chars or not just lower-case letters).
+//! 6. **Secret-named values**: `KEY=value`, `KEY: value`, `"key": "value"`,
+//!    `'key': 'value'`, `\"key\": \"value\"` where [`is_secret_name`]`(KEY)`, plus URL
+//!    parameters (after `?`, `&`, `#`, `;`) named `key`, `sig`, `code`, `auth`.
+//!    Only the value is masked. Authorization and cookie values are masked to the end
+//!    of the line (after keeping a `Bearer`-like scheme word).
+//!
+//! **Values that are not secrets are kept**, so ordinary messages stay readable:
+//! an unquoted value must be >= 4 characters, and no value (quoted or not) is
+//! masked when it is in the stop list ([`STOP_WORDS`]: "not", "missing", "none",
+//! "null", "true", "configured", "expired", "[REDACTED]", ...). So
+//! `JWT_SECRET_KEY not configured` (no `=`/`:`), `token: expired` and
+//! `password: None` are unchanged, while `password: hunter2x` is masked.
+//!
+//! **Speed**: one Aho-Corasick scan (ASCII case-insensitive) over trigger substrings
+//! decides which passes can match; a text with none of them is returned borrowed
+//! without running any regex. Regexes are compiled once ([`OnceLock`]).
+//!
+//! **Adding a pattern**: a new key shape goes into the alternation in `shape_re`
+//! with its literal prefix in [`TRIGGERS`] (bit `SHAPE`); a new secret field name
+//! goes into `SECRET_WORDS` / `SECRET_SUFFIXES` / `KEY_QUALIFIERS` (keep the stem
+//! in `kv_re` and [`TRIGGERS`]); a new kind of pass gets its own bit, trigger
+//! literals, and a line in [`redact`]. Add a case to
+//! `tests/fixtures/secrets.txt` (a leak test) and, if it risks over-masking, a
+//! line to the `benign` test.
+
+use aho_corasick::AhoCorasick;
+use regex::{Captures, Regex};
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+/// What a secret is replaced with.
+pub const REDACTED: &str = "[REDACTED]";
+
+const PEM: u8 = 1;
+const JWT: u8 = 2;
+const CONN: u8 = 4;
+const SHAPE: u8 = 8;
+const SCHEME: u8 = 16;
+const KV: u8 = 32;
+const ALL: u8 = PEM | JWT | CONN | SHAPE | SCHEME | KV;
+
+/// Substrings (ASCII case-insensitive) at least one of which every match of a pass
+/// contains; a pass runs only when one of its triggers is present.
+pub const TRIGGERS: &[(&str, u8)] = &[
+    ("-----BEGIN", PEM),
+    ("eyJ", JWT),
+    ("://", CONN),
+    ("AIza", SHAPE),
+    ("ya29.", SHAPE),
+    ("1//0", SHAPE),
+    ("GOCSPX-", SHAPE),
+    ("AKIA", SHAPE),
+    ("ASIA", SHAPE),
+    ("ghp_", SHAPE),
+    ("gho_", SHAPE),
+    ("ghu_", SHAPE),
+    ("ghs_", SHAPE),
+    ("ghr_", SHAPE),
+    ("github_pat_", SHAPE),
+    ("xox", SHAPE),
+    ("k_live_", SHAPE),
+    ("k_test_", SHAPE),
+    ("whsec_", SHAPE),
+    ("sk-", SHAPE),
+    ("bearer", SCHEME),
+    ("basic", SCHEME),
+    // Stems of `kv_re`: every secret name contains one.
+    ("secret", KV),
+    ("pass", KV),
+    ("pwd", KV),
+    ("token", KV),
+    ("auth", KV),
+    ("key", KV),
+    ("credential", KV),
+    ("cookie", KV),
+    ("sig", KV),
+    ("dsn", KV),
+    ("code", KV),
+];
+
+/// Values never masked (compared ASCII case-insensitively, trailing `.`/`!`/`:`
+/// ignored): they say a secret is absent or describe it, they are not one.
+pub const STOP_WORDS: &[&str] = &[
+    "not",
+    "no",
+    "none",
+    "null",
+    "nil",
+    "undefined",
+    "true",
+    "false",
+    "yes",
+    "missing",
+    "empty",
+    "<empty>",
+    "blank",
+    "configured",
+    "not_configured",
+    "unconfigured",
+    "required",
+    "optional",
+    "provided",
+    "present",
+    "absent",
+    "set",
+    "unset",
+    "invalid",
+    "valid",
+    "expired",
+    "revoked",
+    "malformed",
+    "unknown",
+    "error",
+    "failed",
+    "failure",
+    "denied",
+    "ok",
+    "n/a",
+    "redacted",
+    "[redacted]",
+    "<redacted>",
+    "masked",
+    "hidden",
+    "signature",
+    "verification",
+    "validation",
+    "mismatch",
+    "default",
+    "enabled",
+    "disabled",
+    "loaded",
+    "found",
+    "using",
+    "from",
+    "with",
+    "without",
+    "the",
+    "and",
+    "for",
+    "this",
+    "that",
+    "was",
+    "has",
+    "bearer",
+    "basic",
+];
+
+/// Whole name parts that are secret.
+const SECRET_WORDS: &[&str] = &[
+    "pwd",
+    "pass",
+    "dsn",
+    "secrets",
+    "passwords",
+    "cookies",
+    "credentials",
+];
+
+/// Name parts ending in one of these are secret ("csrftoken", "dbpassword").
+const SECRET_SUFFIXES: &[&str] = &[
+    "secret",
+    "password",
+    "passwd",
+    "passphrase",
+    "token",
+    "apikey",
+    "privatekey",
+    "secretkey",
+    "accesskey",
+    "sessionkey",
+    "authorization",
+    "credential",
+    "cookie",
+    "signature",
+];
+
+/// `<qualifier>_key` is secret ("api_key", "FERNET_KEY"); a bare "key" is not.
+const KEY_QUALIFIERS: &[&str] = &[
+    "api",
+    "private",
+    "secret",
+    "session",
+    "signing",
+    "encryption",
+    "encrypt",
+    "decryption",
+    "access",
+    "master",
+    "auth",
+    "client",
+    "service",
+    "account",
+    "license",
+    "subscription",
+    "admin",
+    "app",
+    "jwt",
+    "hmac",
+    "fernet",
+    "crypto",
+    "cipher",
+    "aes",
+    "rsa",
+    "ssh",
+    "gpg",
+    "pgp",
+    "webhook",
+];
+
+/// A secret-looking name whose last part is one of these describes the secret
+/// ("token_type", "password_min_length", "private_key_id", "token_uri").
+const META_SUFFIXES: &[&str] = &[
+    "type",
+    "types",
+    "kind",
+    "used",
+    "usage",
+    "count",
+    "counts",
+    "length",
+    "len",
+    "size",
+    "expiry",
+    "expires",
+    "expiration",
+    "exp",
+    "at",
+    "time",
+    "timestamp",
+    "ttl",
+    "age",
+    "lifetime",
+    "timeout",
+    "name",
+    "names",
+    "stage",
+    "status",
+    "state",
+    "error",
+    "errors",
+    "reason",
+    "valid",
+    "validation",
+    "validated",
+    "missing",
+    "present",
+    "enabled",
+    "disabled",
+    "required",
+    "configured",
+    "set",
+    "provided",
+    "source",
+    "provider",
+    "format",
+    "version",
+    "algorithm",
+    "alg",
+    "scheme",
+    "field",
+    "fields",
+    "id",
+    "ids",
+    "url",
+    "uri",
+    "endpoint",
+    "path",
+    "file",
+    "dir",
+    "location",
+    "limit",
+    "max",
+    "min",
+    "prefix",
+    "hint",
+    "policy",
+    "strength",
+    "rotation",
+    "manager",
+    "check",
+    "checks",
+    "failure",
+    "failures",
+    "failed",
+    "attempts",
+    "retries",
+    "issuer",
+    "audience",
+    "env",
+    "var",
+    "mode",
+    "level",
+];
+
+/// Boolean flags: "is_password_set", "has_token", "use_api_key".
+const FLAG_PREFIXES: &[&str] = &[
+    "is", "has", "use", "should", "enable", "allow", "require", "needs", "skip", "no",
+];
+
+/// Names that are secret only as URL parameters (`?key=...`, `&sig=...`).
+const URL_PARAM_NAMES: &[&str] = &["key", "sig", "code", "auth"];
+
+/// Masks secrets in free text: returns the text with each secret replaced by
+/// `[REDACTED]`, keeping a short non-secret prefix where it helps ("Bearer
+/// [REDACTED]", "SERVICE_SECRET=[REDACTED]", "postgresql://user:[REDACTED]@host").
+/// Borrowed when nothing was masked.
+pub fn redact(text: &str) -> Cow<'_, str> {
+    let passes = triggered(text);
+    if passes == 0 {
+        return Cow::Borrowed(text);
+    }
+    let mut t = Cow::Borrowed(text);
+    if passes & PEM != 0 {
+        // Keeping the END line makes a second redaction a no-op.
+        t = apply(t, |s| {
+            replace(pem_re(), s, |c| {
+                let end = c.get(2).map_or("", |m| m.as_str());
+                format!("{}{REDACTED}{end}", &c[1])
+            })
+        });
+    }
+    if passes & JWT != 0 {
+        t = apply(t, |s| {
+            replace(jwt_re(), s, |c| format!("{}{REDACTED}", &c[1]))
+        });
+    }
+    if passes & CONN != 0 {
+        t = apply(t, |s| {
+            replace(conn_re(), s, |c| format!("{}{}:{REDACTED}@", &c[1], &c[2]))
+        });
+    }
+    if passes & SHAPE != 0 {
+        t = apply(t, |s| replace(shape_re(), s, |_| REDACTED.to_string()));
+    }
+    if passes & SCHEME != 0 {
+        t = apply(t, |s| replace(scheme_re(), s, scheme_token));
+    }
+    if passes & KV != 0 {
+        t = apply(t, redact_kv);
+    }
+    t
+}
+
+/// True when a field NAME looks secret, so its whole value is masked.
+///
+/// The name is split into parts at non-alphanumerics and camelCase humps
+/// ("X-Service-Secret", "jwt_secret_key", "accessToken", "APIKey"). It is secret
+/// when a part is a secret word (password, passwd, pwd, pass, secret, token,
+/// authorization, credential(s), cookie, signature, dsn, passphrase, or ends with
+/// one: "csrftoken") or is `key` after a qualifier (api, private, session, secret,
+/// client, fernet, ...) — unless the name is a boolean flag (`is_`, `has_`, `use_`
+/// ...) or its last part describes the secret instead of holding it (`_type`,
+/// `_count`, `_used`, `_id`, `_uri`, `_expires_at`, `_stage`, ...). "tokens" (LLM
+/// token counts: `max_tokens`, `tokens_used`) is not a secret word. When unsure the
+/// rule masks: a false positive costs a value in a report, a miss leaks it.
+///
+/// ```
+/// use logtriage::report::redact::is_secret_name;
+/// assert!(is_secret_name("X-Service-Secret") && is_secret_name("access_token"));
+/// assert!(!is_secret_name("token_type") && !is_secret_name("auth_failure_stage"));
+/// ```
+pub fn is_secret_name(name: &str) -> bool {
+    let mut parts = [""; 16];
+    let n = split_name(name, &mut parts);
+    let parts = &parts[..n];
+    let (Some(first), Some(last)) = (parts.first(), parts.last()) else {
+        return false;
+    };
+    if n > 1 && in_list(first, FLAG_PREFIXES) {
+        return false;
+    }
+    let secret_at = |i: usize| {
+        let p = parts[i];
+        in_list(p, SECRET_WORDS)
+            || SECRET_SUFFIXES.iter().any(|s| ends_with_ci(p, s))
+            || (p.eq_ignore_ascii_case("key") && i > 0 && in_list(parts[i - 1], KEY_QUALIFIERS))
+    };
+    if secret_at(n - 1) {
+        return true;
+    }
+    (0..n - 1).any(secret_at) && !in_list(last, META_SUFFIXES)
+}
+
+/// Masks a value given its field name: the whole value if the name is secret
+/// (keeping a leading `Bearer `-like scheme word; empty and stop-list values such
+/// as "none" or "missing" stay, they say the secret is absent), else `redact(value)`.
+pub fn redact_field<'a>(name: &str, value: &'a str) -> Cow<'a, str> {
+    if !is_secret_name(name) {
+        return redact(value);
+    }
+    let secret = strip_scheme(value);
+    if secret.trim().is_empty() || is_stop(secret) || secret == REDACTED {
+        return Cow::Borrowed(value);
+    }
+    let keep = value.len() - secret.len();
+    Cow::Owned(format!("{}{REDACTED}", &value[..keep]))
+}
+
+/// Bits of the passes whose triggers occur in `text` (all if the automaton could
+/// not be built: masking too much is the safe failure).
+fn triggered(text: &str) -> u8 {
+    static AC: OnceLock<Option<AhoCorasick>> = OnceLock::new();
+    let ac = AC.get_or_init(|| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(TRIGGERS.iter().map(|(p, _)| p))
+            .ok()
+    });
+    let Some(ac) = ac else {
+        return ALL;
+    };
+    let mut bits = 0;
+    for m in ac.find_overlapping_iter(text) {
+        bits |= TRIGGERS.get(m.pattern().as_usize()).map_or(ALL, |t| t.1);
+        if bits == ALL {
+            break;
+        }
+    }
+    bits
+}
+
+/// Runs one pass; `pass` returns the new text only when it changed something.
+fn apply<'a>(text: Cow<'a, str>, pass: impl FnOnce(&str) -> Option<String>) -> Cow<'a, str> {
+    match pass(&text) {
+        Some(s) => Cow::Owned(s),
+        None => text,
+    }
+}
+
+/// `replace_all`, as `Some` only when the text changed. A pattern that failed to
+/// compile (impossible: they are constants, covered by a test) masks nothing.
+fn replace(
+    re: Option<&Regex>,
+    text: &str,
+    rep: impl FnMut(&Captures<'_>) -> String,
+) -> Option<String> {
+    match re?.replace_all(text, rep) {
+        Cow::Owned(s) if s != text => Some(s),
+        _ => None,
+    }
+}
+
+fn compiled(cell: &'static OnceLock<Option<Regex>>, pattern: &str) -> Option<&'static Regex> {
+    cell.get_or_init(|| Regex::new(pattern).ok()).as_ref()
+}
+
+fn pem_re() -> Option<&'static Regex> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    compiled(
+        &RE,
+        r#"(-----BEGIN[A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----)(?:(?s:.*?)(-----END[A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----)|[^"]*)"#,
+    )
+}
+
+fn jwt_re() -> Option<&'static Regex> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    // The leading group stands in for a look-behind: not inside a word ("surveyJson").
+    compiled(
+        &RE,
+        r"(^|[^A-Za-z0-9])eyJ[A-Za-z0-9_\-+/=]{8,}(?:\.[A-Za-z0-9_\-+/=]*)*",
+    )
+}
+
+fn conn_re() -> Option<&'static Regex> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    // The password runs to the last `@` before the path, so a raw `@` in it is covered.
+    compiled(
+        &RE,
+        r#"([A-Za-z][A-Za-z0-9+.\-]*://)([^:/?#@\s"'<>\[\]]*):([^/?#\s"'<>]+)@"#,
+    )
+}
+
+fn shape_re() -> Option<&'static Regex> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    compiled(
+        &RE,
+        concat!(
+            r"AIza[0-9A-Za-z_\-]{35}",
+            r"|\bya29\.[0-9A-Za-z_\-]{20,}",
+            r"|\b1//0[0-9A-Za-z_\-]{20,}",
+            r"|\bGOCSPX-[0-9A-Za-z_\-]{20,}",
+            r"|\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
+            r"|\bgh[pousr]_[A-Za-z0-9]{36,}",
+            r"|\bgithub_pat_[A-Za-z0-9_]{22,}",
+            r"|\bxox[abeprs]-[A-Za-z0-9\-]{10,}",
+            r"|\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}",
+            r"|\bwhsec_[A-Za-z0-9]{24,}",
+            r"|\bsk-[A-Za-z0-9_\-]{20,}",
+        ),
+    )
+}
+
+fn scheme_re() -> Option<&'static Regex> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    compiled(&RE, r"(?i)\b(bearer|basic)([ \t]+)([A-Za-z0-9._~+/\-]+=*)")
+}
+
+/// Candidate `name` + separator; the name must contain a stem (see [`TRIGGERS`]) and
+/// is then checked by [`is_secret_name`]; the value is parsed by hand.
+fn kv_re() -> Option<&'static Regex> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    compiled(
+        &RE,
+        r#"(?i)[a-z0-9_.\-]*(?:secret|pass|pwd|token|auth|key|credential|cookie|sig|dsn|code)[a-z0-9_.\-]*(?:\\?["'])?[ \t]*[:=][ \t]*"#,
+    )
+}
+
+/// `Bearer x` / `Basic x`: masks `x` when it looks like a credential, not a word.
+fn scheme_token(c: &Captures<'_>) -> String {
+    let tok = &c[3];
+    let credential = tok.len() >= 8
+        && !is_stop(tok)
+        && (tok.len() >= 16 || tok.bytes().any(|b| !b.is_ascii_lowercase()));
+    if credential {
+        format!("{}{}{REDACTED}", &c[1], &c[2])
+    } else {
+        c[0].to_string()
+    }
+}
+
+/// The secret-named `name: value` pass.
+fn redact_kv(text: &str) -> Option<String> {
+    let re = kv_re()?;
+    let b = text.as_bytes();
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut pos = 0;
+    while let Some(m) = re.find_at(text, pos) {
+        pos = m.end();
+        let key_end = m.start()
+            + m.as_str()
+                .find(['\\', '"', '\'', ' ', '\t', ':', '='])
+                .unwrap_or(m.len());
+        let key = &text[m.start()..key_end];
+        // `a::b` is a path, not a key.
+        if b.get(pos) == Some(&b':') {
+            continue;
+        }
+        let url_param = m.start() > 0 && matches!(b[m.start() - 1], b'?' | b'&' | b'#' | b';');
+        if !(is_secret_name(key) || url_param && in_list(key, URL_PARAM_NAMES)) {
+            continue;
+        }
+        let Some((start, end)) = value_span(text, pos, key, url_param) else {
+            continue;
+        };
+        out.push_str(&text[copied..start]);
+        out.push_str(REDACTED);
+        copied = end;
+        pos = end;
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
+}
+
+/// The byte span of the secret part of the value starting at `p`, if it is one.
+fn value_span(text: &str, p: usize, key: &str, url_param: bool) -> Option<(usize, usize)> {
+    let rest = &text[p..];
+    let line_end = |from: usize| {
+        memchr::memchr2(b'\n', b'\r', &text.as_bytes()[from..]).map_or(text.len(), |i| from + i)
+    };
+    let (start, end, quoted, whole_line) = if let Some(inner) = rest.strip_prefix("\\\"") {
+        // JSON inside a JSON string: \"value\"
+        let s = p + 2;
+        let e = inner.find("\\\"").map_or_else(|| line_end(s), |i| s + i);
+        (s, e, true, false)
+    } else if rest.starts_with('"') {
+        let s = p + 1;
+        let e = json_string_end(text, s).unwrap_or_else(|| line_end(s));
+        (s, e, true, false)
+    } else if rest.starts_with('\'') {
+        let s = p + 1;
+        let e = text[s..].find('\'').map_or_else(|| line_end(s), |i| s + i);
+        (s, e, true, false)
+    } else {
+        let whole_line = {
+            let k = key.to_ascii_lowercase();
+            k.contains("authoriz") || k.contains("cookie")
+        };
+        let stop = |c: u8| {
+            c.is_ascii_whitespace()
+                || matches!(
+                    c,
+                    b',' | b';'
+                        | b'&'
+                        | b'"'
+                        | b'\''
+                        | b'<'
+                        | b'>'
+                        | b'('
+                        | b')'
+                        | b'{'
+                        | b'}'
+                        | b'['
+                        | b']'
+                        | b'\\'
+                )
+                || (url_param && c == b'#')
+        };
+        let word_end = |from: usize| {
+            text.as_bytes()[from..]
+                .iter()
+                .position(|&c| stop(c))
+                .map_or(text.len(), |i| from + i)
+        };
+        let mut e = word_end(p);
+        if whole_line {
+            e = text.as_bytes()[p..]
+                .iter()
+                .position(|&c| matches!(c, b'\n' | b'\r' | b'"' | b'\'' | b'\\'))
+                .map_or(text.len(), |i| p + i);
+        } else if is_scheme(&text[p..e]) {
+            // `token: Bearer abc` - the credential is the next word.
+            let after = e + text[e..].len() - text[e..].trim_start_matches([' ', '\t']).len();
+            if after > e {
+                e = word_end(after);
+            }
+        }
+        (p, e, false, whole_line)
+    };
+    let value = text[start..end].trim_end();
+    let secret = strip_scheme(value);
+    let skip = start + (value.len() - secret.len());
+    // "Authorization: not provided": a header line is judged by its first word.
+    let first_word = secret.split_whitespace().next().unwrap_or_default();
+    let short = !quoted && secret.chars().count() < 4;
+    if secret.is_empty()
+        || short
+        || is_stop(secret)
+        || (whole_line && is_stop(first_word))
+        || secret == REDACTED
+    {
+        return None;
+    }
+    Some((skip, start + value.len()))
+}
+
+/// Index of the closing quote of a JSON string whose content starts at `s`.
+fn json_string_end(text: &str, s: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut i = s;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i),
+            b'\n' => return None,
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// An auth scheme word that precedes the credential.
+fn is_scheme(w: &str) -> bool {
+    ["bearer", "basic", "token", "digest", "negotiate"]
+        .iter()
+        .any(|s| w.eq_ignore_ascii_case(s))
+}
+
+/// `value` without a leading `Bearer `-like scheme word.
+fn strip_scheme(value: &str) -> &str {
+    match value.split_once([' ', '\t']) {
+        Some((w, rest)) if is_scheme(w) && !rest.trim().is_empty() => rest.trim_start(),
+        _ => value,
+    }
+}
+
+fn is_stop(v: &str) -> bool {
+    let v = v.trim().trim_end_matches(['.', '!', ':', ',']);
+    in_list(v, STOP_WORDS)
+}
+
+fn in_list(w: &str, list: &[&str]) -> bool {
+    list.iter().any(|s| w.eq_ignore_ascii_case(s))
+}
+
+fn ends_with_ci(s: &str, suffix: &str) -> bool {
+    s.len() >= suffix.len()
+        && s.is_char_boundary(s.len() - suffix.len())
+        && s[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+}
+
+/// Splits a name into ASCII-alphanumeric parts at other characters and camelCase
+/// humps ("APIKey" -> "API", "Key"); at most `out.len()` parts. Returns the count.
+fn split_name<'a>(name: &'a str, out: &mut [&'a str]) -> usize {
+    let b = name.as_bytes();
+    let mut n = 0;
+    let mut start: Option<usize> = None;
+    for i in 0..=b.len() {
+        let c = b.get(i).copied();
+        let alnum = c.is_some_and(|c| c.is_ascii_alphanumeric());
+        let hump = alnum
+            && i > 0
+            && start.is_some()
+            && c.is_some_and(|c| c.is_ascii_uppercase())
+            && (b[i - 1].is_ascii_lowercase()
+                || (b[i - 1].is_ascii_uppercase()
+                    && b.get(i + 1).is_some_and(u8::is_ascii_lowercase)));
+        if let Some(s) = start {
+            if !alnum || hump {
+                if n < out.len() {
+                    out[n] = &name[s..i];
+                    n += 1;
+                }
+                start = None;
+            }
+        }
+        if alnum && start.is_none() {
+            start = Some(i);
+        }
+    }
+    n
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const PIECES: &[&str] = &[
+        "password",
+        "=",
+        ":",
+        " ",
+        "\"",
+        "'",
+        "\\\"",
+        "token",
+        "Bearer ",
+        "Basic ",
+        "eyJ",
+        "-----BEGIN PRIVATE KEY-----",
+        "-----END PRIVATE KEY-----",
+        "://",
+        "@",
+        "?",
+        "&",
+        "key",
+        "AIza",
+        "sk-",
+        "xoxb-",
+        "━",
+        "🚀",
+        "é",
+        "\n",
+        "[REDACTED]",
+        "none",
+        "abc123XYZ",
+    ];
+
+    /// Contexts where any >= 4 character value must be masked.
+    const CONTEXTS: &[&str] = &[
+        "SERVICE_SECRET={}",
+        "password: {} end",
+        r#"{"api_key": "{}", "user_id": 7}"#,
+        "postgresql://netra:{}@10.0.0.1:5432/db",
+        "GET /x?a=1&token={}&b=2",
+        "Authorization: Bearer {}",
+        r#"{\"client_secret\": \"{}\"}"#,
+        "headers={'X-Service-Secret': '{}'}",
+        "jwt=eyJ{}.eyJ{}.{}",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn never_panics_and_is_idempotent(pieces in prop::collection::vec(
+            prop_oneof![prop::sample::select(PIECES).prop_map(str::to_string), ".{0,6}"],
+            0..40,
+        )) {
+            let text = pieces.concat();
+            let once = redact(&text).into_owned();
+            prop_assert_eq!(redact(&once), once.as_str());
+        }
+
+        #[test]
+        fn secret_in_context_never_survives(
+            ctx in prop::sample::select(CONTEXTS),
+            secret in "[A-Za-z0-9][A-Za-z0-9_\\-]{11,40}",
+            before in "[a-z ]{0,12}",
+        ) {
+            let text = format!("{before}{}", ctx.replace("{}", &secret));
+            let out = redact(&text);
+            prop_assert!(!out.contains(&secret), "{} -> {}", text, out);
+        }
+    }
+
+    /// Cases of `tests/fixtures/secrets.txt`: one or more `=== secret` lines, then
+    /// the log text up to the next `===` line; `# ` lines are comments.
+    fn corpus() -> Vec<(Vec<String>, String)> {
+        let raw = include_str!("../../tests/fixtures/secrets.txt");
+        let mut cases: Vec<(Vec<String>, String)> = Vec::new();
+        let mut in_text = false;
+        for line in raw.lines() {
+            if line.starts_with("# ") || line == "#" || (!in_text && line.trim().is_empty()) {
+                continue;
+            }
+            if let Some(secret) = line.strip_prefix("=== ") {
+                if in_text || cases.is_empty() {
+                    cases.push((Vec::new(), String::new()));
+                    in_text = false;
+                }
+                cases.last_mut().unwrap().0.push(secret.to_string());
+            } else if let Some(case) = cases.last_mut() {
+                if in_text {
+                    case.1.push('\n');
+                }
+                case.1.push_str(line);
+                in_text = true;
+            }
+        }
+        for c in &mut cases {
+            c.1.truncate(c.1.trim_end().len());
+        }
+        cases
+    }
+
+    #[test]
+    fn all_patterns_compile() {
+        for re in [
+            pem_re(),
+            jwt_re(),
+            conn_re(),
+            shape_re(),
+            scheme_re(),
+            kv_re(),
+        ] {
+            assert!(re.is_some());
+        }
+    }
+
+    #[test]
+    fn corpus_secrets_do_not_survive() {
+        let cases = corpus();
+        let secrets: usize = cases.iter().map(|c| c.0.len()).sum();
+        assert!(secrets >= 25, "only {secrets} secrets in the corpus");
+        for (secrets, text) in &cases {
+            assert!(!text.is_empty());
+            let out = redact(text);
+            assert!(out.contains(REDACTED), "nothing masked in {text:?}");
+            for secret in secrets {
+                assert!(
+                    text.contains(secret.as_str()),
+                    "corpus: {secret:?} not in {text:?}"
+                );
+                let chars: Vec<char> = secret.chars().collect();
+                for w in chars.windows(8.min(chars.len())) {
+                    let w: String = w.iter().collect();
+                    assert!(!out.contains(&w), "{w:?} of {secret:?} survives in {out:?}");
+                }
+            }
+            // Idempotent: a report may be redacted twice.
+            assert_eq!(redact(&out), out);
+        }
+    }
+
+    #[test]
+    fn keeps_helpful_prefixes() {
+        let cases = [
+            (
+                "Authorization: Bearer abc123DEF456ghi789",
+                "Authorization: Bearer [REDACTED]",
+            ),
+            ("SERVICE_SECRET=9f8e7d6c5b4a", "SERVICE_SECRET=[REDACTED]"),
+            (
+                "DATABASE_URL=postgresql://netra:pw-1234@10.0.0.5:5432/netra",
+                "DATABASE_URL=postgresql://netra:[REDACTED]@10.0.0.5:5432/netra",
+            ),
+            (
+                r#"{"authorization": "Bearer abc.def.ghi123"}"#,
+                r#"{"authorization": "Bearer [REDACTED]"}"#,
+            ),
+            (
+                "X-Service-Secret: s3cr3t-v4lue",
+                "X-Service-Secret: [REDACTED]",
+            ),
+            (
+                "GET /cb?code=4/0AX4XfWh&state=xyz",
+                "GET /cb?code=[REDACTED]&state=xyz",
+            ),
+            ("{'password': 'abc'}", "{'password': '[REDACTED]'}"),
+            ("token: Bearer abcdef123", "token: Bearer [REDACTED]"),
+            ("api_key=abcd1234, user=bob", "api_key=[REDACTED], user=bob"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(redact(input), want, "input: {input:?}");
+        }
+    }
+
+    #[test]
+    fn benign_text_is_unchanged() {
+        let benign = [
+            "Invalid token or user not found",
+            "JWT_SECRET_KEY not configured - authentication validation will fail",
+            "SERVICE_SECRET not configured",
+            "Missing JWT validation functions: ['create_access_token', 'verify_token']",
+            "user_id='service:netra-backend'",
+            "token_type=access",
+            "SERVICE_SECRET configured: True",
+            "Loaded JWT_SECRET_KEY from environment",
+            "Loaded FERNET_KEY from environment",
+            "AuthServiceClient initialized - Service ID: netra-backend, Service Secret=REDACTED True",
+            "Service authentication failed: missing X-Service-ID or X-Service-Secret header",
+            "SYSTEM_USER_AUTH_FAILURE: The 'system' user failed authentication!",
+            "auth_failure_stage=token_validation user_id=system user_type=service is_service_call=true operation=get_user message=denied",
+            "Database URL (staging/Cloud SQL): postgresql+asyncpg://***@/netra_staging?host=/cloudsql/netra-staging:us-central1:staging-shared-postgres",
+            "Error verifying token: Signature has expired",
+            "token: expired",
+            "password: None",
+            "api_key: missing",
+            "token=null",
+            r#"{"password": "", "token": null, "api_key": "<empty>"}"#,
+            "Basic authentication required",
+            "Bearer token missing from request",
+            "Authorization header missing",
+            "authorization: none",
+            "max_tokens=4096 tokens_used=1234 token_count=17 total_tokens: 5000",
+            "Circuit breaker 'auth_service' initialized: threshold=3",
+            "Cache key: user:123:profile",
+            "The surveyJsonConfig loaded for keyJoin",
+            "GET /api/auth/session?redirect=/dashboard 302",
+            "Token expired at 2024-01-15T12:00:00Z",
+            "Secret Manager: secret 'jwt-secret-staging' version 3 accessed",
+            r#""token_uri": "https://oauth2.googleapis.com/token", "private_key_id": "abc123def456""#,
+            "TokenError::Expired while refreshing",
+            "https://oauth2.googleapis.com/token returned 400",
+            "task-queue-worker started; disk-usage 93%",
+            "X-Service-ID: netra-backend",
+            "The 'system' user password_reset_required: yes",
+            "",
+            "plain text with unicode ━━ 🚀 and no secrets",
+        ];
+        for s in benign {
+            assert_eq!(redact(s), s, "over-masked");
+            assert!(matches!(redact(s), Cow::Borrowed(_)));
+        }
+    }
+
+    #[test]
+    fn secret_names() {
+        for n in [
+            "password",
+            "PASSWORD",
+            "db_pass",
+            "user_pwd",
+            "jwt_secret_key",
+            "JWT_SECRET_KEY",
+            "X-Service-Secret",
+            "access_token",
+            "accessToken",
+            "refresh_token",
+            "id_token",
+            "authorization",
+            "Proxy-Authorization",
+            "api_key",
+            "apikey",
+            "x-api-key",
+            "APIKey",
+            "private_key",
+            "privateKey",
+            "credential",
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            "cookie",
+            "Set-Cookie",
+            "session_key",
+            "client_secret",
+            "clientSecret",
+            "csrftoken",
+            "FERNET_KEY",
+            "SECRET_KEY",
+            "aws_secret_access_key",
+            "X-Goog-Signature",
+            "X-Amz-Security-Token",
+            "SENTRY_DSN",
+            "secret_manager_project",
+        ] {
+            assert!(is_secret_name(n), "{n} should be secret");
+        }
+        for n in [
+            "auth_failure_stage",
+            "user_id",
+            "user_type",
+            "is_service_call",
+            "operation",
+            "message",
+            "token_type",
+            "tokens_used",
+            "max_tokens",
+            "token_uri",
+            "private_key_id",
+            "password_min_length",
+            "token_expires_at",
+            "has_password",
+            "key",
+            "cache_key",
+            "passthrough",
+            "bypass",
+            "secretary",
+            "",
+            "━━",
+        ] {
+            assert!(!is_secret_name(n), "{n} should not be secret");
+        }
+    }
+
+    #[test]
+    fn fields() {
+        assert_eq!(redact_field("password", "hunter2"), "[REDACTED]");
+        assert_eq!(
+            redact_field("authorization", "Bearer abc"),
+            "Bearer [REDACTED]"
+        );
+        assert_eq!(redact_field("Authorization", "Basic"), "Basic");
+        assert_eq!(redact_field("X-Service-Secret", "s3cr3t"), "[REDACTED]");
+        assert_eq!(redact_field("api_key", ""), "");
+        assert_eq!(redact_field("api_key", "None"), "None");
+        assert_eq!(
+            redact_field("user_id", "service:netra-backend"),
+            "service:netra-backend"
+        );
+        assert_eq!(
+            redact_field("message", "login with password=hunter22"),
+            "login with password=[REDACTED]"
+        );
+        assert!(matches!(redact_field("user_id", "42"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn unicode_and_odd_input() {
+        for s in [
+            "password=é",
+            "password=ééééé",
+            "token: ━━━━━━",
+            "\"password\": \"unterminated",
+            "\\\"secret\\\": \\\"x",
+            "-----BEGIN PRIVATE KEY-----",
+            "eyJ",
+            "Bearer ",
+            "key=",
+            "?key=",
+            "postgres://:@",
+            "xoxb-",
+        ] {
+            let out = redact(s);
+            assert!(out.is_char_boundary(out.len()));
+        }
+        assert_eq!(redact("password=ééééé 🚀"), "password=[REDACTED] 🚀");
+        assert_eq!(
+            redact("\"password\": \"unterminated"),
+            "\"password\": \"[REDACTED]"
+        );
+    }
+}

@@ -1,0 +1,65 @@
+//! Log text made safe for terminals and Markdown: control and bidi characters removed.
+
+use std::borrow::Cow;
+
+/// Strips control characters (ANSI escapes included) and bidi overrides; keeps tabs as spaces.
+pub fn sanitize(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(needs_work) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // Skip an ANSI CSI sequence: ESC [ ... final byte in @..~
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for d in chars.by_ref() {
+                    if ('@'..='~').contains(&d) {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        if c == '\t' || c == '\n' || c == '\r' {
+            out.push(' ');
+        } else if !needs_work(c) {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn needs_work(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// 1234567 -> "1,234,567".
+pub fn fmt_count(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_escapes_and_bidi() {
+        assert_eq!(sanitize("\u{1b}[91mred\u{1b}[0m ok"), "red ok");
+        assert_eq!(sanitize("a\u{202e}b\u{0}c\td"), "abc d");
+        assert_eq!(sanitize("plain ━ text"), "plain ━ text");
+        assert_eq!(fmt_count(0), "0");
+        assert_eq!(fmt_count(1204), "1,204");
+        assert_eq!(fmt_count(1_234_567), "1,234,567");
+    }
+}

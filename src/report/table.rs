@@ -1,0 +1,78 @@
+//! A compact terminal summary: findings x revisions with counts and first/last seen.
+
+use super::model::Report;
+use super::{fmt_count, sanitize};
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
+use std::io::{self, Write};
+
+/// Writes the table summary.
+pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+    let o = &r.outcome;
+    writeln!(
+        w,
+        "{}: {}",
+        r.status.level.to_uppercase(),
+        sanitize(&r.status.headline)
+    )?;
+    writeln!(
+        w,
+        "{} entries, {} malformed skipped, {} duplicates dropped, window {} .. {} UTC\n",
+        fmt_count(r.input.entries),
+        fmt_count(r.input.malformed),
+        fmt_count(r.input.duplicates),
+        r.window.start.as_deref().unwrap_or("-"),
+        r.window.end.as_deref().unwrap_or("-")
+    )?;
+    if !o.findings.is_empty() {
+        let mut t = Table::new();
+        t.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
+            "severity",
+            "rule",
+            "revision",
+            "matches",
+            "first seen",
+            "last seen",
+        ]);
+        for f in &o.findings {
+            for rc in &f.revisions {
+                t.add_row(vec![
+                    Cell::new(&f.severity),
+                    Cell::new(&f.rule),
+                    Cell::new(sanitize(&rc.revision)),
+                    Cell::new(fmt_count(rc.count)).set_alignment(CellAlignment::Right),
+                    Cell::new(f.first_seen.as_deref().unwrap_or("-")),
+                    Cell::new(f.last_seen.as_deref().unwrap_or("-")),
+                ]);
+            }
+        }
+        writeln!(w, "{t}\n")?;
+    }
+    if !o.revisions.is_empty() {
+        let mut t = Table::new();
+        t.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
+            "service", "revision", "entries", "errors", "matches", "verdict",
+        ]);
+        for v in &o.revisions {
+            t.add_row(vec![
+                Cell::new(sanitize(&v.service)),
+                Cell::new(sanitize(&v.revision)),
+                Cell::new(fmt_count(v.entries)).set_alignment(CellAlignment::Right),
+                Cell::new(fmt_count(v.errors)).set_alignment(CellAlignment::Right),
+                Cell::new(fmt_count(v.findings)).set_alignment(CellAlignment::Right),
+                Cell::new(&v.verdict),
+            ]);
+        }
+        writeln!(w, "{t}")?;
+    }
+    for g in &o.regressions {
+        writeln!(
+            w,
+            "\nregression: {} working until {}, broken since {} (switch {})",
+            sanitize(&g.service),
+            g.last_good,
+            g.first_bad,
+            g.switched_at
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,177 @@
+//! Loading: the default packs, then `--rules` files and directories; duplicate ids,
+//! overrides and causal links are settled here, across files.
+
+use super::compile::compile_file;
+use super::error::{RuleError, RuleErrors};
+use super::packs::DEFAULT_PACKS;
+use super::set::RuleSet;
+use super::Rule;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// What to load.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// Load the embedded default packs.
+    pub defaults: bool,
+    /// Rule files, or directories searched (recursively, sorted) for `*.toml`.
+    pub dirs: Vec<PathBuf>,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            defaults: true,
+            dirs: Vec::new(),
+        }
+    }
+}
+
+/// Parses, compiles and checks every rule. A user rule with a default rule's id
+/// replaces it (in place); the same id twice among user files, or twice among the
+/// defaults, is an error. All problems of all files are reported together.
+pub fn load(opts: &LoadOptions) -> Result<RuleSet, RuleErrors> {
+    let mut errors = Vec::new();
+    let mut defaults = Vec::new();
+    if opts.defaults {
+        for p in DEFAULT_PACKS {
+            let (rules, errs) = compile_file(&p.label(), p.source, p.name);
+            defaults.extend(rules);
+            errors.extend(errs);
+        }
+    }
+    let mut user = Vec::new();
+    for path in &opts.dirs {
+        for file in rule_files(path, &mut errors) {
+            let label = file.display().to_string();
+            match std::fs::read_to_string(&file) {
+                Ok(src) => {
+                    let stem = file
+                        .file_stem()
+                        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+                    let (rules, errs) = compile_file(&label, &src, &stem);
+                    user.extend(rules);
+                    errors.extend(errs);
+                }
+                Err(e) => errors.push(file_error(&label, format!("cannot read: {e}"))),
+            }
+        }
+    }
+    duplicates(&defaults, &mut errors);
+    duplicates(&user, &mut errors);
+    let mut rules = defaults;
+    let pos: HashMap<String, usize> = rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.clone(), i))
+        .collect();
+    for u in user {
+        match pos.get(&u.id) {
+            Some(&i) => rules[i] = u,
+            None => rules.push(u),
+        }
+    }
+    check_links(&rules, &mut errors);
+    if errors.is_empty() {
+        Ok(RuleSet::new(rules))
+    } else {
+        Err(RuleErrors(errors))
+    }
+}
+
+/// Compiles one rule file's text on its own (no defaults): for tests and editors.
+pub fn load_str(file: &str, src: &str) -> Result<RuleSet, RuleErrors> {
+    let stem = Path::new(file)
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let (rules, mut errors) = compile_file(file, src, &stem);
+    duplicates(&rules, &mut errors);
+    check_links(&rules, &mut errors);
+    if errors.is_empty() {
+        Ok(RuleSet::new(rules))
+    } else {
+        Err(RuleErrors(errors))
+    }
+}
+
+fn file_error(file: &str, message: String) -> RuleError {
+    RuleError {
+        file: file.to_string(),
+        line: 0,
+        rule: None,
+        message,
+    }
+}
+
+/// A file as given, or the `*.toml` files under a directory, sorted.
+fn rule_files(path: &Path, errors: &mut Vec<RuleError>) -> Vec<PathBuf> {
+    if !path.is_dir() {
+        if !path.exists() {
+            errors.push(file_error(
+                &path.display().to_string(),
+                "no such file or directory".into(),
+            ));
+            return Vec::new();
+        }
+        return vec![path.to_path_buf()];
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(rd) => rd,
+            Err(e) => {
+                errors.push(file_error(
+                    &dir.display().to_string(),
+                    format!("cannot read directory: {e}"),
+                ));
+                continue;
+            }
+        };
+        for entry in entries.flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "toml") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn duplicates(rules: &[Rule], errors: &mut Vec<RuleError>) {
+    let mut seen: HashMap<&str, &Rule> = HashMap::new();
+    for r in rules {
+        if let Some(first) = seen.get(r.id.as_str()) {
+            errors.push(RuleError {
+                file: r.file.clone(),
+                line: r.line,
+                rule: Some(r.id.clone()),
+                message: format!(
+                    "duplicate id; first defined at {}:{}",
+                    first.file, first.line
+                ),
+            });
+        } else {
+            seen.insert(&r.id, r);
+        }
+    }
+}
+
+fn check_links(rules: &[Rule], errors: &mut Vec<RuleError>) {
+    let ids: HashMap<&str, ()> = rules.iter().map(|r| (r.id.as_str(), ())).collect();
+    for r in rules {
+        for (target, line) in &r.link_lines {
+            if !ids.contains_key(target.as_str()) {
+                errors.push(RuleError {
+                    file: r.file.clone(),
+                    line: *line,
+                    rule: Some(r.id.clone()),
+                    message: format!("links to rule `{target}`, which is not loaded"),
+                });
+            }
+        }
+    }
+}

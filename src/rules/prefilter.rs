@@ -1,0 +1,358 @@
+//! One pass that rejects entries no rule can match, so matching cost tracks the number
+//! of candidates, not the number of rules.
+//!
+//! From each rule's `when` we derive a set of "atoms", one of which must be present
+//! whenever the rule matches: a literal found in the record's raw JSON (one
+//! ASCII-case-insensitive Aho-Corasick pass over `entry.raw`), or a regex on the
+//! message that has no literal (one `RegexSet` pass). Rules with no atom (e.g. only
+//! `httpRequest.status equals 403`) sit in a structural bucket gated by which parts the
+//! entry has. Candidates are then checked in full, so the prefilter may let too much
+//! through but must never drop a match; see the brute-force comparison tests.
+
+use super::cond::{Cond, Leaf, Op, Scalar};
+use super::literal::{longest_safe_run, regex_literals};
+use super::Rule;
+use crate::entry::{parse_number_text, Entry, Field};
+use aho_corasick::{AhoCorasick, MatchKind};
+use regex::RegexSet;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+/// Something one of which must be present for a rule to match.
+#[derive(Debug, Clone, PartialEq)]
+enum Atom {
+    /// A literal of the raw record (ASCII case-insensitive).
+    Lit(String),
+    /// A regex on the message, flags inlined.
+    MsgRe(String),
+}
+
+/// Which part an entry must have for a structural rule to be worth checking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Gate {
+    Always,
+    Http,
+    Json,
+    Proto,
+    Text,
+}
+
+impl Gate {
+    fn holds(self, e: &Entry<'_>) -> bool {
+        match self {
+            Gate::Always => true,
+            Gate::Http => e.http.is_some(),
+            Gate::Json => e.json_payload.is_some(),
+            Gate::Proto => e.proto_payload.is_some(),
+            Gate::Text => e.text_payload.is_some(),
+        }
+    }
+}
+
+/// The compiled prefilter of a rule set.
+#[derive(Debug, Default)]
+pub(crate) struct Prefilter {
+    ac: Option<AhoCorasick>,
+    lits: Vec<String>,
+    lit_rules: Vec<Vec<u32>>,
+    msg_set: Option<RegexSet>,
+    re_rules: Vec<Vec<u32>>,
+    structural: Vec<(Gate, Vec<u32>)>,
+    /// Per rule, how it is prefiltered (for `rules list`).
+    plan: Vec<String>,
+    n_rules: usize,
+}
+
+/// Reusable per-thread marks: a stamp per literal and per rule, so nothing is cleared
+/// between entries.
+#[derive(Default)]
+struct Scratch {
+    stamp: u32,
+    lit_seen: Vec<u32>,
+    rule_seen: Vec<u32>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+impl Scratch {
+    fn next(&mut self, lits: usize, rules: usize) -> u32 {
+        if self.lit_seen.len() < lits {
+            self.lit_seen.resize(lits, 0);
+        }
+        if self.rule_seen.len() < rules {
+            self.rule_seen.resize(rules, 0);
+        }
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.lit_seen.fill(0);
+            self.rule_seen.fill(0);
+            self.stamp = 1;
+        }
+        self.stamp
+    }
+}
+
+/// Fields whose text is copied from the record as written (so a literal of the value
+/// is in the raw bytes). Not severity (may be a number), timestamp (reformatted),
+/// log_id (URL-decoded) or latency (converted to seconds).
+fn raw_text_field(f: &Field) -> bool {
+    !matches!(f, Field::Severity | Field::Timestamp | Field::LogId)
+        && !matches!(f, Field::Http(k) if k == "latency")
+}
+
+fn positive(l: &Leaf) -> bool {
+    !l.ops.iter().any(|o| matches!(o, Op::Exists(false)))
+}
+
+fn lits(v: Option<Vec<String>>) -> Option<Vec<Atom>> {
+    v.map(|v| v.into_iter().map(Atom::Lit).collect())
+}
+
+fn str_lit(s: &Scalar) -> Option<String> {
+    match s {
+        Scalar::Str(s) => {
+            let wordy = parse_number_text(s).is_none()
+                && !s.eq_ignore_ascii_case("true")
+                && !s.eq_ignore_ascii_case("false");
+            wordy.then(|| longest_safe_run(s)).flatten()
+        }
+        _ => None,
+    }
+}
+
+fn op_atoms(l: &Leaf, op: &Op) -> Option<Vec<Atom>> {
+    if !raw_text_field(&l.field) {
+        return None;
+    }
+    match op {
+        Op::Equals(s) => lits(str_lit(s).map(|s| vec![s])),
+        Op::OneOf(list) => lits(list.iter().map(str_lit).collect()),
+        Op::Contains(ns) | Op::StartsWith(ns) | Op::EndsWith(ns) => {
+            lits(ns.iter().map(|n| longest_safe_run(n)).collect())
+        }
+        Op::Regex(re) => {
+            // Unicode case folding (e.g. the Kelvin sign) defeats ASCII literals.
+            let from_lits = if l.ci {
+                None
+            } else {
+                lits(regex_literals(re.as_str()))
+            };
+            from_lits.or_else(|| {
+                (l.field == Field::Message).then(|| {
+                    let flags = if l.ci { "(?i:" } else { "(?:" };
+                    vec![Atom::MsgRe(format!("{flags}{})", re.as_str()))]
+                })
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The key of a payload or label field: present in the raw text whenever the field is.
+fn key_atoms(l: &Leaf) -> Option<Vec<Atom>> {
+    if !positive(l) {
+        return None;
+    }
+    let key = match &l.field {
+        Field::Json(p) | Field::Proto(p) => p
+            .iter()
+            .filter_map(|s| longest_safe_run(s))
+            .max_by_key(String::len),
+        Field::Label(k)
+        | Field::ResourceLabel(k)
+        | Field::Operation(k)
+        | Field::SourceLocation(k) => longest_safe_run(k),
+        _ => None,
+    };
+    lits(key.map(|k| vec![k]))
+}
+
+/// Higher is more selective: literals beat regexes, longer beats shorter.
+fn score(atoms: &[Atom]) -> (bool, usize) {
+    let all_lits = atoms.iter().all(|a| matches!(a, Atom::Lit(_)));
+    let min = atoms
+        .iter()
+        .map(|a| match a {
+            Atom::Lit(s) => s.len(),
+            Atom::MsgRe(_) => 0,
+        })
+        .min()
+        .unwrap_or(0);
+    (all_lits, min)
+}
+
+fn best(cands: impl Iterator<Item = Vec<Atom>>) -> Option<Vec<Atom>> {
+    cands.max_by_key(|a| score(a))
+}
+
+/// Atoms one of which is present whenever `c` holds; `None` when there are none.
+fn need(c: &Cond) -> Option<Vec<Atom>> {
+    match c {
+        Cond::Leaf(l) => best(
+            l.ops
+                .iter()
+                .filter_map(|op| op_atoms(l, op))
+                .chain(key_atoms(l)),
+        ),
+        Cond::All(cs) => best(cs.iter().filter_map(need)),
+        Cond::Any(cs) => {
+            let mut out = Vec::new();
+            for k in cs {
+                out.extend(need(k)?);
+            }
+            Some(out)
+        }
+        Cond::Not(_) => None,
+    }
+}
+
+fn gate(c: &Cond) -> Gate {
+    match c {
+        Cond::Leaf(l) if positive(l) => match l.field {
+            Field::Http(_) => Gate::Http,
+            Field::Json(_) => Gate::Json,
+            Field::Proto(_) => Gate::Proto,
+            Field::TextPayload => Gate::Text,
+            _ => Gate::Always,
+        },
+        Cond::Leaf(_) | Cond::Not(_) => Gate::Always,
+        Cond::All(cs) => cs.iter().map(gate).max().unwrap_or(Gate::Always),
+        Cond::Any(cs) => {
+            let gs: Vec<Gate> = cs.iter().map(gate).collect();
+            match gs.first() {
+                Some(g) if gs.iter().all(|x| x == g) => *g,
+                _ => Gate::Always,
+            }
+        }
+    }
+}
+
+impl Prefilter {
+    /// Builds the prefilter; if the automaton or the regex set cannot be built, the
+    /// rules concerned are simply always checked.
+    pub fn build(rules: &[Rule]) -> Prefilter {
+        let mut p = Prefilter {
+            n_rules: rules.len(),
+            ..Prefilter::default()
+        };
+        let mut lit_ids: BTreeMap<String, usize> = BTreeMap::new();
+        let mut re_ids: BTreeMap<String, usize> = BTreeMap::new();
+        let mut res: Vec<String> = Vec::new();
+        let mut structural: BTreeMap<Gate, Vec<u32>> = BTreeMap::new();
+        for (i, r) in rules.iter().enumerate() {
+            let ri = i as u32;
+            let Some(atoms) = need(&r.when) else {
+                let g = gate(&r.when);
+                structural.entry(g).or_default().push(ri);
+                p.plan.push(format!("structural ({g:?})").to_lowercase());
+                continue;
+            };
+            let mut shown = Vec::new();
+            for a in atoms {
+                match a {
+                    Atom::Lit(s) => {
+                        let key = s.to_ascii_lowercase();
+                        let next = p.lits.len();
+                        let id = *lit_ids.entry(key.clone()).or_insert(next);
+                        if id == next {
+                            p.lits.push(key);
+                            p.lit_rules.push(Vec::new());
+                        }
+                        p.lit_rules[id].push(ri);
+                        shown.push(format!("{s:?}"));
+                    }
+                    Atom::MsgRe(re) => {
+                        let next = res.len();
+                        let id = *re_ids.entry(re.clone()).or_insert(next);
+                        if id == next {
+                            res.push(re.clone());
+                            p.re_rules.push(Vec::new());
+                        }
+                        p.re_rules[id].push(ri);
+                        shown.push(format!("message =~ {re:?}"));
+                    }
+                }
+            }
+            shown.dedup();
+            p.plan.push(format!("any of {}", shown.join(", ")));
+        }
+        if !p.lits.is_empty() {
+            let ac = AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .build(&p.lits);
+            match ac {
+                Ok(ac) => p.ac = Some(ac),
+                Err(_) => {
+                    let all = structural.entry(Gate::Always).or_default();
+                    all.extend(p.lit_rules.iter().flatten());
+                }
+            }
+        }
+        if !res.is_empty() {
+            match RegexSet::new(&res) {
+                Ok(set) => p.msg_set = Some(set),
+                Err(_) => {
+                    let all = structural.entry(Gate::Always).or_default();
+                    all.extend(p.re_rules.iter().flatten());
+                }
+            }
+        }
+        p.structural = structural.into_iter().collect();
+        p
+    }
+
+    /// How rule `i` is prefiltered, for humans.
+    pub fn plan(&self, i: usize) -> &str {
+        self.plan.get(i).map_or("", String::as_str)
+    }
+
+    /// Appends the indices of rules that may match `e` (unsorted, no repeats).
+    pub fn candidates(&self, e: &Entry<'_>, out: &mut Vec<usize>) {
+        SCRATCH.with(|s| match s.try_borrow_mut() {
+            Ok(mut s) => self.candidates_with(&mut s, e, out),
+            // Only reachable by re-entrance; a fresh scratch is correct, just slower.
+            Err(_) => self.candidates_with(&mut Scratch::default(), e, out),
+        });
+    }
+
+    fn candidates_with(&self, s: &mut Scratch, e: &Entry<'_>, out: &mut Vec<usize>) {
+        let stamp = s.next(self.lits.len(), self.n_rules);
+        let Scratch {
+            lit_seen,
+            rule_seen,
+            ..
+        } = s;
+        let mut add = |rs: &[u32], out: &mut Vec<usize>| {
+            for &r in rs {
+                if rule_seen[r as usize] != stamp {
+                    rule_seen[r as usize] = stamp;
+                    out.push(r as usize);
+                }
+            }
+        };
+        if let Some(ac) = &self.ac {
+            for m in ac.find_overlapping_iter(e.raw) {
+                let id = m.pattern().as_usize();
+                if lit_seen[id] != stamp {
+                    lit_seen[id] = stamp;
+                    add(&self.lit_rules[id], out);
+                }
+            }
+        }
+        if let Some(set) = &self.msg_set {
+            if !e.message.is_empty() {
+                for id in set.matches(&e.message).iter() {
+                    add(&self.re_rules[id], out);
+                }
+            }
+        }
+        for (g, rs) in &self.structural {
+            if g.holds(e) {
+                add(rs, out);
+            }
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! When a rule's matches are enough to call it a finding.
+//!
+//! The rule stage only parses thresholds; `analyze` counts matches per time bucket and
+//! asks [`Threshold::fires`]. One 403 is a user typing a wrong password; a hundred in a
+//! row is an outage, so noisy rules say how many, or for how long, before they fire.
+
+use std::fmt;
+
+/// `min_count` / `window` / `continuous_buckets` of a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Threshold {
+    /// Fire at this many matches: within `window_secs` when set, else overall.
+    pub min_count: Option<u64>,
+    /// Sliding window for `min_count`, seconds (rounded up to whole buckets).
+    pub window_secs: Option<i64>,
+    /// Fire when this many consecutive buckets each hold at least one match.
+    pub continuous_buckets: Option<u32>,
+}
+
+impl Threshold {
+    /// True when any single match makes a finding (no threshold given).
+    pub fn is_trivial(&self) -> bool {
+        self.min_count.is_none_or(|n| n <= 1) && self.continuous_buckets.is_none()
+    }
+
+    /// Whether matches counted per bucket meet the threshold.
+    ///
+    /// `bucket_counts` holds `(bucket start in seconds, matches)`, sorted by start;
+    /// buckets without matches may be left out. When both `min_count` and
+    /// `continuous_buckets` are set, either one is enough.
+    pub fn fires(&self, bucket_counts: &[(i64, u64)], bucket_secs: i64) -> bool {
+        let sorted;
+        let counts = if bucket_counts.windows(2).all(|w| w[0].0 <= w[1].0) {
+            bucket_counts
+        } else {
+            // Callers promise sorted input; sorting a copy keeps a broken promise harmless.
+            let mut v = bucket_counts.to_vec();
+            v.sort_unstable();
+            sorted = v;
+            &sorted
+        };
+        let total: u64 = counts.iter().map(|c| c.1).sum();
+        if total == 0 {
+            return false;
+        }
+        let by_count = self.min_count.map(|n| match self.window_secs {
+            None => total >= n,
+            Some(w) => max_in_window(counts, w.max(bucket_secs)) >= n,
+        });
+        let by_run = self
+            .continuous_buckets
+            .map(|k| longest_run(counts, bucket_secs) >= u64::from(k));
+        match (by_count, by_run) {
+            (None, None) => true,
+            (Some(a), None) => a,
+            (None, Some(b)) => b,
+            (Some(a), Some(b)) => a || b,
+        }
+    }
+}
+
+/// Largest sum of counts over buckets starting within any `[start, start + window)`.
+fn max_in_window(counts: &[(i64, u64)], window: i64) -> u64 {
+    let mut best = 0;
+    let mut sum = 0u64;
+    let mut hi = 0;
+    for lo in 0..counts.len() {
+        let end = counts[lo].0.saturating_add(window);
+        while hi < counts.len() && counts[hi].0 < end {
+            sum += counts[hi].1;
+            hi += 1;
+        }
+        best = best.max(sum);
+        sum -= counts[lo].1;
+    }
+    best
+}
+
+/// Longest run of adjacent non-empty buckets (`start` steps of exactly `bucket_secs`).
+fn longest_run(counts: &[(i64, u64)], bucket_secs: i64) -> u64 {
+    let mut best = 0u64;
+    let mut run = 0u64;
+    let mut prev: Option<i64> = None;
+    for &(start, n) in counts {
+        if n == 0 {
+            run = 0;
+            prev = None;
+            continue;
+        }
+        match prev {
+            // The same bucket listed twice continues the run without lengthening it.
+            Some(p) if p == start => {}
+            Some(p) if bucket_secs > 0 && start - p == bucket_secs => run += 1,
+            _ => run = 1,
+        }
+        prev = Some(start);
+        best = best.max(run);
+    }
+    best
+}
+
+/// Parses a duration such as `90s`, `10m`, `1h30m` or `2d` into seconds.
+pub fn parse_duration(s: &str) -> Result<i64, String> {
+    let t = s.trim();
+    let bad =
+        || format!("bad duration `{s}`: write a number and a unit s, m, h or d, e.g. \"10m\"");
+    if t.is_empty() {
+        return Err(bad());
+    }
+    let mut total: i64 = 0;
+    let mut num = String::new();
+    for c in t.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return Err(bad()),
+        };
+        let n: i64 = num.parse().map_err(|_| bad())?;
+        num.clear();
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(bad)?;
+    }
+    if !num.is_empty() || total <= 0 {
+        return Err(bad());
+    }
+    Ok(total)
+}
+
+/// Writes seconds back as the shortest `1h30m` form.
+pub fn format_duration(secs: i64) -> String {
+    let mut out = String::new();
+    let mut rest = secs;
+    for (unit, name) in [(86_400, "d"), (3600, "h"), (60, "m"), (1, "s")] {
+        if rest >= unit {
+            out.push_str(&format!("{}{name}", rest / unit));
+            rest %= unit;
+        }
+    }
+    if out.is_empty() {
+        out.push_str("0s");
+    }
+    out
+}
+
+impl fmt::Display for Threshold {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(n) = self.min_count {
+            parts.push(match self.window_secs {
+                Some(w) => format!(">= {n} within {}", format_duration(w)),
+                None => format!(">= {n} overall"),
+            });
+        }
+        if let Some(k) = self.continuous_buckets {
+            parts.push(format!("{k} consecutive buckets"));
+        }
+        if parts.is_empty() {
+            f.write_str("any match")
+        } else {
+            f.write_str(&parts.join(" or "))
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// HTTP_403_BURST's threshold in `rules/app-auth.toml`.
+    const BURST: Threshold = Threshold {
+        min_count: Some(20),
+        window_secs: Some(300),
+        continuous_buckets: Some(10),
+    };
+
+    #[test]
+    fn single_or_isolated_403s_do_not_fire() {
+        assert!(!BURST.fires(&[], 60));
+        assert!(!BURST.fires(&[(0, 1)], 60));
+        // Three lone 403s minutes apart, and a few more spread over an hour.
+        assert!(!BURST.fires(&[(0, 1), (420, 1), (1200, 1)], 60));
+        let spread: Vec<(i64, u64)> = (0..12).map(|i| (i * 300, 1)).collect();
+        assert!(!BURST.fires(&spread, 60));
+        // Nine busy-ish minutes in a row stay under both limits.
+        let nine: Vec<(i64, u64)> = (0..9).map(|i| (i * 60, 2)).collect();
+        assert!(!BURST.fires(&nine, 60));
+    }
+
+    #[test]
+    fn a_hundred_continuous_403s_fire() {
+        // 100+ in two minutes: the count within 5 minutes fires.
+        assert!(BURST.fires(&[(0, 60), (60, 45)], 60));
+        // One a minute for 100 minutes: the continuous run fires.
+        let steady: Vec<(i64, u64)> = (0..100).map(|i| (i * 60, 1)).collect();
+        assert!(BURST.fires(&steady, 60));
+    }
+
+    #[test]
+    fn window_and_runs() {
+        let t = Threshold {
+            min_count: Some(5),
+            window_secs: Some(120),
+            continuous_buckets: None,
+        };
+        assert!(!t.fires(&[(0, 2), (120, 2), (240, 2)], 60));
+        assert!(t.fires(&[(0, 2), (60, 3)], 60));
+        // A window shorter than a bucket still covers that bucket.
+        assert!(t.fires(&[(0, 5)], 600));
+        let run = Threshold {
+            continuous_buckets: Some(3),
+            ..Threshold::default()
+        };
+        assert!(!run.fires(&[(0, 1), (60, 1), (180, 1)], 60));
+        assert!(!run.fires(&[(0, 1), (60, 0), (120, 1), (180, 1)], 60));
+        assert!(run.fires(&[(0, 1), (60, 1), (60, 1), (120, 1)], 60));
+        assert!(
+            run.fires(&[(120, 1), (0, 1), (60, 1)], 60),
+            "unsorted input"
+        );
+        assert!(
+            !run.fires(&[(0, 1), (60, 1), (120, 1)], 0),
+            "no bucket size"
+        );
+        let overall = Threshold {
+            min_count: Some(3),
+            ..Threshold::default()
+        };
+        assert!(overall.fires(&[(0, 1), (9000, 2)], 60));
+        assert!(Threshold::default().fires(&[(0, 1)], 60));
+        assert!(Threshold::default().is_trivial() && !BURST.is_trivial());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10m"), Ok(600));
+        assert_eq!(parse_duration("1h30m"), Ok(5400));
+        assert_eq!(parse_duration(" 45s "), Ok(45));
+        assert_eq!(parse_duration("2d"), Ok(172_800));
+        for bad in [
+            "",
+            "10",
+            "m",
+            "10x",
+            "0m",
+            "-5m",
+            "1.5h",
+            "99999999999999999d",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        assert_eq!(format_duration(5400), "1h30m");
+        assert_eq!(
+            BURST.to_string(),
+            ">= 20 within 5m or 10 consecutive buckets"
+        );
+        assert_eq!(Threshold::default().to_string(), "any match");
+    }
+}

@@ -1,0 +1,149 @@
+//! Every export shape gives the same stats; bad input is counted, not fatal.
+
+use crate::util::*;
+use serde_json::Value;
+
+fn stats(args: &[&std::path::Path]) -> Value {
+    let mut r = lt(["stats", "--format", "json"]);
+    for a in args {
+        r = r.arg(a);
+    }
+    r.json()
+}
+
+#[test]
+fn same_entries_same_stats_in_every_shape() {
+    let want = stats(&[&fixture("kinds.ndjson")]);
+    assert!(want["entries"].as_u64().unwrap() >= 10, "{want}");
+    for f in [
+        "kinds.gcloud.json",
+        "kinds.compact.json",
+        "kinds.ndjson.gz",
+        "kinds.multi.ndjson.gz",
+        "kinds.concat.json",
+        "kinds.bom-crlf.ndjson",
+        "kinds-sink",
+    ] {
+        let got = stats(&[&fixture(f)]);
+        assert_eq!(got, want, "stats of {f} differ from kinds.ndjson");
+    }
+    let piped = lt(["stats", "--format", "json", "-"])
+        .stdin(read(&fixture("kinds.gcloud.json")))
+        .json();
+    assert_eq!(piped, want, "stdin differs");
+    let no_arg = lt(["stats", "--format", "json"])
+        .stdin(read(&fixture("kinds.ndjson")))
+        .json();
+    assert_eq!(no_arg, want, "stdin without `-` differs");
+}
+
+#[test]
+fn thread_count_and_chunk_size_do_not_change_results() {
+    for f in ["kinds.gcloud.json", "kinds.ndjson"] {
+        let base = stats(&[&fixture(f)]);
+        for (j, chunk) in [("1", "1"), ("4", "7"), ("2", "100000")] {
+            let got = lt(["stats", "--format", "json", "-j", j, "--chunk-size", chunk])
+                .arg(fixture(f))
+                .json();
+            assert_eq!(got, base, "{f} with -j {j} --chunk-size {chunk}");
+        }
+    }
+}
+
+#[test]
+fn duplicates_and_split_parts_count_once() {
+    let s = stats(&[&fixture("kinds.ndjson")]);
+    assert!(s["duplicates"].as_u64().unwrap() >= 1, "{s}");
+    assert!(s["split_parts"].as_u64().unwrap() >= 1, "{s}");
+    // The same file twice: every entry of the second copy is a duplicate.
+    let twice = stats(&[&fixture("kinds.ndjson"), &fixture("kinds.ndjson.gz")]);
+    assert_eq!(twice["entries"], s["entries"], "{twice}");
+    assert!(twice["duplicates"].as_u64().unwrap() > s["duplicates"].as_u64().unwrap());
+}
+
+#[test]
+fn three_broken_lines_are_three_malformed() {
+    let d = lt(["stats", "--format", "json"])
+        .arg(fixture("broken3.ndjson.gz"))
+        .code(0);
+    let v: Value = serde_json::from_str(&d.stdout).unwrap();
+    assert_eq!(v["malformed"], 3, "{v}");
+    assert_eq!(v["entries"], 50, "{v}");
+    assert!(
+        d.stderr.contains("broken3.ndjson.gz:"),
+        "stderr names the file: {}",
+        d.stderr
+    );
+}
+
+#[test]
+fn strict_stops_at_the_first_malformed_record() {
+    let d = lt(["stats", "--strict"])
+        .arg(fixture("broken3.ndjson.gz"))
+        .code(2);
+    assert!(d.stderr.contains("broken3.ndjson.gz:"), "{}", d.stderr);
+}
+
+#[test]
+fn truncated_inputs_keep_what_was_read() {
+    for f in ["truncated.ndjson.gz", "truncated.json"] {
+        let d = lt(["stats", "--format", "json"]).arg(fixture(f)).code(2);
+        let v: Value = serde_json::from_str(&d.stdout).unwrap();
+        assert!(v["entries"].as_u64().unwrap() > 0, "{f}: {v}");
+        assert_eq!(v["truncated_inputs"], 1, "{f}: {v}");
+        assert!(d.stderr.contains(f), "{f}: {}", d.stderr);
+    }
+}
+
+#[test]
+fn empty_inputs_are_a_valid_empty_result() {
+    for f in ["empty.json", "empty-array.json"] {
+        let v = stats(&[&fixture(f)]);
+        assert_eq!(v["entries"], 0, "{f}");
+        assert_eq!(v["malformed"], 0, "{f}");
+    }
+    let v = lt(["stats", "--format", "json"]).stdin(Vec::new()).json();
+    assert_eq!(v["entries"], 0);
+}
+
+#[test]
+fn real_exports_read_without_loss() {
+    let Some(dir) = real_exports() else {
+        eprintln!("skipped: ../shared/real-exports not present");
+        return;
+    };
+    let mut checked = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        let lines = if name.ends_with(".ndjson") {
+            String::from_utf8_lossy(&read(&p))
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .count() as u64
+        } else if name.starts_with("gcloud-array-") && name.ends_with(".json") {
+            let v: Vec<Value> = serde_json::from_slice(&read(&p)).unwrap();
+            v.len() as u64
+        } else {
+            continue;
+        };
+        let s = stats(&[&p]);
+        assert_eq!(s["malformed"], 0, "{name}: {s}");
+        let seen = s["entries"].as_u64().unwrap()
+            + s["duplicates"].as_u64().unwrap()
+            + s["split_parts"].as_u64().unwrap();
+        assert_eq!(seen, lines, "{name}: every record accounted for");
+        checked += 1;
+    }
+    assert!(checked >= 15, "checked {checked} files");
+    let gz = dir.join("arsi100-telegram-signals-run-stdout-stderr.ndjson.gz");
+    let plain = dir.join("arsi100-telegram-signals-run-stdout-stderr.ndjson");
+    if gz.exists() {
+        assert_eq!(stats(&[&gz]), stats(&[&plain]));
+    }
+    let arr = dir.join("gcloud-array-netra-systems-zen-cloud-run-20250915-184401.json");
+    let nd = dir.join("netra-systems-zen-cloud-run-20250915-184401.ndjson");
+    if arr.exists() {
+        assert_eq!(stats(&[&arr]), stats(&[&nd]));
+    }
+}

@@ -1,0 +1,9 @@
+//! End-to-end tests: the built binary on real-shaped fixtures and samples.
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
+
+mod util;
+
+mod errors;
+mod formats;
+mod report;
+mod rules_cmd;
