@@ -270,13 +270,12 @@ impl Sink for Analysis<'_> {
                 agg.captures.resize_with(rule.captures.len(), BTreeMap::new);
             }
             for (ci, cap) in rule.captures.iter().enumerate() {
-                if let Some(v) = e.get(&cap.field) {
-                    let text = v.as_text();
+                if let Some(text) = cap.value(e) {
                     let map = &mut agg.captures[ci];
-                    if let Some(n) = map.get_mut(text.as_ref()) {
+                    if let Some(n) = map.get_mut(text.as_str()) {
                         *n += 1;
                     } else if map.len() < CAPTURE_CAP {
-                        map.insert(text.into_owned(), 1);
+                        map.insert(text, 1);
                     } else {
                         agg.capture_overflow += 1;
                     }

@@ -75,8 +75,7 @@ fn rule<'r>(a: &Analysis<'r>, id: &str) -> Option<&'r Rule> {
 }
 
 fn explains(cause: &Rule, effect: &Rule) -> bool {
-    effect.explained_by.iter().any(|i| *i == cause.id)
-        || cause.explains.iter().any(|i| *i == effect.id)
+    effect.explained_by.contains(&cause.id) || cause.explains.contains(&effect.id)
 }
 
 /// Longest chain of fired causes starting at `at` (depth-first; the graph is small).
@@ -270,7 +269,7 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
                 reg.switched_at
             ),
             because: format!(
-                "Revision `{}` replaced `{}` at {} ({}). `{}` served {} entries over {} with {} matches of these rules; `{}` logged {} from {}.",
+                "Revision `{}` replaced `{}` at {} ({}). `{}` served {} entries over {} with {} matching entries; `{}` logged {} matching entries from {}.",
                 reg.first_bad,
                 reg.last_good,
                 reg.switched_at,

@@ -25,7 +25,7 @@
 //!
 //! **Values that are not secrets are kept**, so ordinary messages stay readable:
 //! an unquoted value must be >= 4 characters, and no value (quoted or not) is
-//! masked when it is in the stop list ([`STOP_WORDS`]: "not", "missing", "none",
+//! masked when it is in the stop list (`STOP_WORDS`: "not", "missing", "none",
 //! "null", "true", "configured", "expired", "[REDACTED]", ...). So
 //! `JWT_SECRET_KEY not configured` (no `=`/`:`), `token: expired` and
 //! `password: None` are unchanged, while `password: hunter2x` is masked.
@@ -35,9 +35,9 @@
 //! without running any regex. Regexes are compiled once ([`OnceLock`]).
 //!
 //! **Adding a pattern**: a new key shape goes into the alternation in `shape_re`
-//! with its literal prefix in [`TRIGGERS`] (bit `SHAPE`); a new secret field name
+//! with its literal prefix in `TRIGGERS` (bit `SHAPE`); a new secret field name
 //! goes into `SECRET_WORDS` / `SECRET_SUFFIXES` / `KEY_QUALIFIERS` (keep the stem
-//! in `kv_re` and [`TRIGGERS`]); a new kind of pass gets its own bit, trigger
+//! in `kv_re` and `TRIGGERS`); a new kind of pass gets its own bit, trigger
 //! literals, and a line in [`redact`]. Add a case to
 //! `tests/fixtures/secrets.txt` (a leak test) and, if it risks over-masking, a
 //! line to the `benign` test.
@@ -60,7 +60,7 @@ const ALL: u8 = PEM | JWT | CONN | SHAPE | SCHEME | KV;
 
 /// Substrings (ASCII case-insensitive) at least one of which every match of a pass
 /// contains; a pass runs only when one of its triggers is present.
-pub const TRIGGERS: &[(&str, u8)] = &[
+const TRIGGERS: &[(&str, u8)] = &[
     ("-----BEGIN", PEM),
     ("eyJ", JWT),
     ("://", CONN),
@@ -99,7 +99,7 @@ pub const TRIGGERS: &[(&str, u8)] = &[
 
 /// Values never masked (compared ASCII case-insensitively, trailing `.`/`!`/`:`
 /// ignored): they say a secret is absent or describe it, they are not one.
-pub const STOP_WORDS: &[&str] = &[
+const STOP_WORDS: &[&str] = &[
     "not",
     "no",
     "none",
@@ -309,6 +309,9 @@ const META_SUFFIXES: &[&str] = &[
     "var",
     "mode",
     "level",
+    "info",
+    "ref",
+    "refs",
 ];
 
 /// Boolean flags: "is_password_set", "has_token", "use_api_key".
@@ -514,7 +517,7 @@ fn scheme_re() -> Option<&'static Regex> {
     compiled(&RE, r"(?i)\b(bearer|basic)([ \t]+)([A-Za-z0-9._~+/\-]+=*)")
 }
 
-/// Candidate `name` + separator; the name must contain a stem (see [`TRIGGERS`]) and
+/// Candidate `name` + separator; the name must contain a stem (see `TRIGGERS`) and
 /// is then checked by [`is_secret_name`]; the value is parsed by hand.
 fn kv_re() -> Option<&'static Regex> {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
@@ -633,6 +636,10 @@ fn value_span(text: &str, p: usize, key: &str, url_param: bool) -> Option<(usize
         } else if is_scheme(&text[p..e]) {
             // `token: Bearer abc` - the credential is the next word.
             let after = e + text[e..].len() - text[e..].trim_start_matches([' ', '\t']).len();
+            if text[after..].starts_with(REDACTED) {
+                // `Bearer [REDACTED]`: masked already (keeps redaction idempotent).
+                return None;
+            }
             if after > e {
                 e = word_end(after);
             }
@@ -784,7 +791,10 @@ mod tests {
     ];
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(512))]
+        #![proptest_config(ProptestConfig {
+            failure_persistence: None,
+            ..ProptestConfig::with_cases(512)
+        })]
 
         #[test]
         fn never_panics_and_is_idempotent(pieces in prop::collection::vec(
@@ -802,7 +812,7 @@ mod tests {
             secret in "[A-Za-z0-9][A-Za-z0-9_\\-]{11,40}",
             before in "[a-z ]{0,12}",
         ) {
-            let text = format!("{before}{}", ctx.replace("{}", &secret));
+            let text = format!("{before} {}", ctx.replace("{}", &secret));
             let out = redact(&text);
             prop_assert!(!out.contains(&secret), "{} -> {}", text, out);
         }
@@ -1014,6 +1024,9 @@ mod tests {
             "password_min_length",
             "token_expires_at",
             "has_password",
+            "secretKeyRef",
+            "authorizationInfo",
+            "x_service_secret_present",
             "key",
             "cache_key",
             "passthrough",

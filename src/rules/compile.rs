@@ -4,6 +4,7 @@
 //! severities, thresholds, templates, examples); links between rules and duplicate ids
 //! are checked in `load.rs` once every file is read.
 
+use super::cond::Cond;
 use super::cond_compile;
 use super::error::{rule_id_at, Ctx, RuleError};
 use super::model::{ActionTemplate, Capture, Example, Expect, Rule, RuleKind, RuleSeverity};
@@ -15,7 +16,9 @@ use regex::Regex;
 use std::ops::Range;
 use toml::{Spanned, Value};
 
-/// Compiles one file; rules with errors are left out and their errors returned.
+/// Compiles one file. Rules with errors are still returned (with an empty `when`) so
+/// that links to them resolve and only real problems are reported; any error makes
+/// loading fail, so such rules never run.
 pub(crate) fn compile_file(
     file: &str,
     src: &str,
@@ -47,11 +50,7 @@ pub(crate) fn compile_file(
     let mut rules = Vec::new();
     for r in &spec.rule {
         ctx.rule = Some(r.get_ref().id.get_ref().clone());
-        let before = ctx.errors.len();
-        let rule = compile_rule(&mut ctx, r.span(), r.get_ref(), &pack);
-        if let Some(rule) = rule.filter(|_| ctx.errors.len() == before) {
-            rules.push(rule);
-        }
+        rules.push(compile_rule(&mut ctx, r.span(), r.get_ref(), &pack));
     }
     (rules, ctx.errors)
 }
@@ -70,7 +69,7 @@ fn text(ctx: &mut Ctx<'_>, v: &Spanned<String>, what: &str) -> String {
     s.to_string()
 }
 
-fn compile_rule(ctx: &mut Ctx<'_>, span: Range<usize>, r: &RuleSpec, pack: &str) -> Option<Rule> {
+fn compile_rule(ctx: &mut Ctx<'_>, span: Range<usize>, r: &RuleSpec, pack: &str) -> Rule {
     let id = r.id.get_ref().clone();
     if !is_rule_id(&id) {
         ctx.err(
@@ -138,10 +137,10 @@ fn compile_rule(ctx: &mut Ctx<'_>, span: Range<usize>, r: &RuleSpec, pack: &str)
     check_templates(ctx, r, &captures);
     let filter = r.filter.as_ref().map(|f| text(ctx, f, "filter"));
     let examples = examples(ctx, r);
-    Some(Rule {
+    Rule {
         id,
         title,
-        severity: severity?,
+        severity: severity.unwrap_or(RuleSeverity::Low),
         kind,
         description,
         captures,
@@ -157,9 +156,9 @@ fn compile_rule(ctx: &mut Ctx<'_>, span: Range<usize>, r: &RuleSpec, pack: &str)
         pack: pack.to_string(),
         filter,
         examples,
-        when: when?,
+        when: when.unwrap_or(Cond::All(Vec::new())),
         link_lines,
-    })
+    }
 }
 
 /// A capture's default name: the last segment of a dotted field.

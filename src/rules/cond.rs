@@ -252,20 +252,6 @@ impl Cond {
             Cond::Leaf(l) => l.explain(e),
         }
     }
-
-    /// Every leaf, depth first.
-    pub fn leaves(&self) -> Vec<&Leaf> {
-        let mut out = Vec::new();
-        let mut stack = vec![self];
-        while let Some(c) = stack.pop() {
-            match c {
-                Cond::All(cs) | Cond::Any(cs) => stack.extend(cs.iter().rev()),
-                Cond::Not(c) => stack.push(c),
-                Cond::Leaf(l) => out.push(l),
-            }
-        }
-        out
-    }
 }
 
 impl fmt::Display for Scalar {

@@ -100,9 +100,10 @@ impl<'s> Ctx<'s> {
 /// The id of the `[[rule]]` that holds a byte offset, read from the text; used when a
 /// TOML error stops parsing before rules have ids.
 pub(crate) fn rule_id_at(src: &str, offset: usize) -> Option<String> {
-    let end = offset.min(src.len());
-    let before = &src[..src.floor_char_boundary_compat(end)];
-    let header = before.rfind("[[rule]]")?;
+    // Up to the end of the offset's line, so an error pointing at a header finds it.
+    let start = src.floor_char_boundary_compat(offset);
+    let end = src[start..].find('\n').map_or(src.len(), |i| start + i);
+    let header = src[..end].rfind("[[rule]]")?;
     let rest = &src[header + "[[rule]]".len()..];
     for line in rest.lines() {
         let t = line.trim_start();
@@ -171,6 +172,7 @@ mod tests {
         assert_eq!(line_of(src, src.find("x =").unwrap_or(0)), 3);
         assert_eq!(rule_id_at(src, 20).as_deref(), Some("A"));
         assert_eq!(rule_id_at(src, src.len() - 2).as_deref(), Some("B_2"));
-        assert_eq!(rule_id_at(src, 3), None);
+        assert_eq!(rule_id_at(src, 3).as_deref(), Some("A"));
+        assert_eq!(rule_id_at("x = 1\n[[rule]]\nid = 'Z'", 2), None);
     }
 }

@@ -41,8 +41,15 @@ pub fn load(opts: &LoadOptions) -> Result<RuleSet, RuleErrors> {
         }
     }
     let mut user = Vec::new();
+    let mut seen_files = Vec::new();
     for path in &opts.dirs {
         for file in rule_files(path, &mut errors) {
+            // The same file reached twice (`--rules d --rules d/x.toml`) is read once.
+            let canon = std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone());
+            if seen_files.contains(&canon) {
+                continue;
+            }
+            seen_files.push(canon);
             let label = file.display().to_string();
             match std::fs::read_to_string(&file) {
                 Ok(src) => {

@@ -11,9 +11,13 @@ use std::str::FromStr;
 /// How bad a finding of this rule is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RuleSeverity {
+    /// Worth knowing.
     Low,
+    /// Degrades something.
     Medium,
+    /// Breaks a feature for many users.
     High,
+    /// Breaks the service or its core flow.
     Critical,
 }
 

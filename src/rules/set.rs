@@ -62,7 +62,7 @@ impl RuleSet {
             .filter_map(|id| self.index.get(id).copied())
             .collect();
         for (j, o) in self.rules.iter().enumerate() {
-            if o.explains.iter().any(|id| *id == r.id) {
+            if o.explains.contains(&r.id) {
                 out.push(j);
             }
         }
@@ -94,6 +94,14 @@ impl RuleSet {
         self.prefilter.candidates(e, out);
         out.sort_unstable();
         out.retain(|&i| self.rules[i].when.eval(e));
+    }
+
+    /// The rules the prefilter lets through for `e`, before they are checked in full
+    /// (ascending). For tests, benchmarks and `rules` diagnostics.
+    pub fn candidates(&self, e: &Entry<'_>, out: &mut Vec<usize>) {
+        out.clear();
+        self.prefilter.candidates(e, out);
+        out.sort_unstable();
     }
 
     /// Same result as [`RuleSet::match_entry`] without the prefilter: every rule is

@@ -1,0 +1,262 @@
+//! The report's facts on every incident sample, determinism, exit codes, and a
+//! reviewed golden Markdown report.
+
+use crate::util::*;
+use serde_json::Value;
+
+fn report(path: &std::path::Path) -> Value {
+    lt(["report", "--format", "json"]).arg(path).json()
+}
+
+fn finding<'a>(r: &'a Value, id: &str) -> Option<&'a Value> {
+    r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == id)
+}
+
+fn count(r: &Value, id: &str) -> u64 {
+    finding(r, id).map_or(0, |f| f["count"].as_u64().unwrap())
+}
+
+fn assert_whys_cite_evidence(r: &Value, name: &str) {
+    let whys = r["five_whys"].as_array().unwrap();
+    assert!(
+        !whys.is_empty() && whys.len() <= 5,
+        "{name}: {} whys",
+        whys.len()
+    );
+    for w in whys {
+        if w["established"] == true {
+            assert!(
+                !w["evidence"].as_array().unwrap().is_empty(),
+                "{name}: why without evidence: {w}"
+            );
+        } else {
+            assert!(
+                w["because"].as_str().unwrap().contains("Check next"),
+                "{name}: {w}"
+            );
+        }
+    }
+}
+
+#[test]
+fn service_auth_regression() {
+    let r = report(&sample("service-auth-regression.json"));
+    assert_eq!(r["schema"], "logtriage/report/v1");
+    assert_eq!(r["status"]["level"], "critical");
+    assert_eq!(count(&r, "CRITICAL_AUTH_FAILURE"), 1211);
+    assert_eq!(count(&r, "HTTP_403_BURST"), 1211);
+    assert_eq!(count(&r, "SERVICE_USER_MISCLASSIFIED"), 1211);
+    assert!(count(&r, "SERVICE_SECRET_MISSING") >= 6);
+    let reg = &r["regressions"][0];
+    assert_eq!(reg["last_good"], "netra-backend-staging-00611-cr5");
+    assert_eq!(reg["first_bad"], "netra-backend-staging-00639-g4g");
+    assert_eq!(reg["switched_at"], "2025-09-11T17:38:04.318227Z");
+    assert_eq!(reg["before"]["failures"], 0);
+    let join = &finding(&r, "CRITICAL_AUTH_FAILURE").unwrap()["join"];
+    assert_eq!(join["failed_requests"], 1211, "403s tied by trace");
+    assert_whys_cite_evidence(&r, "service-auth-regression");
+    let whys = r["five_whys"].as_array().unwrap();
+    assert!(whys.len() >= 4, "{whys:?}");
+    assert!(
+        whys.iter()
+            .any(|w| w["because"].as_str().unwrap().contains("00611-cr5")),
+        "the deploy is a why"
+    );
+    let cmds: Vec<&str> = r["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["command"].as_str())
+        .collect();
+    assert!(cmds.contains(
+        &"gcloud run services update-traffic netra-backend-staging --to-revisions=netra-backend-staging-00611-cr5=100 --region=us-central1"
+    ), "{cmds:?}");
+    let verdicts: Vec<(&str, &str)> = r["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["revision"].as_str().unwrap(),
+                v["verdict"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("netra-backend-staging-00611-cr5", "working"),
+            ("netra-backend-staging-00639-g4g", "broken")
+        ]
+    );
+}
+
+#[test]
+fn system_user_auth() {
+    let r = report(&sample("system-user-auth.ndjson"));
+    assert_eq!(count(&r, "SYSTEM_USER_AUTH_FAILURE"), 486);
+    assert_eq!(count(&r, "SERVICE_AUTH_HEADERS_MISSING"), 224);
+    assert_eq!(
+        r["regressions"].as_array().unwrap().len(),
+        0,
+        "no deploy, no regression"
+    );
+    assert_whys_cite_evidence(&r, "system-user-auth");
+}
+
+#[test]
+fn golden_path_startup() {
+    let r = report(&sample("golden-path-startup"));
+    assert_eq!(count(&r, "MISSING_DB_TABLE"), 54);
+    assert_eq!(count(&r, "MISSING_JWT_FUNCTIONS"), 54);
+    assert_eq!(count(&r, "APP_STATE_NOT_REGISTERED"), 108);
+    assert!(count(&r, "GOLDEN_PATH_VALIDATION_FAILED") >= 54);
+    let reg = &r["regressions"][0];
+    assert_eq!(reg["last_good"], "netra-backend-staging-00602-4rk");
+    assert_eq!(reg["first_bad"], "netra-backend-staging-00603-9zp");
+    assert_eq!(r["input"]["files"], 10);
+    assert_whys_cite_evidence(&r, "golden-path-startup");
+}
+
+#[test]
+fn auth_db_connectivity() {
+    let r = report(&sample("auth-db-connectivity.ndjson.gz"));
+    assert_eq!(count(&r, "TOKEN_VALIDATION_USER_NOT_FOUND"), 352);
+    assert!(count(&r, "DB_CONNECTIVITY_FAILURE") >= 352);
+    assert_eq!(r["regressions"].as_array().unwrap().len(), 0);
+    let whys = r["five_whys"].as_array().unwrap();
+    assert_eq!(whys[0]["rules"][0], "TOKEN_VALIDATION_USER_NOT_FOUND");
+    assert_eq!(whys[0]["rules"][1], "DB_CONNECTIVITY_FAILURE");
+    assert_whys_cite_evidence(&r, "auth-db-connectivity");
+}
+
+#[test]
+fn healthy_logs_are_ok() {
+    let d = lt(["report", "--format", "json", "--fail-on", "low"])
+        .arg(sample("healthy.ndjson"))
+        .code(0);
+    let r: Value = serde_json::from_str(&d.stdout).unwrap();
+    assert_eq!(r["status"]["level"], "ok", "{}", r["status"]);
+    assert_eq!(
+        r["findings"].as_array().unwrap().len(),
+        0,
+        "{}",
+        r["findings"]
+    );
+    assert_eq!(r["regressions"].as_array().unwrap().len(), 0);
+    assert_eq!(r["five_whys"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn fail_on_sets_the_exit_code() {
+    let s = sample("system-user-auth.ndjson");
+    lt(["report", "--fail-on", "high", "--format", "json"])
+        .arg(&s)
+        .code(1);
+    lt(["report", "--format", "json"]).arg(&s).code(0);
+}
+
+#[test]
+fn same_report_whatever_threads_chunks_or_file_order() {
+    let s = sample("service-auth-regression.json");
+    let base = lt(["report", "--format", "json"]).arg(&s).code(0).stdout;
+    let tiny = lt(["report", "--format", "json", "-j", "1", "--chunk-size", "1"])
+        .arg(&s)
+        .code(0)
+        .stdout;
+    assert!(base == tiny, "-j 1 --chunk-size 1 changed the report");
+    let many = lt([
+        "report",
+        "--format",
+        "json",
+        "-j",
+        "4",
+        "--chunk-size",
+        "5000",
+    ])
+    .arg(&s)
+    .code(0)
+    .stdout;
+    assert!(base == many, "-j 4 changed the report");
+    // File order: the sink folder's files named one by one, in reverse.
+    let dir = sample("golden-path-startup");
+    let mut files = Vec::new();
+    let mut stack = vec![dir.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p)
+            } else {
+                files.push(p)
+            }
+        }
+    }
+    files.sort();
+    let fwd = lt(["report", "--format", "json"]).arg(&dir).code(0).stdout;
+    let mut run = lt(["report", "--format", "json"]);
+    for f in files.iter().rev() {
+        run = run.arg(f);
+    }
+    assert!(fwd == run.code(0).stdout, "file order changed the report");
+}
+
+#[test]
+fn output_file_and_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("incident.md");
+    let d = lt(["report", "-o"])
+        .arg(&out)
+        .arg(sample("system-user-auth.ndjson"))
+        .code(0);
+    assert!(d.stdout.is_empty());
+    let md = std::fs::read_to_string(&out).unwrap();
+    assert!(md.starts_with("# Incident report"), "{md}");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(left.len(), 1, "no temporary file left behind");
+    let piped = lt(["report"])
+        .stdin(read(&sample("system-user-auth.ndjson")))
+        .code(0)
+        .stdout;
+    assert_eq!(piped, md);
+}
+
+#[test]
+fn since_relative_to_the_newest_entry() {
+    let s = sample("service-auth-regression.json");
+    let all = report(&s);
+    let last = lt(["report", "--format", "json", "--since", "30m"])
+        .arg(&s)
+        .json();
+    assert!(last["input"]["entries"].as_u64().unwrap() < all["input"]["entries"].as_u64().unwrap());
+    assert!(last["input"]["filtered_out"].as_u64().unwrap() > 0);
+    assert_eq!(last["window"]["end"], all["window"]["end"]);
+    // The same through stdin (spooled, since it has to be read twice).
+    let mut piped = lt(["report", "--format", "json", "--since", "30m"])
+        .stdin(read(&s))
+        .json();
+    let mut last = last;
+    // Only the byte count differs: stdin has no size on disk.
+    piped["input"]["bytes"] = Value::Null;
+    last["input"]["bytes"] = Value::Null;
+    assert_eq!(piped, last);
+}
+
+#[test]
+fn golden_markdown() {
+    let got = lt(["report"])
+        .arg(sample("service-auth-regression.json"))
+        .code(0)
+        .stdout;
+    let path = root().join("tests/golden/service-auth-regression.md");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &got).unwrap();
+    }
+    let want = std::fs::read_to_string(&path).unwrap();
+    assert!(got == want, "report differs from tests/golden/service-auth-regression.md; review and rerun with UPDATE_GOLDEN=1");
+}

@@ -1,0 +1,74 @@
+//! `rules list | check | test` and bad rule files.
+
+use crate::util::*;
+
+#[test]
+fn default_packs_check_and_test() {
+    let d = lt(["rules", "check"]).code(0);
+    assert!(d.stdout.starts_with("ok:"), "{}", d.stdout);
+    let d = lt(["rules", "test"]).code(0);
+    assert!(d.stdout.contains(" passed, 0 failed"), "{}", d.stdout);
+    let d = lt(["rules", "list"]).code(0);
+    for id in [
+        "CRITICAL_AUTH_FAILURE",
+        "SYSTEM_USER_AUTH_FAILURE",
+        "SERVICE_USER_MISCLASSIFIED",
+        "HTTP_403_BURST",
+        "SERVICE_AUTH_HEADERS_MISSING",
+        "SERVICE_SECRET_MISSING",
+        "MISSING_DB_TABLE",
+        "MISSING_JWT_FUNCTIONS",
+        "APP_STATE_NOT_REGISTERED",
+        "GOLDEN_PATH_VALIDATION_FAILED",
+        "DB_CONNECTIVITY_FAILURE",
+        "TOKEN_VALIDATION_USER_NOT_FOUND",
+    ] {
+        assert!(d.stdout.contains(id), "{id} missing from rules list");
+    }
+}
+
+#[test]
+fn a_bad_rule_file_is_refused_with_file_line_and_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bad.toml");
+    std::fs::write(
+        &f,
+        "[[rule]]\nid = \"BAD_REGEX\"\ntitle = \"t\"\nseverity = \"high\"\ndescription = \"d\"\nwhy = \"w\"\nbecause = \"b\"\nwhen = { field = \"message\", regex = \"(unclosed\" }\n",
+    )
+    .unwrap();
+    let d = lt(["rules", "check", "--rules"]).arg(&f).code(2);
+    assert!(d.stderr.contains("bad.toml:"), "{}", d.stderr);
+    assert!(d.stderr.contains("BAD_REGEX"), "{}", d.stderr);
+    // The report refuses to run on bad rules too.
+    lt(["report", "--rules"])
+        .arg(&f)
+        .arg(fixture("kinds.ndjson"))
+        .code(2);
+}
+
+#[test]
+fn only_user_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("mine.toml");
+    std::fs::write(
+        &f,
+        r#"[[rule]]
+id = "MY_RULE"
+title = "Mine"
+severity = "low"
+description = "d"
+when = { field = "message", contains = "hello" }
+why = "Why hello?"
+because = "{count} hellos"
+"#,
+    )
+    .unwrap();
+    let d = lt(["rules", "list", "--no-default-rules", "--rules"])
+        .arg(&f)
+        .code(0);
+    assert!(
+        d.stdout.contains("MY_RULE") && !d.stdout.contains("HTTP_403_BURST"),
+        "{}",
+        d.stdout
+    );
+}
