@@ -39,38 +39,9 @@ impl TimeSpec {
     }
 }
 
-/// Parses `30s`, `5m`, `1h30m`, `2d`, `1w` to seconds (> 0).
+/// Parses `30s`, `5m`, `1h30m`, `2d`, `1w` to seconds (> 0); one grammar with rule files.
 pub fn parse_duration(s: &str) -> Result<i64> {
-    let t = s.trim();
-    let mut total: i64 = 0;
-    let mut num = String::new();
-    let mut any = false;
-    for c in t.chars() {
-        if c.is_ascii_digit() {
-            num.push(c);
-            continue;
-        }
-        let unit = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            'w' => 604_800,
-            _ => bail!(
-                "invalid duration `{s}`: use a number and a unit s, m, h, d or w (e.g. 5m, 6h)"
-            ),
-        };
-        let n: i64 = num.parse().map_err(|_| {
-            anyhow::anyhow!("invalid duration `{s}`: a unit needs a number before it")
-        })?;
-        total = total.saturating_add(n.saturating_mul(unit));
-        num.clear();
-        any = true;
-    }
-    if !num.is_empty() || !any || total <= 0 {
-        bail!("invalid duration `{s}`: use a number and a unit s, m, h, d or w (e.g. 5m, 6h)");
-    }
-    Ok(total)
+    crate::rules::parse_duration(s).map_err(anyhow::Error::msg)
 }
 
 /// Whether to colour, from `--color` and `NO_COLOR`.

@@ -14,3 +14,4 @@ pub mod output;
 pub mod pipeline;
 pub mod report;
 pub mod rules;
+pub mod text;

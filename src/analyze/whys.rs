@@ -5,8 +5,8 @@
 use super::outcome::{Action, Finding, Outcome, Why};
 use super::regress::Regression;
 use super::sink::Analysis;
-use crate::report::fmt_count;
 use crate::rules::{render, Rule};
+use crate::text::{fmt_count, fmt_span as duration};
 use std::cell::Cell;
 use std::collections::BTreeSet;
 
@@ -104,15 +104,6 @@ fn longest(a: &Analysis<'_>, fs: &[Finding], at: usize, seen: &mut BTreeSet<usiz
     best
 }
 
-fn duration(secs: i64) -> String {
-    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
-    match (h, m) {
-        (0, 0) => format!("{s}s"),
-        (0, _) => format!("{m}m {s:02}s"),
-        _ => format!("{h}h {m:02}m"),
-    }
-}
-
 fn short_time(t: &Option<String>) -> String {
     t.clone().unwrap_or_else(|| "-".into())
 }
@@ -172,6 +163,19 @@ pub(super) fn evidence(f: &Finding, bucket: i64) -> Vec<String> {
         ));
     }
     ev
+}
+
+/// "`rev`: 0 failures in 2,214 entries (0.00%), start .. end".
+fn rate_line(f: &super::regress::RateFigures) -> String {
+    format!(
+        "`{}`: {} failures in {} entries ({:.2}%), {} .. {}",
+        f.revision,
+        fmt_count(f.failures),
+        fmt_count(f.entries),
+        f.rate * 100.0,
+        short_time(&f.first_seen),
+        short_time(&f.last_seen)
+    )
 }
 
 fn regression_for<'o>(out: &'o Outcome, f: &Finding) -> Option<&'o Regression> {
@@ -283,26 +287,7 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
                 short_time(&reg.after.first_seen),
             ),
             established: true,
-            evidence: vec![
-                format!(
-                    "`{}`: {} failures in {} entries ({:.2}%), {} .. {}",
-                    reg.before.revision,
-                    fmt_count(reg.before.failures),
-                    fmt_count(reg.before.entries),
-                    reg.before.rate * 100.0,
-                    short_time(&reg.before.first_seen),
-                    short_time(&reg.before.last_seen)
-                ),
-                format!(
-                    "`{}`: {} failures in {} entries ({:.2}%), {} .. {}",
-                    reg.after.revision,
-                    fmt_count(reg.after.failures),
-                    fmt_count(reg.after.entries),
-                    reg.after.rate * 100.0,
-                    short_time(&reg.after.first_seen),
-                    short_time(&reg.after.last_seen)
-                ),
-            ],
+            evidence: vec![rate_line(&reg.before), rate_line(&reg.after)],
             rules: ids.iter().map(|s| s.to_string()).collect(),
         });
     }

@@ -2,7 +2,8 @@
 //! vs broken, timeline, findings, unknown failures, evidence, actions.
 
 use super::model::Report;
-use super::{fmt_count, sanitize};
+use super::sanitize;
+use crate::text::{fmt_count, fmt_span as dur};
 use std::io::{self, Write};
 
 const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -35,13 +36,12 @@ fn code(s: &str) -> String {
     format!("`{}`", sanitize(s).replace('`', "'"))
 }
 
-fn dur(secs: i64) -> String {
-    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
-    match (h, m) {
-        (0, 0) => format!("{s}s"),
-        (0, _) => format!("{m}m {s:02}s"),
-        _ => format!("{h}h {m:02}m"),
-    }
+/// "`a` (3), `b` (1)": code-formatted names with counts.
+fn counted<'a>(items: impl Iterator<Item = (&'a str, u64)>) -> String {
+    items
+        .map(|(name, n)| format!("{} ({})", code(name), fmt_count(n)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn opt(s: &Option<String>) -> &str {
@@ -124,15 +124,10 @@ fn impact(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     if o.findings.is_empty() {
         writeln!(w, "No rule reached its threshold.")?;
         if !o.below_threshold.is_empty() {
-            let b: Vec<String> = o
-                .below_threshold
-                .iter()
-                .map(|b| format!("{} ({})", code(&b.rule), fmt_count(b.count)))
-                .collect();
+            let b = counted(o.below_threshold.iter().map(|b| (b.rule.as_str(), b.count)));
             writeln!(
                 w,
-                "Below threshold (isolated matches, not an incident): {}.",
-                b.join(", ")
+                "Below threshold (isolated matches, not an incident): {b}."
             )?;
         }
         writeln!(w)?;
@@ -152,19 +147,14 @@ fn impact(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     }
     for f in &o.findings {
         for c in f.captures.iter().filter(|c| is_caller(&c.name)) {
-            let vals: Vec<String> = c
-                .top
-                .iter()
-                .map(|v| format!("{} ({})", code(&v.value), fmt_count(v.count)))
-                .collect();
-            if !vals.is_empty() {
+            if !c.top.is_empty() {
+                let vals = counted(c.top.iter().map(|v| (v.value.as_str(), v.count)));
                 writeln!(
                     w,
-                    "- Affected {} ({} distinct, {}): {}",
+                    "- Affected {} ({} distinct, {}): {vals}",
                     cell(&c.name),
                     c.distinct,
                     code(&f.rule),
-                    vals.join(", ")
                 )?;
             }
         }
@@ -371,12 +361,12 @@ fn findings(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     )?;
     writeln!(w, "|---|---|---|--:|---|---|---|")?;
     for f in &o.findings {
-        let revs: Vec<String> = f
-            .revisions
-            .iter()
-            .take(3)
-            .map(|r| format!("{} ({})", code(&r.revision), fmt_count(r.count)))
-            .collect();
+        let revs = counted(
+            f.revisions
+                .iter()
+                .take(3)
+                .map(|r| (r.revision.as_str(), r.count)),
+        );
         writeln!(
             w,
             "| {} | {} | {} | {} | {} | {} | {} |",
@@ -386,19 +376,14 @@ fn findings(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             fmt_count(f.count),
             opt(&f.first_seen),
             opt(&f.last_seen),
-            revs.join(", ")
+            revs
         )?;
     }
     if !o.below_threshold.is_empty() {
-        let b: Vec<String> = o
-            .below_threshold
-            .iter()
-            .map(|b| format!("{} ({})", code(&b.rule), fmt_count(b.count)))
-            .collect();
+        let b = counted(o.below_threshold.iter().map(|b| (b.rule.as_str(), b.count)));
         writeln!(
             w,
-            "\nMatched but below threshold (not reported as findings): {}.",
-            b.join(", ")
+            "\nMatched but below threshold (not reported as findings): {b}."
         )?;
     }
     writeln!(w)
@@ -448,19 +433,9 @@ fn evidence(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     for f in &o.findings {
         writeln!(w, "### {} — {}\n", code(&f.rule), cell(&f.title))?;
         for c in &f.captures {
-            let vals: Vec<String> = c
-                .top
-                .iter()
-                .map(|v| format!("{} ({})", code(&v.value), fmt_count(v.count)))
-                .collect();
-            if !vals.is_empty() {
-                writeln!(
-                    w,
-                    "- {} ({} distinct): {}",
-                    cell(&c.name),
-                    c.distinct,
-                    vals.join(", ")
-                )?;
+            if !c.top.is_empty() {
+                let vals = counted(c.top.iter().map(|v| (v.value.as_str(), v.count)));
+                writeln!(w, "- {} ({} distinct): {vals}", cell(&c.name), c.distinct,)?;
             }
         }
         if !f.samples.is_empty() {

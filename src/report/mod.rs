@@ -8,8 +8,9 @@ pub mod redact;
 mod sanitize;
 pub mod table;
 
+pub use crate::text::fmt_count;
 pub use model::{build, severity_rank, InputFacts, InputSummary, Report, Status, Window, SCHEMA};
-pub use sanitize::{fmt_count, sanitize};
+pub use sanitize::sanitize;
 
 /// Writes the report as pretty JSON (schema `logtriage/report/v1`).
 pub fn write_json(r: &Report, w: &mut dyn std::io::Write) -> std::io::Result<()> {

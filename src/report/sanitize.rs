@@ -36,19 +36,6 @@ fn needs_work(c: char) -> bool {
         || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
-/// 1234567 -> "1,234,567".
-pub fn fmt_count(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,8 +45,5 @@ mod tests {
         assert_eq!(sanitize("\u{1b}[91mred\u{1b}[0m ok"), "red ok");
         assert_eq!(sanitize("a\u{202e}b\u{0}c\td"), "abc d");
         assert_eq!(sanitize("plain ━ text"), "plain ━ text");
-        assert_eq!(fmt_count(0), "0");
-        assert_eq!(fmt_count(1204), "1,204");
-        assert_eq!(fmt_count(1_234_567), "1,234,567");
     }
 }

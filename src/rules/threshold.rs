@@ -99,11 +99,11 @@ fn longest_run(counts: &[(i64, u64)], bucket_secs: i64) -> u64 {
     best
 }
 
-/// Parses a duration such as `90s`, `10m`, `1h30m` or `2d` into seconds.
+/// Parses a duration such as `90s`, `10m`, `1h30m`, `2d` or `1w` into seconds.
 pub fn parse_duration(s: &str) -> Result<i64, String> {
     let t = s.trim();
     let bad =
-        || format!("bad duration `{s}`: write a number and a unit s, m, h or d, e.g. \"10m\"");
+        || format!("bad duration `{s}`: write a number and a unit s, m, h, d or w, e.g. \"10m\"");
     if t.is_empty() {
         return Err(bad());
     }
@@ -119,6 +119,7 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
             'm' => 60,
             'h' => 3600,
             'd' => 86_400,
+            'w' => 604_800,
             _ => return Err(bad()),
         };
         let n: i64 = num.parse().map_err(|_| bad())?;

@@ -1,0 +1,41 @@
+//! Numbers and durations written for people; shared by analyze, report and commands.
+
+/// 1234567 -> "1,234,567".
+pub fn fmt_count(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Seconds as "45s", "12m 05s" or "2h 10m".
+pub fn fmt_span(secs: i64) -> String {
+    let secs = secs.max(0);
+    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
+    match (h, m) {
+        (0, 0) => format!("{s}s"),
+        (0, _) => format!("{m}m {s:02}s"),
+        _ => format!("{h}h {m:02}m"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_spans() {
+        assert_eq!(fmt_count(0), "0");
+        assert_eq!(fmt_count(1204), "1,204");
+        assert_eq!(fmt_count(1_234_567), "1,234,567");
+        assert_eq!(fmt_span(45), "45s");
+        assert_eq!(fmt_span(725), "12m 05s");
+        assert_eq!(fmt_span(7800), "2h 10m");
+        assert_eq!(fmt_span(-3), "0s");
+    }
+}
