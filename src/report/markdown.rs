@@ -199,7 +199,7 @@ fn impact(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             for (rev, e, n) in eps.iter().take(5) {
                 writeln!(
                     w,
-                    "- {} — {} failures on {}",
+                    "- {} — {} failed on {}",
                     code(e),
                     fmt_count(*n),
                     code(rev)

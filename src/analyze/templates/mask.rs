@@ -61,11 +61,23 @@ pub fn template_of(message: &str) -> String {
     m.out
 }
 
-/// First non-blank line, trimmed, cut to [`MAX_CHARS`]; true when it was cut.
+/// The telling line, trimmed, cut to [`MAX_CHARS`]; true when it was cut. That is the
+/// first non-blank line, except for a Python traceback, whose last line names the error.
 fn first_line(message: &str) -> (&str, bool) {
     let m = message.trim_start();
     let end = memchr::memchr2(b'\n', b'\r', m.as_bytes()).unwrap_or(m.len());
-    let line = m[..end].trim_end();
+    let mut line = m[..end].trim_end();
+    if line.starts_with("Traceback (most recent call last)") {
+        // The exception line is the last one not indented (frames are indented).
+        if let Some(last) = m
+            .lines()
+            .skip(1)
+            .filter(|l| !l.trim().is_empty() && !l.starts_with([' ', '\t']))
+            .last()
+        {
+            line = last.trim_end();
+        }
+    }
     let cut = truncate_chars(line, MAX_CHARS);
     (cut, cut.len() < line.len())
 }

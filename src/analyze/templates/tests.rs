@@ -364,3 +364,9 @@ fn cap_counts_overflow() {
     assert_eq!(t.distinct(), MAX_TEMPLATES);
     assert_eq!(t.overflow(), 4);
 }
+
+#[test]
+fn tracebacks_are_named_by_their_last_line() {
+    let tb = "Traceback (most recent call last):\n  File \"/app/main.py\", line 12, in <module>\n    import foo\nModuleNotFoundError: No module named 'foo'\n";
+    assert_eq!(template_of(tb), "ModuleNotFoundError: No module named <*>");
+}
