@@ -1,5 +1,8 @@
 //! Where results go: stdout, or `-o FILE` through a temporary file renamed into
-//! place, so an interrupted run never leaves half a report.
+//! place, so an interrupted run never leaves half a report. The temporary file is
+//! hidden (`.logtriage-*`) and removed when the run fails; the report gets the
+//! permissions of the file it replaces, or `0666` less the umask when new (as a
+//! shell's `>` would), not the temporary file's private `0600`.
 
 use anyhow::{Context, Result};
 use std::io::{self, BufWriter, Write};
@@ -28,15 +31,21 @@ impl Output {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
         };
-        let tmp = tempfile::Builder::new()
-            .prefix(".logtriage-")
-            .tempfile_in(dir)
-            .with_context(|| {
-                format!(
-                    "cannot write {}: folder not writable or missing",
-                    target.display()
-                )
-            })?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".logtriage-");
+        #[cfg(unix)]
+        let shared = {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::Permissions::from_mode(0o666)
+        };
+        #[cfg(unix)]
+        builder.permissions(shared);
+        let tmp = builder.tempfile_in(dir).with_context(|| {
+            format!(
+                "cannot write {}: folder not writable or missing",
+                target.display()
+            )
+        })?;
         Ok(Output::File {
             tmp: BufWriter::new(tmp),
             target: target.to_path_buf(),
@@ -52,6 +61,13 @@ impl Output {
                     .into_inner()
                     .map_err(|e| e.into_error())
                     .with_context(|| format!("cannot write {}", target.display()))?;
+                tmp.as_file()
+                    .sync_all()
+                    .with_context(|| format!("cannot write {}", target.display()))?;
+                // A report that replaces another keeps its permissions.
+                if let Ok(meta) = std::fs::metadata(&target) {
+                    let _ = tmp.as_file().set_permissions(meta.permissions());
+                }
                 tmp.persist(&target)
                     .with_context(|| format!("cannot write {}", target.display()))?;
                 Ok(())

@@ -1,14 +1,12 @@
 //! The parallel scan shared by `report` and `stats`; the only module that knows threads.
 //!
-//! One iterator yields chunks of framed records from every source in order; rayon
-//! workers parse them into entries and feed a per-worker [`Sink`]; sinks merge once.
+//! One iterator yields chunks of framed records from every source in order; worker
+//! threads parse them into entries and feed a per-worker [`Sink`]; sinks merge once.
 //! The result does not depend on thread count or chunk size: sinks merge with `+=`
 //! and sort when they finish.
 
 use crate::entry::{lossy_text, Entry, Timestamp};
 use crate::ingest::{self, Chunk, IngestOptions, InputError, ProblemKind, Source};
-use rayon::iter::{ParallelBridge, ParallelIterator};
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
@@ -82,7 +80,7 @@ pub struct Located {
 const KEPT_PROBLEMS: usize = 200;
 
 /// Distinct entries remembered for de-duplication. Beyond this, totals are counted
-/// without de-duplication (said in every output): memory stays bounded (~64 MB).
+/// without de-duplication (said in every output): memory stays bounded (~40 MB).
 pub const DEDUP_CAPACITY: usize = 4_000_000;
 
 /// What the scan itself counted, beside what the sink gathered.
@@ -106,6 +104,9 @@ pub struct ScanTotals {
     pub dedup_saturated: bool,
     /// The first problems by location.
     pub problems: Vec<Located>,
+    /// Where each input that was cut short ends (at most one per source), kept
+    /// whatever the number of other problems, so every one can be named.
+    pub cut: Vec<Located>,
     /// Problems beyond `problems`.
     pub more_problems: u64,
 }
@@ -134,6 +135,8 @@ impl ScanTotals {
         self.split_parts += o.split_parts;
         self.filtered_out += o.filtered_out;
         self.truncated += o.truncated;
+        self.cut.extend(o.cut);
+        self.cut.sort();
         self.dedup_saturated |= o.dedup_saturated;
         self.more_problems += o.more_problems;
         self.problems.extend(o.problems);
@@ -167,16 +170,56 @@ pub struct Scan<S> {
     pub errors: Vec<InputError>,
 }
 
+/// The de-duplication set: 64 shards of open-addressing tables of 64-bit keys (0
+/// marks an empty slot), grown by half when 80% full. About 10 bytes per distinct
+/// entry, at most ~40 MB at [`DEDUP_CAPACITY`].
 struct Dedup {
-    shards: Vec<Mutex<HashSet<u64>>>,
+    shards: Vec<Mutex<Table>>,
     len: AtomicU64,
     saturated: AtomicBool,
+}
+
+const SHARDS: usize = 64;
+
+#[derive(Default)]
+struct Table {
+    slots: Vec<u64>,
+    len: usize,
+}
+
+impl Table {
+    /// Slot of `key` (or of the empty slot where it goes), linear probing.
+    #[inline]
+    fn find(&self, key: u64) -> usize {
+        let n = self.slots.len();
+        // Multiply-shift onto [0, n): any table size, no modulo.
+        let mut i = ((u128::from(key.rotate_left(21)) * n as u128) >> 64) as usize;
+        loop {
+            let s = self.slots[i];
+            if s == key || s == 0 {
+                return i;
+            }
+            i += 1;
+            if i == n {
+                i = 0;
+            }
+        }
+    }
+
+    fn grow(&mut self) {
+        let cap = (self.slots.len() + self.slots.len() / 2).max(1024);
+        let old = std::mem::replace(&mut self.slots, vec![0; cap]);
+        for k in old.into_iter().filter(|&k| k != 0) {
+            let i = self.find(k);
+            self.slots[i] = k;
+        }
+    }
 }
 
 impl Dedup {
     fn new() -> Dedup {
         Dedup {
-            shards: (0..64).map(|_| Mutex::new(HashSet::new())).collect(),
+            shards: (0..SHARDS).map(|_| Mutex::new(Table::default())).collect(),
             len: AtomicU64::new(0),
             saturated: AtomicBool::new(false),
         }
@@ -184,19 +227,26 @@ impl Dedup {
 
     /// True when the key is new (or when the table is full and it can't tell).
     fn first_time(&self, key: u64) -> bool {
-        let shard = &self.shards[(key % 64) as usize];
-        let mut set = match shard.lock() {
+        // 0 marks empty slots.
+        let key = key.max(1);
+        let shard = &self.shards[(key % SHARDS as u64) as usize];
+        let mut t = match shard.lock() {
             Ok(s) => s,
             Err(poisoned) => poisoned.into_inner(),
         };
-        if set.contains(&key) {
+        if !t.slots.is_empty() && t.slots[t.find(key)] == key {
             return false;
         }
         if self.len.load(Ordering::Relaxed) >= DEDUP_CAPACITY as u64 {
             self.saturated.store(true, Ordering::Relaxed);
             return true;
         }
-        set.insert(key);
+        if (t.len + 1) * 5 > t.slots.len() * 4 {
+            t.grow();
+        }
+        let i = t.find(key);
+        t.slots[i] = key;
+        t.len += 1;
         self.len.fetch_add(1, Ordering::Relaxed);
         true
     }
@@ -207,7 +257,14 @@ enum Item {
     Failed(InputError),
 }
 
+/// Chunks read ahead of the workers (each about `chunk_size` bytes).
+const READ_AHEAD: usize = 2;
+
 /// Scans every source with `threads` workers and returns the merged sink.
+///
+/// With more than one worker, reading, decompressing and framing run on a thread of
+/// their own that hands chunks to the workers (so one core can inflate gzip while
+/// the others parse); with one worker, that worker reads too.
 pub fn scan<S, F>(sources: &[Source], opts: &ScanOptions, progress: &Progress, make: F) -> Scan<S>
 where
     S: Sink,
@@ -215,69 +272,99 @@ where
 {
     let dedup = Dedup::new();
     let stop = AtomicBool::new(false);
-    let run = || {
-        let mut next = 0usize;
-        let mut current: Option<ingest::ChunkReader> = None;
-        let mut last_bytes = 0u64;
-        let items = std::iter::from_fn(|| loop {
-            if stop.load(Ordering::Relaxed) {
-                return None;
-            }
-            if let Some(reader) = current.as_mut() {
-                if let Some(chunk) = reader.next() {
-                    let b = reader.bytes_read();
-                    progress.bytes.fetch_add(b - last_bytes, Ordering::Relaxed);
-                    last_bytes = b;
-                    progress
-                        .records
-                        .fetch_add(chunk.records.len() as u64, Ordering::Relaxed);
-                    return Some(Item::Chunk(chunk));
-                }
-                current = None;
-            }
-            if next >= sources.len() {
-                return None;
-            }
-            let i = next;
-            next += 1;
-            last_bytes = 0;
-            progress.sources.fetch_add(1, Ordering::Relaxed);
-            match ingest::open(sources, i, &opts.ingest) {
-                Ok(r) => current = Some(r),
-                Err(e) => return Some(Item::Failed(e)),
-            }
-        });
-        items
-            .par_bridge()
-            .fold(
-                || (make(), ScanTotals::default(), Vec::new()),
-                |(mut sink, mut totals, mut errors), item| {
-                    match item {
-                        Item::Chunk(c) => {
-                            process(&c, opts, &dedup, &stop, &mut sink, &mut totals);
-                        }
-                        Item::Failed(e) => errors.push(e),
-                    }
-                    (sink, totals, errors)
-                },
-            )
-            .reduce(
-                || (make(), ScanTotals::default(), Vec::new()),
-                |(mut s1, mut t1, mut e1), (s2, t2, e2)| {
-                    s1.merge(s2);
-                    t1.merge(t2);
-                    e1.extend(e2);
-                    (s1, t1, e1)
-                },
-            )
+    let threads = if opts.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        opts.threads
     };
-    let (sink, mut totals, mut errors) = match rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads)
-        .build()
-    {
-        Ok(pool) => pool.install(run),
-        // A pool that cannot start still leaves the global one.
-        Err(_) => run(),
+    let mut next = 0usize;
+    let mut current: Option<ingest::ChunkReader> = None;
+    let mut last_bytes = 0u64;
+    let items = std::iter::from_fn(|| loop {
+        if stop.load(Ordering::Relaxed) {
+            return None;
+        }
+        if let Some(reader) = current.as_mut() {
+            if let Some(chunk) = reader.next() {
+                let b = reader.bytes_read();
+                progress.bytes.fetch_add(b - last_bytes, Ordering::Relaxed);
+                last_bytes = b;
+                progress
+                    .records
+                    .fetch_add(chunk.records.len() as u64, Ordering::Relaxed);
+                return Some(Item::Chunk(chunk));
+            }
+            current = None;
+        }
+        if next >= sources.len() {
+            return None;
+        }
+        let i = next;
+        next += 1;
+        last_bytes = 0;
+        progress.sources.fetch_add(1, Ordering::Relaxed);
+        match ingest::open(sources, i, &opts.ingest) {
+            Ok(r) => current = Some(r),
+            Err(e) => return Some(Item::Failed(e)),
+        }
+    });
+    let work = |items: &mut dyn Iterator<Item = Item>| {
+        let mut sink = make();
+        let mut totals = ScanTotals::default();
+        let mut errors = Vec::new();
+        for item in items {
+            match item {
+                Item::Chunk(c) => process(&c, opts, &dedup, &stop, &mut sink, &mut totals),
+                Item::Failed(e) => errors.push(e),
+            }
+        }
+        (sink, totals, errors)
+    };
+    let (sink, mut totals, mut errors) = if threads <= 1 {
+        let mut items = items;
+        work(&mut items)
+    } else {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Item>(READ_AHEAD);
+        let rx = Mutex::new(rx);
+        std::thread::scope(|sc| {
+            sc.spawn(move || {
+                for item in items {
+                    if tx.send(item).is_err() {
+                        break;
+                    }
+                }
+            });
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    sc.spawn(|| {
+                        let mut items = std::iter::from_fn(|| {
+                            let rx = match rx.lock() {
+                                Ok(r) => r,
+                                Err(poisoned) => poisoned.into_inner(),
+                            };
+                            rx.recv().ok()
+                        });
+                        work(&mut items)
+                    })
+                })
+                .collect();
+            let mut out: Option<(S, ScanTotals, Vec<InputError>)> = None;
+            for w in workers {
+                let (s2, t2, e2) = match w.join() {
+                    Ok(r) => r,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                };
+                match out.as_mut() {
+                    None => out = Some((s2, t2, e2)),
+                    Some((s1, t1, e1)) => {
+                        s1.merge(s2);
+                        t1.merge(t2);
+                        e1.extend(e2);
+                    }
+                }
+            }
+            out.unwrap_or_else(|| (make(), ScanTotals::default(), Vec::new()))
+        })
     };
     totals.trim();
     totals.dedup_saturated |= dedup.saturated.load(Ordering::Relaxed);
@@ -311,12 +398,16 @@ fn process<S: Sink>(
         {
             stop.store(true, Ordering::Relaxed);
         }
-        totals.note(Located {
+        let at = Located {
             source: c.source,
             line: p.line,
             index: p.index,
             reason: p.kind.to_string(),
-        });
+        };
+        if matches!(p.kind, ProblemKind::Truncated(_) | ProblemKind::Io(_)) {
+            totals.cut.push(at.clone());
+        }
+        totals.note(at);
     }
     let mut buf = String::new();
     for span in &c.records {

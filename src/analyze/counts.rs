@@ -55,6 +55,23 @@ pub struct Counts {
     pub by_log: BTreeMap<String, u64>,
     /// By resource type.
     pub by_resource: BTreeMap<String, u64>,
+    /// Keys of the previous entry, reused while they repeat (not part of the counts).
+    last: LastKeys,
+}
+
+/// The previous entry's (service, revision) and log name with its decoded log id:
+/// entries come in runs from one revision and log, so map keys are built once per run.
+#[derive(Debug, Clone, Default)]
+struct LastKeys {
+    place: (String, String),
+    log_name: Option<String>,
+    log_id: String,
+}
+
+impl PartialEq for LastKeys {
+    fn eq(&self, _: &LastKeys) -> bool {
+        true
+    }
 }
 
 /// True for entries that count as errors in rates: ERROR and above, or a 5xx request.
@@ -80,13 +97,27 @@ impl Sink for Counts {
         let service = e.place.service.as_deref().unwrap_or("");
         bump(&mut self.by_service, service);
         if let Some(rev) = e.place.revision.as_deref() {
-            let key = (service.to_string(), rev.to_string());
-            let r = self.by_revision.entry(key).or_default();
+            let key = &mut self.last.place;
+            if key.0 != service || key.1 != rev {
+                key.0.clear();
+                key.0.push_str(service);
+                key.1.clear();
+                key.1.push_str(rev);
+            }
+            let r = match self.by_revision.get_mut(key) {
+                Some(r) => r,
+                None => self.by_revision.entry(key.clone()).or_default(),
+            };
             r.entries += 1;
             r.errors += u64::from(is_error(e));
             r.add_time(e.timestamp);
         }
-        bump(&mut self.by_log, e.log_id().as_deref().unwrap_or(""));
+        let name = e.log_name.as_deref();
+        if self.last.log_name.as_deref() != name {
+            self.last.log_name = name.map(str::to_string);
+            self.last.log_id = e.log_id().as_deref().unwrap_or("").to_string();
+        }
+        bump(&mut self.by_log, &self.last.log_id);
         bump(
             &mut self.by_resource,
             e.resource_type.as_deref().unwrap_or(""),

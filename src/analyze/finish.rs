@@ -3,7 +3,8 @@
 
 use super::outcome::*;
 use super::regress::{self, RevStats};
-use super::sink::{latency_upper, Analysis, MatchAgg, Place};
+use super::sampled::Sampled;
+use super::sink::{latency_upper, Analysis, MatchAgg, Place, CAPTURE_CAP, TRACE_CAP};
 use crate::entry::Timestamp;
 use crate::rules::Rule;
 use std::collections::{BTreeMap, BTreeSet};
@@ -119,19 +120,18 @@ fn captures(rule: &Rule, places: &[(&Place, &MatchAgg)]) -> Vec<CaptureSummary> 
         .iter()
         .enumerate()
         .map(|(ci, cap)| {
-            let mut all: BTreeMap<&str, u64> = BTreeMap::new();
+            let mut all: Sampled<String, u64, CAPTURE_CAP> = Sampled::default();
             for (_, m) in places {
                 if let Some(map) = m.captures.get(ci) {
-                    for (v, n) in map {
-                        *all.entry(v.as_str()).or_default() += n;
-                    }
+                    all.merge(map.clone(), |x, y| *x += y);
                 }
             }
-            let mut top: Vec<(&str, u64)> = all.iter().map(|(k, v)| (*k, *v)).collect();
+            let mut top: Vec<(&str, u64)> = all.iter().map(|(k, _, v)| (k.as_str(), *v)).collect();
             top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
             CaptureSummary {
                 name: cap.name.clone(),
-                distinct: all.len(),
+                distinct: all.distinct_estimate(),
+                estimated: all.level() > 0,
                 top: top
                     .into_iter()
                     .take(TOP_VALUES)
@@ -146,21 +146,27 @@ fn captures(rule: &Rule, places: &[(&Place, &MatchAgg)]) -> Vec<CaptureSummary> 
 }
 
 fn join(a: &Analysis<'_>, places: &[(&Place, &MatchAgg)]) -> Option<TraceJoin> {
-    let traces: BTreeSet<&str> = places
-        .iter()
-        .flat_map(|(_, m)| m.traces.iter().map(String::as_str))
-        .collect();
+    let mut traces: Sampled<u64, (), TRACE_CAP> = Sampled::default();
+    for (_, m) in places {
+        traces.merge(m.traces.clone(), |_, _| {});
+    }
     if traces.is_empty() {
         return None;
     }
+    let mut failed_traces: Sampled<u64, u16, TRACE_CAP> = Sampled::default();
+    for r in a.requests.values() {
+        failed_traces.merge(r.failed_traces.clone(), |x, y| *x = (*x).max(y));
+    }
+    // Compare both sides at the same sampling level, then scale back up.
+    let level = traces.level().max(failed_traces.level());
+    let keep = |h: u64| h <= u64::MAX.checked_shr(level).unwrap_or(0);
+    let scale = 1u64 << level.min(63);
     let mut statuses: BTreeMap<u16, u64> = BTreeMap::new();
     let mut failed = 0;
-    for r in a.requests.values() {
-        for (t, s) in &r.failed_traces {
-            if traces.contains(t.as_str()) {
-                failed += 1;
-                *statuses.entry(*s).or_default() += 1;
-            }
+    for (t, h, s) in failed_traces.iter() {
+        if keep(h) && traces.contains(t) {
+            failed += scale;
+            *statuses.entry(*s).or_default() += scale;
         }
     }
     if failed == 0 {
@@ -169,44 +175,52 @@ fn join(a: &Analysis<'_>, places: &[(&Place, &MatchAgg)]) -> Option<TraceJoin> {
     Some(TraceJoin {
         failed_requests: failed,
         statuses: statuses.into_iter().collect(),
-        traces: traces.len() as u64,
+        traces: traces.distinct_estimate(),
+        estimated: level > 0,
     })
 }
 
-fn quote(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
-}
-
-/// A Cloud Logging filter reproducing a finding's evidence.
-fn evidence_filter(t: &RuleTotal<'_>) -> String {
-    let mut parts = Vec::new();
-    let services: BTreeSet<&str> = t
-        .places
-        .iter()
-        .map(|(p, _)| p.0.as_str())
-        .filter(|s| !s.is_empty())
-        .collect();
-    if !services.is_empty() {
-        let list: Vec<String> = services.iter().map(|s| quote(s)).collect();
-        parts.push(if list.len() == 1 {
-            format!("resource.labels.service_name={}", list[0])
-        } else {
-            format!("resource.labels.service_name=({})", list.join(" OR "))
-        });
+/// A Cloud Logging filter reproducing a finding's evidence: the finding's services
+/// under the labels that hold them for the input's resource `types` (left out when
+/// some matches had none), the rule's filter, and the first to last match inclusive
+/// (timestamps are exact to the nanosecond). Within Cloud Logging's length limit: a
+/// shorter rule filter when the full one is too long, else none.
+fn evidence_filter(t: &RuleTotal<'_>, types: &BTreeMap<String, u64>) -> String {
+    use crate::rules::{cloud_quote, service_filter_in, FilterMode, MAX_FILTER_CHARS};
+    let mut services: Vec<String> = Vec::new();
+    let mut unplaced = false;
+    for (p, _) in &t.places {
+        if p.0.is_empty() {
+            unplaced = true;
+        } else if !services.contains(&p.0) {
+            services.push(p.0.clone());
+        }
     }
-    if let Some(f) = t.rule.cloud_filter() {
-        parts.push(format!("({f})"));
-    }
+    services.sort();
+    let scope = if unplaced {
+        None
+    } else {
+        let types: Vec<&str> = types.keys().map(String::as_str).collect();
+        service_filter_in(&services, Some(&types)).map(|s| format!("({s})"))
+    };
+    let mut times = Vec::new();
     if let Some(first) = t.first {
-        parts.push(format!("timestamp>={}", quote(&first.to_rfc3339())));
+        times.push(format!("timestamp>={}", cloud_quote(&first.to_rfc3339())));
     }
     if let Some(last) = t.last {
-        // Inclusive of the last match: one second past it.
-        parts.push(format!(
-            "timestamp<={}",
-            quote(&Timestamp(last.0 + 1_000_000_000).to_rfc3339())
-        ));
+        times.push(format!("timestamp<={}", cloud_quote(&last.to_rfc3339())));
     }
+    let used: usize = scope
+        .iter()
+        .chain(&times)
+        .map(|p| p.chars().count() + 5)
+        .sum();
+    let fits = |f: &String| used + f.chars().count() + 2 <= MAX_FILTER_CHARS;
+    let rule = [FilterMode::Precise, FilterMode::Lean, FilterMode::Compact]
+        .into_iter()
+        .find_map(|m| t.rule.cloud_filter_in(m).filter(fits))
+        .map(|f| format!("({f})"));
+    let parts: Vec<String> = scope.into_iter().chain(rule).chain(times).collect();
     parts.join(" AND ")
 }
 
@@ -283,7 +297,7 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
                     .collect(),
                 timeline: timeline(t, bucket, end_of_logs),
                 join: join(a, &t.places),
-                filter: evidence_filter(t),
+                filter: evidence_filter(t, &a.counts.by_resource),
             }
         })
         .collect();
@@ -362,7 +376,7 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
             let mut top: Vec<(String, u64)> = r
                 .failing_endpoints
                 .iter()
-                .map(|(k, v)| (k.clone(), *v))
+                .map(|(k, _, v)| (k.clone(), *v))
                 .collect();
             top.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
             top.truncate(5);

@@ -5,6 +5,7 @@ mod counts;
 mod finish;
 mod outcome;
 mod regress;
+mod sampled;
 mod sink;
 pub mod templates;
 mod whys;

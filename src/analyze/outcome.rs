@@ -17,8 +17,10 @@ pub struct ValueCount {
 pub struct CaptureSummary {
     /// Capture name.
     pub name: String,
-    /// Distinct values seen.
-    pub distinct: usize,
+    /// Distinct values seen (estimated from a hash sample past 1,000).
+    pub distinct: u64,
+    /// True when `distinct` and `top` come from a sample.
+    pub estimated: bool,
     /// Top values, most frequent first.
     pub top: Vec<ValueCount>,
 }
@@ -79,6 +81,8 @@ pub struct TraceJoin {
     pub statuses: Vec<(u16, u64)>,
     /// Distinct traces among the finding's matches.
     pub traces: u64,
+    /// True when the counts are scaled up from a hash sample of traces.
+    pub estimated: bool,
 }
 
 /// A rule that fired (its threshold was met).

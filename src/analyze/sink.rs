@@ -2,20 +2,21 @@
 //! unmatched errors are aggregated per (service, revision, time bucket).
 
 use super::counts::{is_error, Counts};
+use super::sampled::{count_str, stable_hash, Sampled};
 use super::templates::Templates;
 use crate::entry::{Entry, Timestamp};
 use crate::pipeline::Sink;
 use crate::rules::RuleSet;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Distinct values kept per capture per finding (beyond: counted as overflow).
-const CAPTURE_CAP: usize = 1000;
+/// Distinct values kept per capture per finding (beyond: a deterministic hash sample).
+pub(super) const CAPTURE_CAP: usize = 1000;
 /// Samples kept per finding group.
 pub const SAMPLES: usize = 3;
 /// Distinct endpoints kept per revision.
 const ENDPOINT_CAP: usize = 2000;
 /// Traces remembered for joining request logs with application logs.
-const TRACE_CAP: usize = 500_000;
+pub(super) const TRACE_CAP: usize = 200_000;
 
 /// (service, revision), empty strings when unknown.
 pub type Place = (String, String);
@@ -37,21 +38,31 @@ pub struct Sample {
     pub status: Option<u16>,
 }
 
+/// Longest trace id used to join requests with findings, in bytes (Cloud Trace ids
+/// are about 70): what the analysis keeps per trace must not grow with the input.
+const MAX_TRACE: usize = 256;
+
+/// The first `n` characters of `s`.
+fn cut(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
 impl Sample {
     fn of(e: &Entry<'_>) -> Sample {
-        let mut message: String = e.message.chars().take(500).collect();
+        let mut message: String = cut(&e.message, 500);
         if message.is_empty() {
             if let (Some(s), Some(h)) = (e.http_status(), e.http.as_ref()) {
                 let m = h.get("requestMethod").map(|v| v.as_text().into_owned());
                 let u = h.get("requestUrl").map(|v| v.as_text().into_owned());
-                message = format!("{} {} -> {s}", m.unwrap_or_default(), u.unwrap_or_default());
+                let line = format!("{} {} -> {s}", m.unwrap_or_default(), u.unwrap_or_default());
+                message = cut(&line, 500);
             }
         }
         Sample {
             timestamp: e.timestamp,
-            insert_id: e.insert_id.as_deref().unwrap_or("").to_string(),
+            insert_id: cut(e.insert_id.as_deref().unwrap_or(""), MAX_TRACE),
             severity: e.severity.name().to_string(),
-            trace: e.trace.as_deref().unwrap_or("").to_string(),
+            trace: cut(e.trace.as_deref().unwrap_or(""), MAX_TRACE),
             message,
             status: e.http_status(),
         }
@@ -82,14 +93,13 @@ pub struct MatchAgg {
     pub last: Option<Timestamp>,
     /// Matches per base bucket start (seconds).
     pub buckets: BTreeMap<i64, u64>,
-    /// Distinct values per capture (same order as the rule's captures).
-    pub captures: Vec<BTreeMap<String, u64>>,
-    /// Values not kept because a capture had too many distinct values.
-    pub capture_overflow: u64,
+    /// Distinct values per capture (same order as the rule's captures), sampled by
+    /// hash past `CAPTURE_CAP` so the kept set does not depend on thread count.
+    pub captures: Vec<Sampled<String, u64, CAPTURE_CAP>>,
     /// Earliest samples.
     pub samples: Vec<Sample>,
-    /// Distinct traces of the matches (for the request join), capped.
-    pub traces: BTreeSet<String>,
+    /// Hashes of the matches' traces (for the request join), sampled past `TRACE_CAP`.
+    pub traces: Sampled<u64, (), TRACE_CAP>,
 }
 
 /// Request-log outcomes of one (service, revision).
@@ -102,13 +112,13 @@ pub struct RequestAgg {
     /// Status code mix.
     pub statuses: BTreeMap<u16, u64>,
     /// Failing requests by "METHOD path".
-    pub failing_endpoints: BTreeMap<String, u64>,
+    pub failing_endpoints: Sampled<String, u64, ENDPOINT_CAP>,
     /// Latency histogram: bucket index -> count (log scale, see `latency_bucket`).
     pub latency: BTreeMap<u32, u64>,
     /// Requests and failures per base bucket.
     pub buckets: BTreeMap<i64, (u64, u64)>,
-    /// Traces of failing requests with their status (for the join), capped.
-    pub failed_traces: BTreeMap<String, u16>,
+    /// Trace hashes of failing requests with their highest status (for the join).
+    pub failed_traces: Sampled<u64, u16, TRACE_CAP>,
 }
 
 /// A Cloud Run deploy seen in audit logs.
@@ -153,6 +163,9 @@ pub struct Analysis<'r> {
     /// Projects seen per service.
     pub projects: BTreeMap<String, BTreeSet<String>>,
     scratch: Vec<usize>,
+    /// (rule, place) of the previous entry: its place is reused while it repeats, so
+    /// map keys are only built for a new place.
+    key: (usize, Place),
 }
 
 impl<'r> Analysis<'r> {
@@ -171,6 +184,7 @@ impl<'r> Analysis<'r> {
             regions: BTreeMap::new(),
             projects: BTreeMap::new(),
             scratch: Vec::new(),
+            key: (0, Place::default()),
         }
     }
 
@@ -190,11 +204,40 @@ pub fn latency_upper(bucket: u32) -> f64 {
     10f64.powf(f64::from(bucket + 1) / 10.0) / 1e6
 }
 
-fn place_of(e: &Entry<'_>) -> Place {
-    (
-        e.place.service.as_deref().unwrap_or("").to_string(),
-        e.place.revision.as_deref().unwrap_or("").to_string(),
-    )
+/// Sets `p` to the entry's (service, revision), allocating only when it changes.
+fn set_place(p: &mut Place, e: &Entry<'_>) {
+    let s = e.place.service.as_deref().unwrap_or("");
+    let r = e.place.revision.as_deref().unwrap_or("");
+    if p.0 != s || p.1 != r {
+        p.0.clear();
+        p.0.push_str(s);
+        p.1.clear();
+        p.1.push_str(r);
+    }
+}
+
+/// The value under `k`, inserting a default (cloning the key) only when missing.
+fn slot<'m, K: Ord + Clone, V: Default>(m: &'m mut BTreeMap<K, V>, k: &K) -> &'m mut V {
+    if !m.contains_key(k) {
+        m.insert(k.clone(), V::default());
+    }
+    m.get_mut(k)
+        .unwrap_or_else(|| unreachable!("inserted above"))
+}
+
+/// True when a sample of `e` would be kept: the cheap test before building one.
+fn sample_wanted(v: &[Sample], e: &Entry<'_>) -> bool {
+    let Some(last) = v.last() else { return true };
+    if v.len() < SAMPLES {
+        return true;
+    }
+    // Samples order by (timestamp, insertId, ...): later than the last kept is out.
+    let id = e.insert_id.as_deref().unwrap_or("");
+    match e.timestamp.cmp(&last.timestamp) {
+        std::cmp::Ordering::Greater => false,
+        std::cmp::Ordering::Less => true,
+        std::cmp::Ordering::Equal => id <= last.insert_id.as_str(),
+    }
 }
 
 fn endpoint(e: &Entry<'_>) -> String {
@@ -225,18 +268,18 @@ fn is_deploy(e: &Entry<'_>) -> Option<String> {
     deploy.then(|| m.into_owned())
 }
 
-impl Sink for Analysis<'_> {
-    fn entry(&mut self, e: &Entry<'_>) {
-        self.counts.entry(e);
-        let place = place_of(e);
+impl Analysis<'_> {
+    /// Everything but the plain counts; `key.1` is the entry's place.
+    fn entry_at(&mut self, e: &Entry<'_>, key: &mut (usize, Place)) {
+        let place = &key.1;
         if let Some(loc) = e.place.location.as_deref() {
-            let set = self.regions.entry(place.0.clone()).or_default();
+            let set = slot(&mut self.regions, &place.0);
             if !set.contains(loc) {
                 set.insert(loc.to_string());
             }
         }
         if let Some(p) = e.place.project.as_deref() {
-            let set = self.projects.entry(place.0.clone()).or_default();
+            let set = slot(&mut self.projects, &place.0);
             if !set.contains(p) {
                 set.insert(p.to_string());
             }
@@ -248,7 +291,7 @@ impl Sink for Analysis<'_> {
         if !hits.is_empty() {
             hits.sort_unstable();
             hits.dedup();
-            let per = self.combos.entry(place.clone()).or_default();
+            let per = slot(&mut self.combos, place);
             if let Some(n) = per.get_mut(&hits) {
                 *n += 1;
             } else {
@@ -257,7 +300,8 @@ impl Sink for Analysis<'_> {
         }
         for &ri in &hits {
             let rule = &self.rules.rules()[ri];
-            let agg = self.matches.entry((ri, place.clone())).or_default();
+            key.0 = ri;
+            let agg = slot(&mut self.matches, key);
             agg.count += 1;
             if let Some(t) = e.timestamp {
                 agg.first = Some(agg.first.map_or(t, |f| f.min(t)));
@@ -267,43 +311,38 @@ impl Sink for Analysis<'_> {
                 *agg.buckets.entry(b).or_default() += 1;
             }
             if agg.captures.len() < rule.captures.len() {
-                agg.captures.resize_with(rule.captures.len(), BTreeMap::new);
+                agg.captures.resize_with(rule.captures.len(), Sampled::default);
             }
             for (ci, cap) in rule.captures.iter().enumerate() {
                 if let Some(text) = cap.value(e) {
-                    let map = &mut agg.captures[ci];
-                    if let Some(n) = map.get_mut(text.as_str()) {
-                        *n += 1;
-                    } else if map.len() < CAPTURE_CAP {
-                        map.insert(text, 1);
-                    } else {
-                        agg.capture_overflow += 1;
-                    }
+                    count_str(&mut agg.captures[ci], &text);
                 }
             }
-            keep_sample(&mut agg.samples, Sample::of(e));
+            if sample_wanted(&agg.samples, e) {
+                keep_sample(&mut agg.samples, Sample::of(e));
+            }
             if let Some(tr) = e.trace.as_deref() {
-                if agg.traces.len() < TRACE_CAP && !agg.traces.contains(tr) {
-                    agg.traces.insert(tr.to_string());
+                let h = stable_hash(tr);
+                if agg.traces.get_mut(&h).is_none() {
+                    agg.traces.insert(h, h, ());
                 }
             }
         }
+        let place = &key.1;
         if let Some(status) = e.http_status() {
-            let r = self.requests.entry(place.clone()).or_default();
+            let r = slot(&mut self.requests, place);
             r.requests += 1;
             *r.statuses.entry(status).or_default() += 1;
             let failed = status >= 400;
             if failed {
                 r.failures += 1;
-                let ep = endpoint(e);
-                if let Some(n) = r.failing_endpoints.get_mut(&ep) {
-                    *n += 1;
-                } else if r.failing_endpoints.len() < ENDPOINT_CAP {
-                    r.failing_endpoints.insert(ep, 1);
-                }
+                count_str(&mut r.failing_endpoints, &endpoint(e));
                 if let Some(tr) = e.trace.as_deref() {
-                    if r.failed_traces.len() < TRACE_CAP {
-                        r.failed_traces.insert(tr.to_string(), status);
+                    let h = stable_hash(tr);
+                    // One status per trace: the highest, whatever the read order.
+                    match r.failed_traces.get_mut(&h) {
+                        Some(s) => *s = (*s).max(status),
+                        None => r.failed_traces.insert(h, h, status),
                     }
                 }
             }
@@ -318,12 +357,7 @@ impl Sink for Analysis<'_> {
         }
         if is_error(e) {
             if let Some(b) = bucket {
-                *self
-                    .error_buckets
-                    .entry(place.clone())
-                    .or_default()
-                    .entry(b)
-                    .or_default() += 1;
+                *slot(&mut self.error_buckets, place).entry(b).or_default() += 1;
             }
             if hits.is_empty() && !e.is_request() {
                 self.unknown.add(
@@ -351,6 +385,16 @@ impl Sink for Analysis<'_> {
         }
         self.scratch = hits;
     }
+}
+
+impl Sink for Analysis<'_> {
+    fn entry(&mut self, e: &Entry<'_>) {
+        self.counts.entry(e);
+        let mut key = std::mem::take(&mut self.key);
+        set_place(&mut key.1, e);
+        self.entry_at(e, &mut key);
+        self.key = key;
+    }
 
     fn merge(&mut self, o: Analysis<'_>) {
         self.counts.merge(o.counts);
@@ -363,22 +407,15 @@ impl Sink for Analysis<'_> {
                 *a.buckets.entry(b).or_default() += n;
             }
             if a.captures.len() < v.captures.len() {
-                a.captures.resize_with(v.captures.len(), BTreeMap::new);
+                a.captures.resize_with(v.captures.len(), Sampled::default);
             }
             for (ci, m) in v.captures.into_iter().enumerate() {
-                for (val, n) in m {
-                    *a.captures[ci].entry(val).or_default() += n;
-                }
+                a.captures[ci].merge(m, |x, y| *x += y);
             }
-            a.capture_overflow += v.capture_overflow;
             for s in v.samples {
                 keep_sample(&mut a.samples, s);
             }
-            for t in v.traces {
-                if a.traces.len() < TRACE_CAP {
-                    a.traces.insert(t);
-                }
-            }
+            a.traces.merge(v.traces, |_, _| {});
         }
         for (k, v) in o.combos {
             let m = self.combos.entry(k).or_default();
@@ -393,9 +430,7 @@ impl Sink for Analysis<'_> {
             for (s, n) in v.statuses {
                 *r.statuses.entry(s).or_default() += n;
             }
-            for (s, n) in v.failing_endpoints {
-                *r.failing_endpoints.entry(s).or_default() += n;
-            }
+            r.failing_endpoints.merge(v.failing_endpoints, |x, y| *x += y);
             for (s, n) in v.latency {
                 *r.latency.entry(s).or_default() += n;
             }
@@ -404,11 +439,8 @@ impl Sink for Analysis<'_> {
                 c.0 += q;
                 c.1 += f;
             }
-            for (t, s) in v.failed_traces {
-                if r.failed_traces.len() < TRACE_CAP {
-                    r.failed_traces.insert(t, s);
-                }
-            }
+            r.failed_traces
+                .merge(v.failed_traces, |x, y| *x = (*x).max(y));
         }
         for (k, v) in o.error_buckets {
             let m = self.error_buckets.entry(k).or_default();

@@ -18,6 +18,7 @@ pub fn run(args: &ReportArgs, threads: usize, diag: &Diag) -> Result<i32> {
         .context("--bucket")?;
     let rules = super::rules::load(&args.rules)?;
     // Fail on a bad -o before reading gigabytes.
+    super::scan::refuse_output_over_input(args.output.as_deref(), &args.input)?;
     let mut out = Output::open(args.output.as_deref())?;
     // Aggregate at a bucket that divides both 60 s and the requested one.
     let base = bucket.map_or(60, |b| gcd(b, 60));

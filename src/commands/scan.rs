@@ -8,6 +8,7 @@ use crate::ingest::{self, IngestOptions, Origin, Source};
 use crate::pipeline::{self, Filter, Progress, Scan, ScanOptions, Sink};
 use anyhow::{bail, Context, Result};
 use std::io::IsTerminal;
+use std::path::Path;
 
 /// Warnings printed for skipped records before summarising the rest.
 const SHOWN_PROBLEMS: usize = 10;
@@ -28,6 +29,42 @@ pub struct Scanned<S> {
     pub filter: Filter,
     /// The sources read.
     pub sources: Vec<Source>,
+}
+
+/// Refuses `-o FILE` when FILE is one of the inputs (however it is spelled, or
+/// reached through a folder or a link): the report would replace the logs it was
+/// made from. Only an existing FILE can be an input, so a new one costs nothing.
+pub fn refuse_output_over_input(output: Option<&Path>, args: &InputArgs) -> Result<()> {
+    let Some(out) = output else { return Ok(()) };
+    let Ok(out_meta) = std::fs::metadata(out) else {
+        return Ok(());
+    };
+    if !out_meta.is_file() {
+        return Ok(());
+    }
+    for s in ingest::discover(&args.inputs).sources {
+        if let Origin::File(p) = &s.origin {
+            if std::fs::metadata(p).is_ok_and(|m| same_file(out, &out_meta, p, &m)) {
+                bail!(
+                    "{}: this is an input ({}); refusing to write the output over it, choose another -o FILE",
+                    out.display(),
+                    s.display
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn same_file(_: &Path, a: &std::fs::Metadata, _: &Path, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_file(a: &Path, _: &std::fs::Metadata, b: &Path, _: &std::fs::Metadata) -> bool {
+    matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
 }
 
 /// Finds the inputs; an unreadable one is reported and the rest still read.
@@ -116,25 +153,34 @@ pub fn run<S: Sink, F: Fn() -> S + Sync>(
         diag.error(&e.to_string());
     }
     let t = &scan.totals;
-    for p in t.problems.iter().take(SHOWN_PROBLEMS) {
+    let at = |p: &pipeline::Located| {
         let name = inputs
             .sources
             .get(p.source)
             .map_or("<input>", |s| s.display.as_str());
-        let at = match p.index {
+        match p.index {
             Some(i) => format!("{name}:{} (record {})", p.line, i + 1),
             None => format!("{name}:{}", p.line),
-        };
+        }
+    };
+    // Inputs cut short are errors, each named below; the rest are warnings.
+    let warned = |p: &&pipeline::Located| args.strict || !t.cut.contains(p);
+    let mut shown = 0u64;
+    for p in t.problems.iter().filter(warned).take(SHOWN_PROBLEMS) {
         if args.strict {
             bail!(
-                "{at}: {} (--strict stops at the first malformed record)",
+                "{}: {} (--strict stops at the first malformed record)",
+                at(p),
                 p.reason
             );
         }
-        diag.warn(&format!("{at}: {}", p.reason));
+        diag.warn(&format!("{}: {}", at(p), p.reason));
+        shown += 1;
     }
-    let shown = t.problems.len().min(SHOWN_PROBLEMS) as u64;
-    let hidden = t.problems.len() as u64 + t.more_problems - shown;
+    let cut_listed = if args.strict { 0 } else { t.truncated };
+    let hidden = (t.problems.len() as u64 + t.more_problems)
+        .saturating_sub(cut_listed)
+        .saturating_sub(shown);
     if hidden > 0 {
         diag.warn(&format!("... and {hidden} more problems"));
     }
@@ -144,10 +190,17 @@ pub fn run<S: Sink, F: Fn() -> S + Sync>(
             t.malformed, t.too_large
         ));
     }
-    if t.truncated > 0 {
+    for p in t.cut.iter().take(SHOWN_PROBLEMS) {
         diag.error(&format!(
-            "{} input(s) were cut short; entries read before the cut were kept",
-            t.truncated
+            "{}: {}; the input stops here, entries read before it were kept",
+            at(p),
+            p.reason
+        ));
+    }
+    if t.truncated > SHOWN_PROBLEMS as u64 {
+        diag.error(&format!(
+            "... and {} more inputs cut short",
+            t.truncated - SHOWN_PROBLEMS as u64
         ));
     }
     Ok(Scanned {

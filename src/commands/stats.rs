@@ -14,6 +14,7 @@ use std::io::Write;
 
 /// Runs `stats`; returns the exit code.
 pub fn run(args: &StatsArgs, threads: usize, diag: &Diag) -> Result<i32> {
+    super::scan::refuse_output_over_input(args.output.as_deref(), &args.input)?;
     let mut out = Output::open(args.output.as_deref())?;
     let scanned = super::scan::run(&args.input, threads, diag, Counts::default)?;
     let counts = &scanned.scan.sink;
@@ -47,7 +48,7 @@ struct RevisionRow<'a> {
     last_seen: Value,
 }
 
-/// The stable JSON form (documented in docs/stats-json.md).
+/// The stable JSON form (documented in docs/report-json.md, "stats --format json").
 pub fn to_json(c: &Counts, t: &ScanTotals) -> Value {
     let map = |m: &std::collections::BTreeMap<String, u64>| {
         let mut o = Map::new();

@@ -3,6 +3,7 @@
 //! Uses no other stage; nothing here allocates a `serde_json::Value` tree.
 
 mod field;
+mod json;
 mod resource;
 mod severity;
 mod time;
@@ -17,7 +18,7 @@ pub use value::{parse_number_text, Object, Value};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 
 /// Where the entry's time came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +124,43 @@ struct RawEntry<'a> {
     split: Option<&'a RawValue>,
 }
 
+impl<'a> RawEntry<'a> {
+    /// The same parts the fast path gives, split by serde_json.
+    fn into_parts(self) -> json::Parts<'a> {
+        let raw = |v: Option<&'a RawValue>| v.map(RawValue::get);
+        let pairs = |v: Option<&'a RawValue>| {
+            v.and_then(|v| Object::from_raw(v.get()))
+                .map(|o| o.pairs().to_vec())
+        };
+        let resource = pairs(self.resource);
+        let resource_labels = resource.as_ref().and_then(|r| {
+            let o = Object::from_pairs(r.clone());
+            o.raw("labels")
+                .and_then(Object::from_raw)
+                .map(|l| l.pairs().to_vec())
+        });
+        json::Parts {
+            timestamp: self.timestamp,
+            receive_timestamp: self.receive_timestamp,
+            severity: raw(self.severity),
+            log_name: self.log_name,
+            insert_id: self.insert_id,
+            trace: self.trace,
+            span_id: self.span_id,
+            text_payload: raw(self.text_payload),
+            resource,
+            resource_labels,
+            labels: pairs(self.labels),
+            http: pairs(self.http_request),
+            json_payload: pairs(self.json_payload),
+            proto_payload: pairs(self.proto_payload),
+            operation: pairs(self.operation),
+            source_location: pairs(self.source_location),
+            split: pairs(self.split),
+        }
+    }
+}
+
 /// Why a record is not a LogEntry.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -141,19 +179,24 @@ const MESSAGE_KEYS: [&str; 8] = [
 ];
 
 impl<'a> Entry<'a> {
-    /// Parses one record. Invalid UTF-8 fails here; see [`Entry::parse_lossy`].
+    /// Parses one record. Invalid UTF-8 fails here; see [`lossy_text`].
     pub fn parse(text: &'a str) -> Result<Entry<'a>, EntryError> {
+        // One validating pass that also splits the objects the view needs; anything
+        // unusual (or wrong) goes the serde_json way, which decides and words errors.
+        if let Some(parts) = json::parse(text) {
+            return Ok(Entry::from_parts(text, parts));
+        }
         let t = text.trim_start();
         if !t.starts_with('{') {
             return Err(EntryError("not a JSON object".into()));
         }
         let raw: RawEntry<'a> =
             serde_json::from_str(text).map_err(|e| EntryError(short_json_error(&e)))?;
-        Ok(Entry::from_raw(text, raw))
+        Ok(Entry::from_parts(text, raw.into_parts()))
     }
 
-    fn from_raw(text: &'a str, r: RawEntry<'a>) -> Entry<'a> {
-        let obj = |v: Option<&'a RawValue>| v.and_then(Object::from_raw);
+    fn from_parts(text: &'a str, r: json::Parts<'a>) -> Entry<'a> {
+        let obj = |v: Option<json::Pairs<'a>>| v.map(Object::from_pairs);
         let mut time_source = TimeSource::Timestamp;
         let mut timestamp = r.timestamp.as_deref().and_then(Timestamp::parse);
         if timestamp.is_none() {
@@ -171,10 +214,7 @@ impl<'a> Entry<'a> {
         };
         let resource = obj(r.resource).unwrap_or_default();
         let resource_type = resource.str("type");
-        let resource_labels = resource
-            .raw("labels")
-            .and_then(Object::from_raw)
-            .unwrap_or_default();
+        let resource_labels = obj(r.resource_labels).unwrap_or_default();
         let labels = obj(r.labels).unwrap_or_default();
         let place = resource::place(
             resource_type.as_deref().unwrap_or(""),
@@ -212,7 +252,7 @@ impl<'a> Entry<'a> {
             trace: r.trace,
             span_id: r.span_id,
             labels,
-            http: obj(r.http_request),
+            http: obj(r.http),
             text_payload,
             json_payload,
             proto_payload,
@@ -286,7 +326,7 @@ impl<'a> Entry<'a> {
     /// has no insertId (nothing to compare).
     pub fn dedup_key(&self) -> Option<u64> {
         let id = self.insert_id.as_deref()?;
-        let mut h = DefaultHasher::new();
+        let mut h = KeyHasher(0);
         self.log_name.hash(&mut h);
         id.hash(&mut h);
         self.timestamp.hash(&mut h);
@@ -296,6 +336,37 @@ impl<'a> Entry<'a> {
     /// True for the second and later parts of a split entry (counted once, by part 0).
     pub fn is_split_continuation(&self) -> bool {
         self.split.as_ref().is_some_and(|s| s.index > 0)
+    }
+}
+
+/// A fast 64-bit hash for dedup keys (fixed seed, so keys are the same every run):
+/// eight bytes per multiply, finished with murmur3's mixer.
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        let rest = chunks.remainder();
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        // The length tells "ab" from "ab\0".
+        self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w) ^ ((rest.len() as u64) << 56))
+            .wrapping_mul(K);
+    }
+
+    fn finish(&self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        x ^ (x >> 33)
     }
 }
 

@@ -9,6 +9,8 @@ use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
 
+use super::json::{self, Pairs};
+
 /// One scalar (or composite, left raw) read from an entry.
 #[derive(Debug, Clone)]
 pub enum Value<'a> {
@@ -22,19 +24,26 @@ pub enum Value<'a> {
     Bool(bool),
     /// `null`.
     Null,
-    /// An object or array, unparsed.
-    Raw(&'a RawValue),
+    /// An object or array, unparsed (its JSON text).
+    Raw(&'a str),
 }
 
 impl<'a> Value<'a> {
-    /// Reads a raw JSON value as a scalar where it is one.
-    pub fn from_raw(raw: &'a RawValue) -> Value<'a> {
-        let text = raw.get();
+    /// Reads a raw JSON value (valid JSON text) as a scalar where it is one.
+    pub fn from_raw(raw: &'a str) -> Value<'a> {
+        let text = raw;
         match text.as_bytes().first() {
-            Some(b'"') => match serde_json::from_str::<Cow<'a, str>>(text) {
-                Ok(s) => Value::Str(s),
-                Err(_) => Value::Raw(raw),
-            },
+            Some(b'"') => {
+                // Without a backslash the contents are the string itself.
+                let inner = text.get(1..text.len().saturating_sub(1)).unwrap_or("");
+                if text.len() >= 2 && text.ends_with('"') && !inner.contains('\\') {
+                    return Value::Str(Cow::Borrowed(inner));
+                }
+                match serde_json::from_str::<Cow<'a, str>>(text) {
+                    Ok(s) => Value::Str(s),
+                    Err(_) => Value::Raw(raw),
+                }
+            }
             Some(b't') => Value::Bool(true),
             Some(b'f') => Value::Bool(false),
             Some(b'n') => Value::Null,
@@ -51,7 +60,7 @@ impl<'a> Value<'a> {
             Value::Float(f) => Cow::Owned(f.to_string()),
             Value::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
             Value::Null => Cow::Borrowed("null"),
-            Value::Raw(r) => Cow::Borrowed(r.get()),
+            Value::Raw(r) => Cow::Borrowed(r),
         }
     }
 
@@ -89,20 +98,31 @@ pub fn parse_number_text(s: &str) -> Option<f64> {
 /// A JSON object as its top-level pairs, values left raw.
 #[derive(Debug, Clone, Default)]
 pub struct Object<'a> {
-    pairs: Vec<(Cow<'a, str>, &'a RawValue)>,
+    pairs: Pairs<'a>,
 }
 
 impl<'a> Object<'a> {
-    /// Splits a raw value into its pairs; `None` when it is not an object.
-    pub fn from_raw(raw: &'a RawValue) -> Option<Object<'a>> {
-        if !raw.get().starts_with('{') {
+    /// Splits a raw value (valid JSON text) into its pairs; `None` when it is not an object.
+    pub fn from_raw(raw: &'a str) -> Option<Object<'a>> {
+        if !raw.starts_with('{') {
             return None;
         }
-        serde_json::from_str::<Object<'a>>(raw.get()).ok()
+        if let Some(pairs) = json::split_object(raw) {
+            return Some(Object { pairs });
+        }
+        // Escaped keys or deep nesting: serde_json decides.
+        serde_json::from_str::<SerdeObject<'a>>(raw)
+            .ok()
+            .map(|o| Object { pairs: o.0 })
+    }
+
+    /// Pairs already split by the entry's parser.
+    pub(crate) fn from_pairs(pairs: Pairs<'a>) -> Object<'a> {
+        Object { pairs }
     }
 
     /// The raw value of a top-level key (the last one wins on repeats, like JSON parsers).
-    pub fn raw(&self, key: &str) -> Option<&'a RawValue> {
+    pub fn raw(&self, key: &str) -> Option<&'a str> {
         self.pairs
             .iter()
             .rev()
@@ -135,7 +155,7 @@ impl<'a> Object<'a> {
     }
 
     /// The pairs in document order.
-    pub fn pairs(&self) -> &[(Cow<'a, str>, &'a RawValue)] {
+    pub fn pairs(&self) -> &[(Cow<'a, str>, &'a str)] {
         &self.pairs
     }
 
@@ -145,21 +165,24 @@ impl<'a> Object<'a> {
     }
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for Object<'a> {
+/// The serde_json way to split an object, for what the fast splitter leaves to it.
+struct SerdeObject<'a>(Pairs<'a>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for SerdeObject<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V<'a>(std::marker::PhantomData<&'a ()>);
         impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = Object<'a>;
+            type Value = SerdeObject<'a>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a JSON object")
             }
-            fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<Object<'a>, M::Error> {
+            fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<SerdeObject<'a>, M::Error> {
                 let mut pairs = Vec::with_capacity(m.size_hint().unwrap_or(8));
                 while let Some(k) = m.next_key::<Cow<'de, str>>()? {
                     let v: &'de RawValue = m.next_value()?;
-                    pairs.push((k, v));
+                    pairs.push((k, v.get()));
                 }
-                Ok(Object { pairs })
+                Ok(SerdeObject(pairs))
             }
         }
         d.deserialize_map(V(std::marker::PhantomData))
@@ -173,10 +196,7 @@ mod tests {
 
     #[test]
     fn paths_and_types() {
-        let raw: &RawValue = serde_json::from_str(
-            r#"{"a":{"b":{"c":"x\"y"}},"n":12,"s":"1234","lat":"0.25s","t":true,"arr":[1]}"#,
-        )
-        .unwrap();
+        let raw = r#"{"a":{"b":{"c":"x\"y"}},"n":12,"s":"1234","lat":"0.25s","t":true,"arr":[1]}"#;
         let o = Object::from_raw(raw).unwrap();
         let p = |s: &str| s.split('.').map(String::from).collect::<Vec<_>>();
         assert_eq!(o.path(&p("a.b.c")).unwrap().as_text(), "x\"y");
@@ -193,8 +213,7 @@ mod tests {
 
     #[test]
     fn big_ids_keep_digits() {
-        let raw: &RawValue = serde_json::from_str(r#"{"id":2838092002611613780}"#).unwrap();
-        let o = Object::from_raw(raw).unwrap();
+        let o = Object::from_raw(r#"{"id":2838092002611613780}"#).unwrap();
         assert_eq!(o.get("id").unwrap().as_text(), "2838092002611613780");
     }
 }

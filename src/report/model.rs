@@ -2,6 +2,7 @@
 //! redacted here, then rendered by markdown, JSON and table alike.
 
 use super::redact::{redact, redact_field};
+use super::sanitize::strip_controls;
 use crate::analyze::{self, Analysis, Outcome};
 use crate::pipeline::ScanTotals;
 use serde::Serialize;
@@ -88,20 +89,33 @@ pub struct InputFacts<'a> {
     pub unreadable: usize,
 }
 
+/// Log text as shown: control characters (ANSI colours) out first, so they cannot
+/// hide a secret from redaction, then secrets masked.
+fn mask(text: &str) -> String {
+    redact(&strip_controls(text)).into_owned()
+}
+
+/// Masks every string of the outcome that comes from the logs: captured values,
+/// samples, failing endpoints, unknown templates and their examples.
 fn redact_outcome_data(o: &mut Outcome) {
     for f in &mut o.findings {
         for c in &mut f.captures {
             for v in &mut c.top {
-                v.value = redact_field(&c.name, &v.value).into_owned();
+                v.value = redact_field(&c.name, &strip_controls(&v.value)).into_owned();
             }
         }
         for s in &mut f.samples {
-            s.message = redact(&s.message).into_owned();
+            s.message = mask(&s.message);
+        }
+    }
+    for i in &mut o.impact {
+        for (endpoint, _) in &mut i.top_failing {
+            *endpoint = mask(endpoint);
         }
     }
     for u in &mut o.unknown {
-        u.template = redact(&u.template).into_owned();
-        u.example = redact(&u.example).into_owned();
+        u.template = mask(&u.template);
+        u.example = mask(&u.example);
     }
 }
 

@@ -10,11 +10,15 @@
 //!    the next `"` or the end of the text.
 //! 2. **JWTs** (and any other base64 JSON): `eyJ` + >= 8 base64 characters, with
 //!    all its `.`-separated parts, anywhere (URLs, headers, messages).
-//! 3. **Passwords in URLs**: `scheme://user:password@host` keeps the user.
+//! 3. **Passwords in URLs**: `scheme://user:password@host` keeps the user (the
+//!    password runs to the last `@` before the path, so `#`, `?` and `@` in it are
+//!    covered; at the very end of a text cut short, `scheme://user:pass` is masked too).
 //! 4. **Keys by shape**: Google `AIza...`, `ya29.` tokens, `1//0` refresh tokens and
 //!    `GOCSPX-` client secrets; AWS `AKIA`/`ASIA` key ids; GitHub `gh[pousr]_` and
 //!    `github_pat_`; Slack `xox?-`; Stripe `sk_/rk_live|test_` and `whsec_`; OpenAI
-//!    style `sk-...`.
+//!    style `sk-...`. A key prefix at the very end of a text (a sample or example
+//!    cut in the middle of a key) or before a template mask (`sk_live_<*>`) is
+//!    masked too.
 //! 5. **`Bearer x` / `Basic x`** when `x` looks like a credential (>= 8 chars and
 //!    either >= 16 chars or not just lower-case letters).
 //! 6. **Secret-named values**: `KEY=value`, `KEY: value`, `"key": "value"`,
@@ -22,6 +26,12 @@
 //!    parameters (after `?`, `&`, `#`, `;`) named `key`, `sig`, `code`, `auth`.
 //!    Only the value is masked. Authorization and cookie values are masked to the end
 //!    of the line (after keeping a `Bearer`-like scheme word).
+//! 7. **Token-like path segments** of URLs and `/`-paths (`/reset/<token>/confirm`,
+//!    `/bot<id>:<token>/send`, `https://<token>@host`): a segment is masked when it
+//!    mixes lower case, upper case and digits over >= 10 letters and digits, or two
+//!    of them (with >= 2 digits) over >= 20, or two of them over >= 32 (see
+//!    [`looks_like_credential`]). Host names and query strings are left to the
+//!    passes above.
 //!
 //! **Values that are not secrets are kept**, so ordinary messages stay readable:
 //! an unquoted value must be >= 4 characters, and no value (quoted or not) is
@@ -56,7 +66,8 @@ const CONN: u8 = 4;
 const SHAPE: u8 = 8;
 const SCHEME: u8 = 16;
 const KV: u8 = 32;
-const ALL: u8 = PEM | JWT | CONN | SHAPE | SCHEME | KV;
+const PATH: u8 = 64;
+const ALL: u8 = PEM | JWT | CONN | SHAPE | SCHEME | KV | PATH;
 
 /// Substrings (ASCII case-insensitive) at least one of which every match of a pass
 /// contains; a pass runs only when one of its triggers is present.
@@ -95,6 +106,8 @@ const TRIGGERS: &[(&str, u8)] = &[
     ("sig", KV),
     ("dsn", KV),
     ("code", KV),
+    // URL and file paths: segments that look like credentials.
+    ("/", PATH),
 ];
 
 /// Values never masked (compared ASCII case-insensitively, trailing `.`/`!`/`:`
@@ -327,6 +340,22 @@ const URL_PARAM_NAMES: &[&str] = &["key", "sig", "code", "auth"];
 /// [REDACTED]", "SERVICE_SECRET=[REDACTED]", "postgresql://user:[REDACTED]@host").
 /// Borrowed when nothing was masked.
 pub fn redact(text: &str) -> Cow<'_, str> {
+    let mut out = redact_once(text);
+    // A pass can leave text that an earlier pass would now mask (a value masked to
+    // the end of the line puts a URL password at the end of the text), so repeat
+    // until nothing changes: redaction is then idempotent. Every round that changes
+    // something masks more characters, so this ends; 4 rounds is plenty in practice.
+    for _ in 0..4 {
+        let Cow::Owned(s) = &out else { break };
+        match redact_once(s) {
+            Cow::Owned(again) if again != *s => out = Cow::Owned(again),
+            _ => break,
+        }
+    }
+    out
+}
+
+fn redact_once(text: &str) -> Cow<'_, str> {
     let passes = triggered(text);
     if passes == 0 {
         return Cow::Borrowed(text);
@@ -347,9 +376,7 @@ pub fn redact(text: &str) -> Cow<'_, str> {
         });
     }
     if passes & CONN != 0 {
-        t = apply(t, |s| {
-            replace(conn_re(), s, |c| format!("{}{}:{REDACTED}@", &c[1], &c[2]))
-        });
+        t = apply(t, |s| replace(conn_re(), s, conn_password));
     }
     if passes & SHAPE != 0 {
         t = apply(t, |s| replace(shape_re(), s, |_| REDACTED.to_string()));
@@ -359,6 +386,9 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     }
     if passes & KV != 0 {
         t = apply(t, redact_kv);
+    }
+    if passes & PATH != 0 {
+        t = apply(t, redact_paths);
     }
     t
 }
@@ -485,11 +515,25 @@ fn jwt_re() -> Option<&'static Regex> {
 
 fn conn_re() -> Option<&'static Regex> {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
-    // The password runs to the last `@` before the path, so a raw `@` in it is covered.
+    // The password runs to the last `@` before the path, so a raw `@`, `#` or `?` in
+    // it is covered; or to the end of a text cut short before its `@`; or to a
+    // template mask (`svc:pa#<*>`: a template took `#...` for a fragment).
     compiled(
         &RE,
-        r#"([A-Za-z][A-Za-z0-9+.\-]*://)([^:/?#@\s"'<>\[\]]*):([^/?#\s"'<>]+)@"#,
+        r#"([A-Za-z][A-Za-z0-9+.\-]*://)([^:/?#@\s"'<>\[\]]*):(?:[^/\s"'<>]+(@)|([^/\s"'<>@]+)\z|[^/\s"'<>@]*<\*>)"#,
     )
+}
+
+/// `scheme://user:password@` keeps the user; a text ending in `scheme://host:port` is
+/// not a cut password.
+fn conn_password(c: &Captures<'_>) -> String {
+    if let Some(tail) = c.get(4) {
+        if tail.as_str().bytes().all(|b| b.is_ascii_digit()) {
+            return c[0].to_string();
+        }
+    }
+    let at = c.get(3).map_or("", |m| m.as_str());
+    format!("{}{}:{REDACTED}{at}", &c[1], &c[2])
 }
 
 fn shape_re() -> Option<&'static Regex> {
@@ -508,6 +552,9 @@ fn shape_re() -> Option<&'static Regex> {
             r"|\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}",
             r"|\bwhsec_[A-Za-z0-9]{24,}",
             r"|\bsk-[A-Za-z0-9_\-]{20,}",
+            // A key cut short at the very end of a text, or templated (`sk_live_<*>`).
+            r"|(?:AIza|\bya29\.|\b1//0|\bGOCSPX-|\b(?:AKIA|ASIA)|\bgh[pousr]_|\bgithub_pat_",
+            r"|\bxox[abeprs]-|\b[rs]k_(?:live|test)_|\bwhsec_|\bsk-)[0-9A-Za-z_\-]*(?:<\*>|\z)",
         ),
     )
 }
@@ -525,6 +572,150 @@ fn kv_re() -> Option<&'static Regex> {
         &RE,
         r#"(?i)[a-z0-9_.\-]*(?:secret|pass|pwd|token|auth|key|credential|cookie|sig|dsn|code)[a-z0-9_.\-]*(?:\\?["'])?[ \t]*[:=][ \t]*"#,
     )
+}
+
+/// True when a URL or path segment (or a URL's user name) looks like a random token
+/// rather than a word, a number or a short id. Counting ASCII letters and digits
+/// only: lower case, upper case and digits together over 10 or more (`Q1w2E3r4T5y6`),
+/// two of those with 2 or more digits over 20 or more (hex keys, UUIDs), or two of
+/// those over 32 or more. Words, dates, versions and short ids (`run_agent`,
+/// `2025-09-15`, `v1beta`, `thread_ba3966c3c83c`) are kept.
+///
+/// ```
+/// use logtriage::report::redact::looks_like_credential;
+/// assert!(looks_like_credential("Q1w2E3r4T5y6") && looks_like_credential("3f2a1b9c8d7e6f5a4b3c2d1e"));
+/// assert!(!looks_like_credential("run_agent") && !looks_like_credential("thread_ba3966c3c83c"));
+/// ```
+pub fn looks_like_credential(segment: &str) -> bool {
+    // A file extension is a word: `17:00:00_17:59:59_S0.json` is a name, not a token.
+    let stem = match segment.rfind('.') {
+        Some(i) if i > 0 && (1..=5).contains(&(segment.len() - i - 1)) => {
+            let ext = &segment[i + 1..];
+            if ext.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                &segment[..i]
+            } else {
+                segment
+            }
+        }
+        _ => segment,
+    };
+    let (mut lower, mut upper, mut digit) = (0usize, 0usize, 0usize);
+    let b = stem.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        // `%2F` is an escaped character, not part of a token.
+        if b[i] == b'%'
+            && b.get(i + 1..i + 3)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+        {
+            i += 3;
+            continue;
+        }
+        let c = b[i];
+        i += 1;
+        match c {
+            b'a'..=b'z' => lower += 1,
+            b'A'..=b'Z' => upper += 1,
+            b'0'..=b'9' => digit += 1,
+            _ => {}
+        }
+    }
+    let n = lower + upper + digit;
+    let classes = usize::from(lower > 0) + usize::from(upper > 0) + usize::from(digit > 0);
+    (classes == 3 && n >= 10)
+        || (classes >= 2 && digit >= 2 && n >= 20)
+        || (classes >= 2 && n >= 32)
+}
+
+/// Bytes that end a path-like token in free text (not `[`/`]`: a masked
+/// `https://[REDACTED]@host/` must read as one URL again, for idempotence).
+fn ends_token(b: u8) -> bool {
+    b.is_ascii_whitespace()
+        || matches!(
+            b,
+            b'"' | b'\'' | b'`' | b'(' | b')' | b'{' | b'}' | b'|' | b'\\' | b','
+        )
+}
+
+/// The credential-like segments pass: every token holding a `/` has the segments of
+/// its path (and a URL's bare user name) checked with [`looks_like_credential`].
+fn redact_paths(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if ends_token(b[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && !ends_token(b[i]) {
+            i += 1;
+        }
+        // Token bounds are ASCII bytes, so they are char boundaries.
+        let tok = &text[start..i];
+        // PEM armour is the PEM pass's business (its END line must stay whole).
+        if !tok.contains('/') || tok.contains("-----") {
+            continue;
+        }
+        if let Some(masked) = mask_path_token(tok) {
+            out.push_str(&text[copied..start]);
+            out.push_str(&masked);
+            copied = i;
+        }
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
+}
+
+/// One token: `scheme://[user@]host/path?query#fragment` or a `/`-path.
+fn mask_path_token(tok: &str) -> Option<String> {
+    let path_end = tok.find(['?', '#']).unwrap_or(tok.len());
+    let (head, rest) = tok.split_at(path_end);
+    let mut out = String::with_capacity(tok.len());
+    let mut changed = false;
+    let path = match head.find("://") {
+        Some(i) => {
+            let after = i + 3;
+            let auth_end = head[after..].find('/').map_or(head.len(), |j| after + j);
+            let authority = &head[after..auth_end];
+            out.push_str(&head[..after]);
+            match authority.rfind('@') {
+                // A bare user name that is a token (`https://<token>@github.com`).
+                Some(at)
+                    if !authority[..at].contains(':')
+                        && looks_like_credential(&authority[..at]) =>
+                {
+                    out.push_str(REDACTED);
+                    out.push_str(&authority[at..]);
+                    changed = true;
+                }
+                _ => out.push_str(authority),
+            }
+            &head[auth_end..]
+        }
+        None => head,
+    };
+    // `host.example.com/path` without a scheme: the host is not a path segment.
+    let host_first =
+        !path.starts_with('/') && path.split('/').next().is_some_and(|h| h.contains('.'));
+    for (k, seg) in path.split('/').enumerate() {
+        if k > 0 {
+            out.push('/');
+        }
+        if !(k == 0 && host_first) && seg != REDACTED && looks_like_credential(seg) {
+            out.push_str(REDACTED);
+            changed = true;
+        } else {
+            out.push_str(seg);
+        }
+    }
+    out.push_str(rest);
+    changed.then_some(out)
 }
 
 /// `Bearer x` / `Basic x`: masks `x` when it looks like a credential, not a word.
@@ -887,6 +1078,17 @@ mod tests {
         }
     }
 
+    /// Inputs the `redact` fuzz target (fuzz/fuzz_targets/redact.rs) found.
+    #[test]
+    fn found_by_fuzzing_is_idempotent() {
+        // Masking `Authorization:` to the end of the text left a URL password at the
+        // end, which the cut-short rule masked on a second pass.
+        let text = "Error connecting to redis://default:r3d1sPAuthorization:Bra eer [REDACTED] config: a/mnretwsiavelanguage._access_gkey_iooEN2";
+        let once = redact(text).into_owned();
+        assert_eq!(redact(&once), once, "{text:?}");
+        assert!(!once.contains("Bra eer"), "{once}");
+    }
+
     #[test]
     fn keeps_helpful_prefixes() {
         let cases = [
@@ -914,6 +1116,25 @@ mod tests {
             ("{'password': 'abc'}", "{'password': '[REDACTED]'}"),
             ("token: Bearer abcdef123", "token: Bearer [REDACTED]"),
             ("api_key=abcd1234, user=bob", "api_key=[REDACTED], user=bob"),
+            (
+                "postgresql://svc:Xk2!mP9#qR4?vL7@zT5@db:5432/app",
+                "postgresql://svc:[REDACTED]@db:5432/app",
+            ),
+            // Cut short: the tail of a text ends inside a secret.
+            (
+                "connection failed: postgresql://app:Pg-Cut-Pa5",
+                "connection failed: postgresql://app:[REDACTED]",
+            ),
+            ("charge with sk_live_51Cut", "charge with [REDACTED]"),
+            ("key sk_live_<*> rejected", "key [REDACTED] rejected"),
+            (
+                "POST /api/v1/reset/Qz7nFM3dDaQiFCY5qLPrG9uL/confirm 403",
+                "POST /api/v1/reset/[REDACTED]/confirm 403",
+            ),
+            (
+                "https://8e7d6c5b4a3f2a1b9c8d7e6f5a4b3c2d@o123456.ingest.sentry.io/789",
+                "https://[REDACTED]@o123456.ingest.sentry.io/789",
+            ),
         ];
         for (input, want) in cases {
             assert_eq!(redact(input), want, "input: {input:?}");
@@ -962,6 +1183,14 @@ mod tests {
             "The 'system' user password_reset_required: yes",
             "",
             "plain text with unicode ━━ 🚀 and no secrets",
+            "GET https://api.staging.netrasystems.ai/api/agent/status/run_006f0570ec3f -> 403",
+            "PUT /api/threads/thread_ba3966c3c83c/messages 403",
+            "POST https://generativelanguage.googleapis.com/v1beta/models/gemini-pro:generateContent",
+            "File \"/usr/local/lib/python3.11/site-packages/app/main.py\", line 12",
+            "listening on http://localhost:8080",
+            "GET /api/threads/thread_<*>/messages",
+            "run.googleapis.com/requests/2025/09/15/17:00:00_17:59:59_S0.json",
+            "projects/netra-staging/logs/run.googleapis.com%2Frequests",
         ];
         for s in benign {
             assert_eq!(redact(s), s, "over-masked");

@@ -1,253 +1,214 @@
-//! A Cloud Logging query (<https://cloud.google.com/logging/docs/view/logging-query-language>)
-//! derived from `when`, so `logtriage query` can fetch only what the rules need.
+//! Cloud Logging queries derived from `when`, so `logtriage query` and the report's
+//! evidence fetch only what the rules need.
 //!
-//! Built as a tree and printed with every compound operand in parentheses: the Logging
-//! language binds OR tighter than AND, so flat text would change the meaning. `message`
-//! has no Logging field and becomes the fields it is usually read from; `service`,
-//! `revision`, `location` and `project` become Cloud Run's resource labels. Literal
-//! parts of regexes are searched with `:` (cheaper for Logging, and a superset).
+//! The query language (<https://cloud.google.com/logging/docs/view/logging-query-language>):
+//! `NOT` binds tightest, then `OR`, then `AND` (`a OR NOT b AND c` is `(a OR (NOT b)) AND
+//! c`), so every compound operand is printed in parentheses. String `=` and `:` ignore
+//! letter case (both sides NFKC_CF-normalised), `:` is a substring test, `=~` is an RE2
+//! search, case-sensitive and unanchored, on string fields only. A comparison on a
+//! missing payload or label field fails, and `NOT` of it holds. A query is at most
+//! 20,000 characters.
+//!
+//! A filter must keep every entry the rule matches, so each condition is translated
+//! twice: `wide` (keeps at least the matches) and `narrow` (keeps only matches, used
+//! under `not`, since `NOT wide` would drop matches). What has no translation is
+//! "anything" when widening and "nothing" when narrowing. Known gaps: text operators
+//! on a payload field holding an object are assumed to behave like Logging's `:` on
+//! structs, and NFKC normalisation could hide a needle that ends just before a
+//! combining mark.
 
-use super::cond::{CmpOp, Cond, Leaf, Op, Scalar};
-use super::literal::regex_literals;
-use crate::entry::Field;
+mod expr;
+mod leaf;
+mod re2;
 
-/// Where the message usually comes from (see `entry::pick_message`).
-const MESSAGE_PATHS: &[&str] = &[
-    "textPayload",
-    "jsonPayload.message",
-    "jsonPayload.msg",
-    "jsonPayload.error",
-    "protoPayload.status.message",
+use super::cond::Cond;
+use super::Rule;
+use expr::{all, any, not, render_top, term, Expr};
+use leaf::leaf;
+
+/// Cloud Logging's limit on a query's length, in characters.
+pub const MAX_FILTER_CHARS: usize = 20_000;
+
+/// Where `service` comes from, per resource type (see `entry::resource::place`).
+const SERVICE_PATHS: &[(&str, &[&str])] = &[
+    (
+        "cloud_run_revision",
+        &[
+            "resource.labels.service_name",
+            "resource.labels.configuration_name",
+        ],
+    ),
+    ("cloud_run_job", &["resource.labels.job_name"]),
+    ("gae_app", &["resource.labels.module_id"]),
+    ("cloud_function", &["resource.labels.function_name"]),
+    (
+        "k8s_container",
+        &[
+            "labels.\"k8s-pod/app\"",
+            "labels.\"k8s-pod/app_kubernetes_io/name\"",
+            "resource.labels.container_name",
+            "resource.labels.pod_name",
+        ],
+    ),
+    (
+        "k8s_pod",
+        &[
+            "labels.\"k8s-pod/app\"",
+            "labels.\"k8s-pod/app_kubernetes_io/name\"",
+            "resource.labels.container_name",
+            "resource.labels.pod_name",
+        ],
+    ),
 ];
 
-/// A filter expression.
-#[derive(Debug, Clone, PartialEq)]
-enum Expr {
-    Term(String),
-    And(Vec<Expr>),
-    Or(Vec<Expr>),
-    Not(Box<Expr>),
+/// How much of a rule to spell out; each is a superset of the rule's matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterMode {
+    /// The whole condition: every field the message can come from, regexes
+    /// translated to RE2.
+    Precise,
+    /// Shorter, still field by field: of each `all`, only its shortest part;
+    /// `starts_with` / `ends_with` as `:`.
+    Lean,
+    /// Shortest: message tests as global restrictions (`"text"` searches every field,
+    /// which Logging runs more slowly); regexes without a literal are dropped.
+    Compact,
 }
 
-impl Expr {
-    /// AND / OR of several, flattening nested ones of the same kind.
-    fn join(and: bool, items: Vec<Expr>) -> Expr {
-        let mut flat = Vec::new();
-        for x in items {
-            match x {
-                Expr::And(v) if and => flat.extend(v),
-                Expr::Or(v) if !and => flat.extend(v),
-                other => flat.push(other),
-            }
-        }
-        if flat.len() == 1 {
-            return flat.remove(0);
-        }
-        if and {
-            Expr::And(flat)
-        } else {
-            Expr::Or(flat)
-        }
-    }
+use FilterMode as Mode;
 
-    fn render(&self) -> String {
-        match self {
-            Expr::Term(s) => s.clone(),
-            Expr::And(v) => v
-                .iter()
-                .map(Expr::operand)
-                .collect::<Vec<_>>()
-                .join(" AND "),
-            Expr::Or(v) => v.iter().map(Expr::operand).collect::<Vec<_>>().join(" OR "),
-            Expr::Not(x) => format!("NOT {}", x.operand()),
-        }
-    }
-
-    /// As an operand of AND / OR / NOT: compound expressions in parentheses.
-    fn operand(&self) -> String {
-        match self {
-            Expr::Term(s) => s.clone(),
-            other => format!("({})", other.render()),
+impl Rule {
+    /// [`Rule::cloud_filter`] at a chosen length and precision; `None` when it would
+    /// select everything.
+    pub fn cloud_filter_in(&self, mode: FilterMode) -> Option<String> {
+        match &self.filter {
+            Some(f) => Some(f.clone()),
+            None => render_top(&wide(&self.when, mode)),
         }
     }
 }
 
-/// The filter for a condition; `None` when a part has no Logging equivalent.
+/// The OR of several rules' filters, rule `i` in mode `mode_of(i)`, `:` tests on the
+/// same field merged into one value list. `Err` names the rules that have no filter
+/// (they can match anything).
+pub fn rules_filter(
+    rules: &[Rule],
+    mode_of: impl Fn(usize) -> FilterMode,
+) -> Result<String, Vec<String>> {
+    let mut parts = Vec::new();
+    let mut unfiltered = Vec::new();
+    for (i, r) in rules.iter().enumerate() {
+        let e = match &r.filter {
+            Some(f) => term(format!("({f})")),
+            None => wide(&r.when, mode_of(i)),
+        };
+        if e == Expr::True {
+            unfiltered.push(r.id.clone());
+        }
+        parts.push(e);
+    }
+    if !unfiltered.is_empty() {
+        return Err(unfiltered);
+    }
+    Ok(render_top(&any(parts)).unwrap_or_default())
+}
+
+/// The precise filter for a condition; `None` when it would select everything.
 pub(crate) fn derive(c: &Cond) -> Option<String> {
-    expr(c).map(|e| e.render())
+    render_top(&wide(c, Mode::Precise))
 }
 
-fn expr(c: &Cond) -> Option<Expr> {
-    Some(match c {
-        Cond::All(cs) => Expr::join(true, cs.iter().map(expr).collect::<Option<_>>()?),
-        Cond::Any(cs) => Expr::join(false, cs.iter().map(expr).collect::<Option<_>>()?),
-        Cond::Not(c) => Expr::Not(Box::new(expr(c)?)),
-        Cond::Leaf(l) => leaf(l)?,
-    })
-}
-
-/// A Logging string literal.
-fn quote(s: &str) -> String {
+/// A Logging string literal: `"` and `\` escaped, control characters as escapes.
+pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
-        if c == '"' || c == '\\' {
-            out.push('\\');
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\{:03o}", u32::from(c)));
+            }
+            c => out.push(c),
         }
-        out.push(c);
     }
     out.push('"');
     out
 }
 
-/// A path segment, quoted when it holds characters Logging reads as syntax.
-fn seg(s: &str) -> String {
-    if s.chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '@')
-    {
-        s.to_string()
-    } else {
-        quote(s)
-    }
-}
-
-fn paths(f: &Field) -> Option<Vec<String>> {
-    let one = |s: String| Some(vec![s]);
-    let nested = |root: &str, p: &[String]| {
-        let segs: Vec<String> = p.iter().map(|s| seg(s)).collect();
-        one(format!("{root}.{}", segs.join(".")))
-    };
-    match f {
-        Field::Message => Some(MESSAGE_PATHS.iter().map(|s| s.to_string()).collect()),
-        Field::Timestamp => None,
-        Field::Severity => one("severity".into()),
-        Field::Service => one("resource.labels.service_name".into()),
-        Field::Revision => one("resource.labels.revision_name".into()),
-        Field::Location => one("resource.labels.location".into()),
-        Field::Project => one("resource.labels.project_id".into()),
-        Field::ResourceType => one("resource.type".into()),
-        Field::ResourceLabel(k) => one(format!("resource.labels.{}", seg(k))),
-        Field::LogName | Field::LogId => one("logName".into()),
-        Field::InsertId => one("insertId".into()),
-        Field::Trace => one("trace".into()),
-        Field::SpanId => one("spanId".into()),
-        Field::Label(k) => one(format!("labels.{}", seg(k))),
-        Field::Http(k) => one(format!("httpRequest.{}", seg(k))),
-        Field::TextPayload => one("textPayload".into()),
-        Field::Json(p) => nested("jsonPayload", p),
-        Field::Proto(p) => nested("protoPayload", p),
-        Field::Operation(k) => one(format!("operation.{}", seg(k))),
-        Field::SourceLocation(k) => one(format!("sourceLocation.{}", seg(k))),
-    }
-}
-
-fn scalar(s: &Scalar) -> String {
-    match s {
-        Scalar::Str(s) => quote(s),
-        Scalar::Num(n) => n.to_string(),
-        Scalar::Bool(b) => b.to_string(),
-        Scalar::Sev(s) => s.name().to_string(),
-    }
-}
-
-fn cmp(op: CmpOp) -> &'static str {
-    match op {
-        CmpOp::Gt => ">",
-        CmpOp::Gte => ">=",
-        CmpOp::Lt => "<",
-        CmpOp::Lte => "<=",
-    }
-}
-
-/// One regex over alternatives: `(?i)^(?:a|b)`.
-fn alternatives(ns: &[String], ci: bool, pre: &str, post: &str) -> String {
-    let alts: Vec<String> = ns.iter().map(|n| regex::escape(n)).collect();
-    let flag = if ci { "(?i)" } else { "" };
-    if alts.len() == 1 {
-        format!("{flag}{pre}{}{post}", alts[0])
-    } else {
-        format!("{flag}{pre}(?:{}){post}", alts.join("|"))
-    }
-}
-
-/// One operator on one Logging path.
-fn op_on(p: &str, op: &Op, ci: bool, field: &Field) -> Expr {
-    let t = Expr::Term;
-    let any = |v: Vec<Expr>| Expr::join(false, v);
-    let has_any = |ns: &[String]| {
-        let vals: Vec<String> = ns.iter().map(|n| quote(n)).collect();
-        if vals.len() == 1 {
-            t(format!("{p}:{}", vals[0]))
-        } else {
-            t(format!("{p}:({})", vals.join(" OR ")))
-        }
-    };
-    match op {
-        // log_id() matches the decoded log id exactly.
-        Op::Equals(Scalar::Str(s)) if *field == Field::LogId => t(format!("log_id({})", quote(s))),
-        Op::Equals(Scalar::Str(s)) if ci => t(format!(
-            "{p}=~{}",
-            quote(&alternatives(std::slice::from_ref(s), true, "^", "$"))
-        )),
-        Op::Equals(s) => t(format!("{p}={}", scalar(s))),
-        Op::OneOf(list) => any(list
-            .iter()
-            .map(|s| t(format!("{p}={}", scalar(s))))
-            .collect()),
-        Op::Contains(ns) if ci => t(format!("{p}=~{}", quote(&alternatives(ns, true, "", "")))),
-        Op::Contains(ns) => has_any(ns),
-        Op::StartsWith(ns) => t(format!("{p}=~{}", quote(&alternatives(ns, ci, "^", "")))),
-        Op::EndsWith(ns) => t(format!("{p}=~{}", quote(&alternatives(ns, ci, "", "$")))),
-        Op::Regex(re) => match (ci, regex_literals(re.as_str())) {
-            (false, Some(lits)) => has_any(&lits),
-            _ => {
-                let flag = if ci { "(?i)" } else { "" };
-                t(format!("{p}=~{}", quote(&format!("{flag}{}", re.as_str()))))
+/// Every path a service name can come from.
+fn service_paths(types: Option<&[&str]>) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for (kind, paths) in SERVICE_PATHS {
+        if types.is_none_or(|t| t.contains(kind)) {
+            for p in *paths {
+                if !out.contains(p) {
+                    out.push(p);
+                }
             }
-        },
-        Op::Exists(true) => t(format!("{p}:*")),
-        Op::Exists(false) => Expr::Not(Box::new(t(format!("{p}:*")))),
-        Op::Cmp(op, n) => t(format!("{p}{}{n}", cmp(*op))),
-        Op::SevCmp(op, s) => t(format!("{p}{}{}", cmp(*op), s.name())),
+        }
+    }
+    out
+}
+
+/// Entries of these services, wherever a resource type keeps the name (a superset
+/// of `report --service`, which compares exactly; Logging's `=` ignores case).
+pub fn service_filter(names: &[String]) -> Option<String> {
+    service_filter_in(names, None)
+}
+
+/// [`service_filter`] for entries of the given resource types only (`None`: any):
+/// what a report's evidence needs, knowing which types its input held.
+pub fn service_filter_in(names: &[String], types: Option<&[&str]>) -> Option<String> {
+    let paths = service_paths(types);
+    if names.is_empty() || paths.is_empty() {
+        return None;
+    }
+    let vals: Vec<String> = names.iter().map(|n| quote(n)).collect();
+    let list = if vals.len() == 1 {
+        vals[0].clone()
+    } else {
+        format!("({})", vals.join(" OR "))
+    };
+    let parts: Vec<String> = paths.iter().map(|p| format!("{p}={list}")).collect();
+    Some(parts.join(" OR "))
+}
+
+/// Keeps at least every entry `c` holds for.
+fn wide(c: &Cond, mode: Mode) -> Expr {
+    match c {
+        Cond::All(cs) if mode == Mode::Lean => {
+            let kids: Vec<Expr> = cs.iter().map(|c| wide(c, mode)).collect();
+            if kids.contains(&Expr::False) {
+                return Expr::False;
+            }
+            // Any one part of an AND keeps every match; the shortest costs least.
+            kids.into_iter()
+                .filter(|k| *k != Expr::True)
+                .min_by_key(|k| k.render().len())
+                .unwrap_or(Expr::True)
+        }
+        Cond::All(cs) => all(cs.iter().map(|c| wide(c, mode)).collect()),
+        Cond::Any(cs) => any(cs.iter().map(|c| wide(c, mode)).collect()),
+        Cond::Not(c) => not(narrow(c)),
+        Cond::Leaf(l) => leaf(l, mode, true),
     }
 }
 
-fn leaf(l: &Leaf) -> Option<Expr> {
-    let paths = paths(&l.field)?;
-    let mut parts = Vec::new();
-    for op in &l.ops {
-        let per_path: Vec<Expr> = paths.iter().map(|p| op_on(p, op, l.ci, &l.field)).collect();
-        // Absent means absent from every path the value could come from.
-        let and = matches!(op, Op::Exists(false));
-        parts.push(Expr::join(and, per_path));
+/// Keeps only entries `c` holds for.
+fn narrow(c: &Cond) -> Expr {
+    match c {
+        Cond::All(cs) => all(cs.iter().map(narrow).collect()),
+        Cond::Any(cs) => any(cs.iter().map(narrow).collect()),
+        Cond::Not(c) => not(wide(c, Mode::Precise)),
+        Cond::Leaf(l) => leaf(l, Mode::Precise, false),
     }
-    Some(Expr::join(true, parts))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn precedence_is_explicit() {
-        let t = |s: &str| Expr::Term(s.to_string());
-        let e = Expr::join(
-            true,
-            vec![
-                Expr::join(false, vec![t("a"), t("b")]),
-                Expr::Not(Box::new(Expr::join(false, vec![t("c"), t("d")]))),
-                Expr::join(true, vec![t("e"), t("f")]),
-            ],
-        );
-        assert_eq!(e.render(), "(a OR b) AND (NOT (c OR d)) AND e AND f");
-        assert_eq!(quote(r#"a"b\c"#), r#""a\"b\\c""#);
-        assert_eq!(
-            seg("run.googleapis.com/execution_name"),
-            "\"run.googleapis.com/execution_name\""
-        );
-        assert_eq!(
-            alternatives(&["a.b".into(), "c".into()], true, "^", ""),
-            r"(?i)^(?:a\.b|c)"
-        );
-    }
-}
+mod tests;

@@ -20,6 +20,10 @@ mod threshold;
 
 pub use error::{RuleError, RuleErrors};
 pub use examples::ExampleOutcome;
+pub use filter::{
+    quote as cloud_quote, rules_filter, service_filter, service_filter_in, FilterMode,
+    MAX_FILTER_CHARS,
+};
 pub use load::{load, load_str, LoadOptions};
 pub use model::{ActionTemplate, Capture, Example, Expect, Rule, RuleKind, RuleSeverity};
 pub use packs::{Pack, DEFAULT_PACKS};

@@ -98,16 +98,22 @@ pub struct Capture {
     pub pattern: Option<Regex>,
 }
 
+/// Longest captured value kept, in characters. The report shows a few values per
+/// capture and keeps up to 1,000 distinct ones per place; without a cap, long values
+/// (a 1 MiB URL, a payload object) would make memory grow with the input.
+pub const MAX_CAPTURE_CHARS: usize = 500;
+
 impl Capture {
-    /// The captured text of an entry (`None` when absent, null, empty or not matching).
+    /// The captured text of an entry (`None` when absent, null, empty or not matching),
+    /// cut to [`MAX_CAPTURE_CHARS`].
     pub fn value(&self, e: &Entry<'_>) -> Option<String> {
         let v = e.get(&self.field)?;
         if matches!(v, Value::Null) {
             return None;
         }
         let text = v.as_text();
-        let out = match &self.pattern {
-            None => text.into_owned(),
+        let mut out = match &self.pattern {
+            None => cut_chars(&text, MAX_CAPTURE_CHARS).to_string(),
             Some(re) => {
                 // The first group that took part (patterns may have alternatives), else
                 // the whole match.
@@ -121,7 +127,19 @@ impl Capture {
                     .to_string()
             }
         };
+        if out.len() > MAX_CAPTURE_CHARS {
+            let n = cut_chars(&out, MAX_CAPTURE_CHARS).len();
+            out.truncate(n);
+        }
         (!out.is_empty()).then_some(out)
+    }
+}
+
+/// The first `n` characters of `s`.
+fn cut_chars(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => &s[..i],
+        None => s,
     }
 }
 

@@ -1,28 +1,37 @@
-//! One pass that rejects entries no rule can match, so matching cost tracks the number
-//! of candidates, not the number of rules.
+//! One pass per field that rejects entries no rule can match, so matching cost tracks
+//! the number of candidates, not the number of rules.
 //!
 //! From each rule's `when` we derive a set of "atoms", one of which must be present
-//! whenever the rule matches: a literal found in the record's raw JSON (one
-//! ASCII-case-insensitive Aho-Corasick pass over `entry.raw`), or a regex on the
+//! whenever the rule matches: a literal of one field's text (found by one
+//! ASCII-case-insensitive Aho-Corasick pass over that field's text: the message for
+//! most rules, else the payload field the rule tests), a field that must be present
+//! (`jsonPayload.connectivity_test` when the rule compares it), or a regex on the
 //! message that has no literal (one `RegexSet` pass). Rules with no atom (e.g. only
 //! `httpRequest.status equals 403`) sit in a structural bucket gated by which parts the
 //! entry has. Candidates are then checked in full, so the prefilter may let too much
 //! through but must never drop a match; see the brute-force comparison tests.
+//!
+//! Fields are searched in their decoded text, exactly what the conditions test, so
+//! escaping in the record does not matter; searching a field instead of the whole
+//! record also keeps the pass short (a message is a fraction of its record).
 
 use super::cond::{Cond, Leaf, Op, Scalar};
 use super::literal::{longest_safe_run, regex_literals};
 use super::Rule;
-use crate::entry::{parse_number_text, Entry, Field};
+use crate::entry::{parse_number_text, Entry, Field, Value};
 use aho_corasick::{AhoCorasick, MatchKind};
 use regex::RegexSet;
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 /// Something one of which must be present for a rule to match.
 #[derive(Debug, Clone, PartialEq)]
 enum Atom {
-    /// A literal of the raw record (ASCII case-insensitive).
-    Lit(String),
+    /// A literal of a field's text (ASCII case-insensitive).
+    Lit(Field, String),
+    /// The field is present (not null; a message not empty).
+    Present(Field),
     /// A regex on the message, flags inlined.
     MsgRe(String),
 }
@@ -49,11 +58,24 @@ impl Gate {
     }
 }
 
+/// The literals and presence tests of one field.
+#[derive(Debug)]
+struct FieldScan {
+    field: Field,
+    ac: Option<AhoCorasick>,
+    /// The id in `Prefilter::lit_rules` of each literal of `ac`.
+    lit_ids: Vec<usize>,
+    /// Rules that only need the field to be present.
+    present: Vec<u32>,
+}
+
 /// The compiled prefilter of a rule set.
 #[derive(Debug, Default)]
 pub(crate) struct Prefilter {
-    ac: Option<AhoCorasick>,
-    lits: Vec<String>,
+    /// One per field with atoms; the message first.
+    fields: Vec<FieldScan>,
+    /// Literal count over all fields.
+    n_lits: usize,
     lit_rules: Vec<Vec<u32>>,
     msg_set: Option<RegexSet>,
     re_rules: Vec<Vec<u32>>,
@@ -106,8 +128,8 @@ fn positive(l: &Leaf) -> bool {
     !l.ops.iter().any(|o| matches!(o, Op::Exists(false)))
 }
 
-fn lits(v: Option<Vec<String>>) -> Option<Vec<Atom>> {
-    v.map(|v| v.into_iter().map(Atom::Lit).collect())
+fn lits(f: &Field, v: Option<Vec<String>>) -> Option<Vec<Atom>> {
+    v.map(|v| v.into_iter().map(|s| Atom::Lit(f.clone(), s)).collect())
 }
 
 fn str_lit(s: &Scalar) -> Option<String> {
@@ -126,18 +148,19 @@ fn op_atoms(l: &Leaf, op: &Op) -> Option<Vec<Atom>> {
     if !raw_text_field(&l.field) {
         return None;
     }
+    let f = &l.field;
     match op {
-        Op::Equals(s) => lits(str_lit(s).map(|s| vec![s])),
-        Op::OneOf(list) => lits(list.iter().map(str_lit).collect()),
+        Op::Equals(s) => lits(f, str_lit(s).map(|s| vec![s])),
+        Op::OneOf(list) => lits(f, list.iter().map(str_lit).collect()),
         Op::Contains(ns) | Op::StartsWith(ns) | Op::EndsWith(ns) => {
-            lits(ns.iter().map(|n| longest_safe_run(n)).collect())
+            lits(f, ns.iter().map(|n| longest_safe_run(n)).collect())
         }
         Op::Regex(re) => {
             // Unicode case folding (e.g. the Kelvin sign) defeats ASCII literals.
             let from_lits = if l.ci {
                 None
             } else {
-                lits(regex_literals(re.as_str()))
+                lits(f, regex_literals(re.as_str()))
             };
             from_lits.or_else(|| {
                 (l.field == Field::Message).then(|| {
@@ -150,32 +173,33 @@ fn op_atoms(l: &Leaf, op: &Op) -> Option<Vec<Atom>> {
     }
 }
 
-/// The key of a payload or label field: present in the raw text whenever the field is.
+/// A payload or label field the leaf tests: present whenever the leaf holds.
 fn key_atoms(l: &Leaf) -> Option<Vec<Atom>> {
     if !positive(l) {
         return None;
     }
-    let key = match &l.field {
-        Field::Json(p) | Field::Proto(p) => p
-            .iter()
-            .filter_map(|s| longest_safe_run(s))
-            .max_by_key(String::len),
-        Field::Label(k)
-        | Field::ResourceLabel(k)
-        | Field::Operation(k)
-        | Field::SourceLocation(k) => longest_safe_run(k),
+    match &l.field {
+        Field::Json(_)
+        | Field::Proto(_)
+        | Field::Label(_)
+        | Field::ResourceLabel(_)
+        | Field::Operation(_)
+        | Field::SourceLocation(_) => Some(vec![Atom::Present(l.field.clone())]),
         _ => None,
-    };
-    lits(key.map(|k| vec![k]))
+    }
 }
+
+/// Length a presence test counts as when ranking atoms (it is exact and cheap).
+const PRESENT_SCORE: usize = 16;
 
 /// Higher is more selective: literals beat regexes, longer beats shorter.
 fn score(atoms: &[Atom]) -> (bool, usize) {
-    let all_lits = atoms.iter().all(|a| matches!(a, Atom::Lit(_)));
+    let all_lits = atoms.iter().all(|a| !matches!(a, Atom::MsgRe(_)));
     let min = atoms
         .iter()
         .map(|a| match a {
-            Atom::Lit(s) => s.len(),
+            Atom::Lit(_, s) => s.len(),
+            Atom::Present(_) => PRESENT_SCORE,
             Atom::MsgRe(_) => 0,
         })
         .min()
@@ -237,10 +261,23 @@ impl Prefilter {
             n_rules: rules.len(),
             ..Prefilter::default()
         };
-        let mut lit_ids: BTreeMap<String, usize> = BTreeMap::new();
+        // Per field (message first): literal -> id, and the rules needing presence.
+        let mut fields: Vec<(Field, BTreeMap<String, usize>, Vec<u32>)> =
+            vec![(Field::Message, BTreeMap::new(), Vec::new())];
         let mut re_ids: BTreeMap<String, usize> = BTreeMap::new();
         let mut res: Vec<String> = Vec::new();
         let mut structural: BTreeMap<Gate, Vec<u32>> = BTreeMap::new();
+        let slot =
+            |fields: &mut Vec<(Field, BTreeMap<String, usize>, Vec<u32>)>, f: &Field| match fields
+                .iter()
+                .position(|(g, _, _)| g == f)
+            {
+                Some(i) => i,
+                None => {
+                    fields.push((f.clone(), BTreeMap::new(), Vec::new()));
+                    fields.len() - 1
+                }
+            };
         for (i, r) in rules.iter().enumerate() {
             let ri = i as u32;
             let Some(atoms) = need(&r.when) else {
@@ -252,16 +289,23 @@ impl Prefilter {
             let mut shown = Vec::new();
             for a in atoms {
                 match a {
-                    Atom::Lit(s) => {
+                    Atom::Lit(f, s) => {
                         let key = s.to_ascii_lowercase();
-                        let next = p.lits.len();
-                        let id = *lit_ids.entry(key.clone()).or_insert(next);
+                        let fi = slot(&mut fields, &f);
+                        let next = p.lit_rules.len();
+                        let id = *fields[fi].1.entry(key).or_insert(next);
                         if id == next {
-                            p.lits.push(key);
                             p.lit_rules.push(Vec::new());
                         }
                         p.lit_rules[id].push(ri);
-                        shown.push(format!("{s:?}"));
+                        shown.push(format!("{f} ~ {s:?}"));
+                    }
+                    Atom::Present(f) => {
+                        let fi = slot(&mut fields, &f);
+                        if !fields[fi].2.contains(&ri) {
+                            fields[fi].2.push(ri);
+                        }
+                        shown.push(format!("{f} present"));
                     }
                     Atom::MsgRe(re) => {
                         let next = res.len();
@@ -278,18 +322,34 @@ impl Prefilter {
             shown.dedup();
             p.plan.push(format!("any of {}", shown.join(", ")));
         }
-        if !p.lits.is_empty() {
-            let ac = AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::Standard)
-                .build(&p.lits);
-            match ac {
-                Ok(ac) => p.ac = Some(ac),
-                Err(_) => {
-                    let all = structural.entry(Gate::Always).or_default();
-                    all.extend(p.lit_rules.iter().flatten());
+        p.n_lits = p.lit_rules.len();
+        for (field, lits, present) in fields {
+            if lits.is_empty() && present.is_empty() {
+                continue;
+            }
+            let (lits, lit_ids): (Vec<String>, Vec<usize>) = lits.into_iter().unzip();
+            let mut ac = None;
+            if !lits.is_empty() {
+                let built = AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(&lits);
+                match built {
+                    Ok(a) => ac = Some(a),
+                    Err(_) => {
+                        let all = structural.entry(Gate::Always).or_default();
+                        for &id in &lit_ids {
+                            all.extend(&p.lit_rules[id]);
+                        }
+                    }
                 }
             }
+            p.fields.push(FieldScan {
+                field,
+                ac,
+                lit_ids,
+                present,
+            });
         }
         if !res.is_empty() {
             match RegexSet::new(&res) {
@@ -319,7 +379,7 @@ impl Prefilter {
     }
 
     fn candidates_with(&self, s: &mut Scratch, e: &Entry<'_>, out: &mut Vec<usize>) {
-        let stamp = s.next(self.lits.len(), self.n_rules);
+        let stamp = s.next(self.n_lits, self.n_rules);
         let Scratch {
             lit_seen,
             rule_seen,
@@ -333,12 +393,18 @@ impl Prefilter {
                 }
             }
         };
-        if let Some(ac) = &self.ac {
-            for m in ac.find_overlapping_iter(e.raw) {
-                let id = m.pattern().as_usize();
-                if lit_seen[id] != stamp {
-                    lit_seen[id] = stamp;
-                    add(&self.lit_rules[id], out);
+        for fs in &self.fields {
+            let Some(text) = field_text(e, &fs.field) else {
+                continue;
+            };
+            add(&fs.present, out);
+            if let Some(ac) = &fs.ac {
+                for m in ac.find_overlapping_iter(text.as_ref()) {
+                    let id = fs.lit_ids[m.pattern().as_usize()];
+                    if lit_seen[id] != stamp {
+                        lit_seen[id] = stamp;
+                        add(&self.lit_rules[id], out);
+                    }
                 }
             }
         }
@@ -354,5 +420,22 @@ impl Prefilter {
                 add(rs, out);
             }
         }
+    }
+}
+
+/// The text conditions test for `f` (as `Leaf` reads it): `None` when the field is
+/// absent, null, or an empty message.
+fn field_text<'e>(e: &'e Entry<'_>, f: &Field) -> Option<Cow<'e, str>> {
+    if *f == Field::Message {
+        return (!e.message.is_empty()).then(|| Cow::Borrowed(e.message.as_ref()));
+    }
+    match e.get(f)? {
+        Value::Null => None,
+        v => Some(match v {
+            Value::Str(s) => s,
+            Value::Num(n) => Cow::Borrowed(n),
+            Value::Raw(r) => Cow::Borrowed(r),
+            other => Cow::Owned(other.as_text().into_owned()),
+        }),
     }
 }

@@ -5,5 +5,10 @@ mod util;
 
 mod errors;
 mod formats;
+mod hostile;
+mod json_schema;
+mod prop;
+mod query;
 mod report;
 mod rules_cmd;
+mod secrets;

@@ -1,0 +1,372 @@
+//! Throughput and peak memory of `logtriage report` on a generated Cloud Run export.
+//!
+//! ```sh
+//! cargo bench --bench throughput                          # 64 MB of NDJSON, generated once
+//! LOGTRIAGE_BENCH_MB=1024 cargo bench --bench throughput  # ~1 GB (about 950,000 entries)
+//! ```
+//!
+//! Environment: `LOGTRIAGE_BENCH_MB` (input size, default 64), `LOGTRIAGE_BENCH_DIR`
+//! (where the input is generated, default `target/bench-data/<MB>mb`),
+//! `LOGTRIAGE_BENCH_RUNS` (timed runs per case, median shown, default 3),
+//! `LOGTRIAGE_BENCH_ONLY` (comma-separated case names to run).
+//!
+//! The input comes from `python3 samples/generate.py bench` (NDJSON, the same entries as
+//! a pretty gcloud array, and gzip NDJSON). Each case runs the whole report job the way
+//! `logtriage report --format json` does (scan, analysis, report built and rendered),
+//! each run in a fresh child process (this benchmark re-run with
+//! `LOGTRIAGE_BENCH_CHILD` set), after one warm-up run that brings the file into the
+//! page cache; peak memory is the child's VmHWM. The matching cases time
+//! `RuleSet::match_entry` alone over entries parsed beforehand: the full default packs
+//! against one rule (issue 3: within 1.5x).
+#![allow(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)]
+
+use logtriage::analyze::Analysis;
+use logtriage::entry::Entry;
+use logtriage::ingest::{self, IngestOptions};
+use logtriage::pipeline::{self, Progress, ScanOptions};
+use logtriage::report::{self, InputFacts};
+use logtriage::rules::{self, LoadOptions, RuleSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// One rule, the same `when` as the default CRITICAL_AUTH_FAILURE rule.
+const ONE_RULE: &str = r#"
+[[rule]]
+id = "CRITICAL_AUTH_FAILURE"
+title = "Backend rejects calls with 403 'Not authenticated'"
+severity = "critical"
+kind = "symptom"
+description = "One rule, for the matching benchmark."
+when = { field = "message", contains = "CRITICAL_AUTH_FAILURE:" }
+why = "Why does {service} reject calls?"
+because = "The backend logged CRITICAL_AUTH_FAILURE {count} times."
+"#;
+
+fn env_num(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Generates the input once (skipped when the files are already there).
+fn input_dir(mb: usize) -> PathBuf {
+    let dir = std::env::var_os("LOGTRIAGE_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            root()
+                .join("target")
+                .join("bench-data")
+                .join(format!("{mb}mb"))
+        });
+    let want = ["bench.ndjson", "bench.gcloud.json", "bench.ndjson.gz"];
+    if !want.iter().all(|f| dir.join(f).exists()) {
+        eprintln!("generating {mb} MB of input in {} ...", dir.display());
+        let ok = Command::new("python3")
+            .arg(root().join("samples").join("generate.py"))
+            .args(["bench", "--size-mb", &mb.to_string(), "--out"])
+            .arg(&dir)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(ok, "python3 samples/generate.py bench failed");
+    }
+    dir
+}
+
+/// Splits the NDJSON into files of about `per_file` bytes (a sink export's shape).
+fn small_files(dir: &Path, per_file: usize) -> PathBuf {
+    let out = dir.join(format!("small-{}k", per_file >> 10));
+    if out.join("done").exists() {
+        return out;
+    }
+    let _ = std::fs::remove_dir_all(&out);
+    let data = std::fs::read(dir.join("bench.ndjson")).unwrap();
+    let mut start = 0;
+    let mut n = 0;
+    while start < data.len() {
+        let mut end = (start + per_file).min(data.len());
+        while end < data.len() && data[end - 1] != b'\n' {
+            end += 1;
+        }
+        let sub = out.join(format!("{:03}", n / 1000));
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(sub.join(format!("{n:06}_S0.json")), &data[start..end]).unwrap();
+        start = end;
+        n += 1;
+    }
+    std::fs::write(out.join("done"), n.to_string()).unwrap();
+    out
+}
+
+/// Peak resident set size in bytes.
+fn peak_rss() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+struct Outcome {
+    entries: u64,
+    report_bytes: usize,
+}
+
+/// The report job: scan with the default packs, build and render the JSON report.
+fn report_job(inputs: &[PathBuf], rules: &RuleSet, threads: usize) -> Outcome {
+    let found = ingest::discover(inputs);
+    assert!(found.errors.is_empty(), "{:?}", found.errors);
+    let opts = ScanOptions {
+        threads,
+        ingest: IngestOptions::default(),
+        ..ScanOptions::default()
+    };
+    let progress = Progress::default();
+    let scan = pipeline::scan(&found.sources, &opts, &progress, || {
+        Analysis::new(rules, 60)
+    });
+    let facts = InputFacts {
+        totals: &scan.totals,
+        files: found.sources.len(),
+        bytes: found.sources.iter().filter_map(|s| s.size).sum(),
+        unreadable: scan.errors.len(),
+    };
+    let r = report::build(&scan.sink, None, &facts);
+    let mut out = Vec::new();
+    report::write_json(&r, &mut out).unwrap();
+    Outcome {
+        entries: scan.sink.counts.entries,
+        report_bytes: out.len(),
+    }
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn mb(bytes: u64) -> f64 {
+    bytes as f64 / 1e6
+}
+
+struct Row {
+    case: String,
+    secs: f64,
+    input_bytes: u64,
+    entries: u64,
+    peak: Option<u64>,
+}
+
+fn print_row(r: &Row) {
+    let peak = r.peak.map_or("-".to_string(), |p| {
+        format!("{:.1} MiB", p as f64 / 1048576.0)
+    });
+    println!(
+        "| {:<34} | {:>8.3} s | {:>8.0} MB/s | {:>10.0} entries/s | {:>10} |",
+        r.case,
+        r.secs,
+        mb(r.input_bytes) / r.secs,
+        r.entries as f64 / r.secs,
+        peak
+    );
+}
+
+/// In a child: runs one case once and prints `secs entries report_bytes peak_bytes`.
+fn child(spec: &str) {
+    let (threads, paths) = spec.split_once('|').unwrap();
+    let inputs: Vec<PathBuf> = paths.split('|').map(PathBuf::from).collect();
+    let rules = rules::load(&LoadOptions::default()).unwrap();
+    let t = Instant::now();
+    let o = report_job(&inputs, &rules, threads.parse().unwrap());
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "{secs} {} {} {}",
+        o.entries,
+        o.report_bytes,
+        peak_rss().unwrap_or(0)
+    );
+}
+
+/// Runs one case in a fresh process; returns (secs, entries, report bytes, peak RSS).
+fn run_child(inputs: &[PathBuf], threads: usize) -> (f64, u64, usize, u64) {
+    let mut spec = threads.to_string();
+    for p in inputs {
+        spec.push('|');
+        spec.push_str(&p.to_string_lossy());
+    }
+    let out = Command::new(std::env::current_exe().unwrap())
+        .env("LOGTRIAGE_BENCH_CHILD", spec)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let f: Vec<&str> = text.split_whitespace().collect();
+    (
+        f[0].parse().unwrap(),
+        f[1].parse().unwrap(),
+        f[2].parse().unwrap(),
+        f[3].parse().unwrap(),
+    )
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var("LOGTRIAGE_BENCH_CHILD") {
+        child(&spec);
+        return;
+    }
+    let size_mb = env_num("LOGTRIAGE_BENCH_MB", 64);
+    let runs = env_num("LOGTRIAGE_BENCH_RUNS", 3).max(1);
+    let only: Vec<String> = std::env::var("LOGTRIAGE_BENCH_ONLY")
+        .map(|s| s.split(',').map(str::to_string).collect())
+        .unwrap_or_default();
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|o| name.starts_with(o.as_str()));
+    let dir = input_dir(size_mb);
+    let nd = dir.join("bench.ndjson");
+    let arr = dir.join("bench.gcloud.json");
+    let gz = dir.join("bench.ndjson.gz");
+    let nd_bytes = std::fs::metadata(&nd).unwrap().len();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let rules = rules::load(&LoadOptions::default()).unwrap();
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+
+    println!(
+        "input: {} ({:.0} MB NDJSON), {} cores, {} rules, median of {runs} runs; load average {}",
+        dir.display(),
+        mb(nd_bytes),
+        cores,
+        rules.len(),
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    println!(
+        "| {:<34} | {:>10} | {:>13} | {:>19} | {:>10} |",
+        "case", "wall", "throughput", "entries", "peak RSS"
+    );
+    println!(
+        "|{:-<36}|{:->12}|{:->15}|{:->21}|{:->12}|",
+        "", "", "", "", ""
+    );
+
+    let mut cases: Vec<(String, Vec<PathBuf>, usize, u64)> = vec![
+        ("ndjson, all threads".into(), vec![nd.clone()], 0, nd_bytes),
+        ("ndjson, 1 thread".into(), vec![nd.clone()], 1, nd_bytes),
+        (
+            "gcloud pretty array, all threads".into(),
+            vec![arr.clone()],
+            0,
+            std::fs::metadata(&arr).unwrap().len(),
+        ),
+        (
+            "gzip ndjson, all threads".into(),
+            vec![gz.clone()],
+            0,
+            std::fs::metadata(&gz).unwrap().len(),
+        ),
+    ];
+    if wanted("many small files") {
+        let small = small_files(&dir, 256 << 10);
+        cases.push((
+            "many small files (256 KB), all thr.".into(),
+            vec![small],
+            0,
+            nd_bytes,
+        ));
+    }
+    let mut rows = Vec::new();
+    for (name, inputs, threads, bytes) in cases {
+        if !wanted(&name) {
+            continue;
+        }
+        // Warm-up (page cache) run, then timed runs, each in a fresh process.
+        let first = run_child(&inputs, threads);
+        let mut times = Vec::new();
+        let mut peak = 0;
+        for _ in 0..runs {
+            let (secs, entries, report_bytes, p) = run_child(&inputs, threads);
+            times.push(Duration::from_secs_f64(secs));
+            peak = peak.max(p);
+            assert_eq!(entries, first.1);
+            if threads == 1 {
+                assert_eq!(report_bytes, first.2);
+            }
+        }
+        let row = Row {
+            case: name,
+            secs: median(times).as_secs_f64(),
+            input_bytes: bytes,
+            entries: first.1,
+            peak: (peak > 0).then_some(peak),
+        };
+        print_row(&row);
+        rows.push(row);
+    }
+    let find = |n: &str| rows.iter().find(|r| r.case.starts_with(n)).map(|r| r.secs);
+    if let (Some(all), Some(one)) = (find("ndjson, all"), find("ndjson, 1 thread")) {
+        println!("speed-up with {cores} threads over 1: {:.2}x", one / all);
+    }
+    if let (Some(all), Some(a)) = (find("ndjson, all"), find("gcloud")) {
+        println!("pretty array time / NDJSON time: {:.2}x", a / all);
+    }
+    if wanted("matching") {
+        matching(&nd, &rules, runs);
+    }
+}
+
+/// `RuleSet::match_entry` alone, over entries parsed beforehand: full packs vs one rule.
+fn matching(nd: &Path, full: &RuleSet, runs: usize) {
+    let one = rules::load_str("one.toml", ONE_RULE).unwrap();
+    let data = std::fs::read_to_string(nd).unwrap();
+    // At most ~200k entries: enough to be stable, small enough to hold parsed.
+    let lines: Vec<&str> = data
+        .lines()
+        .filter(|l| !l.is_empty())
+        .take(200_000)
+        .collect();
+    let entries: Vec<Entry<'_>> = lines.iter().filter_map(|l| Entry::parse(l).ok()).collect();
+    let bytes: u64 = lines.iter().map(|l| l.len() as u64 + 1).sum();
+    let time = |set: &RuleSet| {
+        let mut out = Vec::new();
+        let mut hits = 0u64;
+        let mut times = Vec::new();
+        for _ in 0..runs.max(3) {
+            hits = 0;
+            let t = Instant::now();
+            for e in &entries {
+                set.match_entry(e, &mut out);
+                hits += out.len() as u64;
+            }
+            times.push(t.elapsed());
+        }
+        (median(times).as_secs_f64(), hits)
+    };
+    let (t_full, h_full) = time(full);
+    let (t_one, h_one) = time(&one);
+    for (name, t, h) in [
+        (format!("matching, {} rules", full.len()), t_full, h_full),
+        ("matching, 1 rule".to_string(), t_one, h_one),
+    ] {
+        println!(
+            "| {:<34} | {:>8.3} s | {:>8.0} MB/s | {:>10.0} entries/s | {:>10} |",
+            name,
+            t,
+            mb(bytes) / t,
+            entries.len() as f64 / t,
+            format!("{h} hits")
+        );
+    }
+    println!(
+        "matching with the full packs / one rule: {:.2}x (issue 3 target: <= 1.5x)",
+        t_full / t_one
+    );
+}
