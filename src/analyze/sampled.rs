@@ -172,6 +172,9 @@ mod tests {
         let m = filled::<10>(&[1, 2, 2, 3, 3, 3]);
         assert_eq!(m.level(), 0);
         assert_eq!(m.distinct_estimate(), 3);
-        assert_eq!(snapshot(&m), vec![("k1".into(), 1), ("k2".into(), 2), ("k3".into(), 3)]);
+        assert_eq!(
+            snapshot(&m),
+            vec![("k1".into(), 1), ("k2".into(), 2), ("k3".into(), 3)]
+        );
     }
 }

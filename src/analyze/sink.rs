@@ -311,7 +311,8 @@ impl Analysis<'_> {
                 *agg.buckets.entry(b).or_default() += 1;
             }
             if agg.captures.len() < rule.captures.len() {
-                agg.captures.resize_with(rule.captures.len(), Sampled::default);
+                agg.captures
+                    .resize_with(rule.captures.len(), Sampled::default);
             }
             for (ci, cap) in rule.captures.iter().enumerate() {
                 if let Some(text) = cap.value(e) {
@@ -430,7 +431,8 @@ impl Sink for Analysis<'_> {
             for (s, n) in v.statuses {
                 *r.statuses.entry(s).or_default() += n;
             }
-            r.failing_endpoints.merge(v.failing_endpoints, |x, y| *x += y);
+            r.failing_endpoints
+                .merge(v.failing_endpoints, |x, y| *x += y);
             for (s, n) in v.latency {
                 *r.latency.entry(s).or_default() += n;
             }

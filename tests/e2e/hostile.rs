@@ -797,8 +797,15 @@ fn a_file_that_changes_while_read_ends_cleanly() {
         w.sane();
         let (entries, malformed, ..) = stats_json(&w);
         // Whatever was read is counted once; nothing is invented.
-        assert!(entries + malformed <= n as u64 + 1000, "{entries} + {malformed}");
-        assert!(malformed <= 1, "at most the line cut by the truncation: {}", w.stderr);
+        assert!(
+            entries + malformed <= n as u64 + 1000,
+            "{entries} + {malformed}"
+        );
+        assert!(
+            malformed <= 1,
+            "at most the line cut by the truncation: {}",
+            w.stderr
+        );
         grew |= entries > n as u64;
         shrank |= entries < n as u64;
     }
