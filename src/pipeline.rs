@@ -326,17 +326,19 @@ where
     } else {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Item>(READ_AHEAD);
         let rx = Mutex::new(rx);
-        std::thread::scope(|sc| {
-            sc.spawn(move || {
-                for item in items {
-                    if tx.send(item).is_err() {
-                        break;
+        let results: Mutex<Vec<(S, ScanTotals, Vec<InputError>)>> = Mutex::new(Vec::new());
+        // A rayon pool: one thread reads (and inflates) while `threads` workers parse.
+        let run = || {
+            rayon::scope(|sc| {
+                sc.spawn(move |_| {
+                    for item in items {
+                        if tx.send(item).is_err() {
+                            break;
+                        }
                     }
-                }
-            });
-            let workers: Vec<_> = (0..threads)
-                .map(|_| {
-                    sc.spawn(|| {
+                });
+                for _ in 0..threads {
+                    sc.spawn(|_| {
                         let mut items = std::iter::from_fn(|| {
                             let rx = match rx.lock() {
                                 Ok(r) => r,
@@ -344,27 +346,40 @@ where
                             };
                             rx.recv().ok()
                         });
-                        work(&mut items)
-                    })
-                })
-                .collect();
-            let mut out: Option<(S, ScanTotals, Vec<InputError>)> = None;
-            for w in workers {
-                let (s2, t2, e2) = match w.join() {
-                    Ok(r) => r,
-                    Err(panic) => std::panic::resume_unwind(panic),
-                };
-                match out.as_mut() {
-                    None => out = Some((s2, t2, e2)),
-                    Some((s1, t1, e1)) => {
-                        s1.merge(s2);
-                        t1.merge(t2);
-                        e1.extend(e2);
-                    }
+                        let r = work(&mut items);
+                        match results.lock() {
+                            Ok(mut v) => v.push(r),
+                            Err(poisoned) => poisoned.into_inner().push(r),
+                        }
+                    });
+                }
+            });
+        };
+        match rayon::ThreadPoolBuilder::new()
+            .num_threads(threads + 1)
+            .build()
+        {
+            Ok(pool) => pool.install(run),
+            // Without a pool of our own, rayon's global pool still runs the scope.
+            Err(_) => run(),
+        }
+        let parts = match results.into_inner() {
+            Ok(v) => v,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        // Sinks merge with `+=` and sort when they finish: order does not matter.
+        let mut out: Option<(S, ScanTotals, Vec<InputError>)> = None;
+        for (s2, t2, e2) in parts {
+            match out.as_mut() {
+                None => out = Some((s2, t2, e2)),
+                Some((s1, t1, e1)) => {
+                    s1.merge(s2);
+                    t1.merge(t2);
+                    e1.extend(e2);
                 }
             }
-            out.unwrap_or_else(|| (make(), ScanTotals::default(), Vec::new()))
-        })
+        }
+        out.unwrap_or_else(|| (make(), ScanTotals::default(), Vec::new()))
     };
     totals.trim();
     totals.dedup_saturated |= dedup.saturated.load(Ordering::Relaxed);
