@@ -410,6 +410,8 @@ fn invalid_utf8_and_nul_bytes_are_counted_and_shown_safely() {
     data.push(b'\n');
     data.extend_from_slice(br#"{"insertId":"sur2","timestamp":"\udfff"}"#);
     data.push(b'\n');
+    data.extend_from_slice(br#"{"insertId":"sur3","textPayload":"\ud83d& half a pair"}"#);
+    data.push(b'\n');
     // Binary garbage and NUL bytes between records.
     data.extend_from_slice(b"\x00\x00\x00\x00\n\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\n");
     data.extend_from_slice(entry(2, "INFO", "last").as_bytes());
@@ -426,7 +428,7 @@ fn invalid_utf8_and_nul_bytes_are_counted_and_shown_safely() {
     );
     w.sane();
     let (entries, malformed, _, _) = stats_json(&w);
-    assert_eq!(entries, 5, "{}", w.stderr);
+    assert_eq!(entries, 6, "{}", w.stderr);
     assert_eq!(
         malformed, 6,
         "raw NUL, surrogate timestamp, 4 garbage lines: {}",
@@ -461,7 +463,7 @@ fn invalid_utf8_and_nul_bytes_are_counted_and_shown_safely() {
         ],
         MINUTE,
     );
-    assert_eq!(w.json()["input"]["entries"], 5);
+    assert_eq!(w.json()["input"]["entries"], 6);
 }
 
 // ---------------------------------------------------------------- gzip
