@@ -3,7 +3,7 @@
 # 10 MB and a large generated export (10 GB by default), and on 10,000 small files.
 # The check: peak memory on the large input stays within a few times that on 10 MB.
 #
-#   benches/load.sh                 # 10 GB: ~15 min to generate, ~24 GB of disk
+#   benches/load.sh                 # 10 GB: ~20 min to generate, ~24 GB of disk
 #   benches/load.sh 1024            # 1 GB
 #   benches/load.sh 10240 /big/tmp  # where the inputs go (kept for reruns)
 #

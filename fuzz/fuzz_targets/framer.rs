@@ -6,7 +6,8 @@
 //! - record indexes increase and never repeat (records and too-large problems share them);
 //! - the result does not depend on the chunk size, the size of each read, or gzip:
 //!   the same bytes framed with other settings (and gzip-compressed) give the same
-//!   records, lines, indexes and problems;
+//!   records, lines, indexes and problems (a corrupt gzip stream may keep more or
+//!   fewer of the records before the damage: one list must be a prefix of the other);
 //! - when serde_json accepts the input as one JSON array, the records are exactly its
 //!   elements; when every non-blank line is a JSON object, they are exactly the lines.
 #![no_main]

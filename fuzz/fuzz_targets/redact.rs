@@ -1,5 +1,6 @@
-//! Secret masking on arbitrary text: `redact` and `redact_field` never panic, are
-//! idempotent (a report may be redacted twice), and never grow a secret back.
+//! Secret masking on arbitrary text: `redact` and `redact_field` never panic and are
+//! idempotent (a report may be redacted twice, and a second pass finding more would
+//! mean the first one missed something).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
