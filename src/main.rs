@@ -14,10 +14,28 @@ fn main() {
             std::process::exit(code);
         }
     };
-    let code = match logtriage::commands::run(cli) {
-        Ok(c) => c,
-        Err(e) if is_broken_pipe(&e) => 0,
-        Err(e) => {
+    // A bug should read as one, not as a Rust backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let p = info.payload();
+        let msg = p
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "logtriage: internal error{at}: {msg}\nThis is a bug in logtriage; please report it with the command you ran."
+        );
+    }));
+    let run = std::panic::AssertUnwindSafe(|| logtriage::commands::run(cli));
+    let code = match std::panic::catch_unwind(run) {
+        Err(_) => 2,
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) if is_broken_pipe(&e) => 0,
+        Ok(Err(e)) => {
             eprintln!("logtriage: error: {e:#}");
             2
         }
