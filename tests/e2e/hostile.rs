@@ -108,6 +108,21 @@ fn watch(mut cmd: Command, desc: String, limit: Duration) -> Watched {
     }
 }
 
+/// `stats -f json PATH` under a time limit, checked for a sane exit.
+fn stats_json_run(path: &Path, limit: Duration) -> Watched {
+    let w = run(
+        [
+            OsString::from("stats"),
+            "-f".into(),
+            "json".into(),
+            path.into(),
+        ],
+        limit,
+    );
+    w.sane();
+    w
+}
+
 fn run<I, S>(args: I, limit: Duration) -> Watched
 where
     I: IntoIterator<Item = S>,
@@ -197,16 +212,7 @@ fn a_200_mb_line_is_counted_too_large_with_bounded_memory() {
         entry(4, "INFO", "d")
     );
     write_big(&path, before.as_bytes(), b'x', 200 << 20, after.as_bytes());
-    let w = run(
-        [
-            OsString::from("stats"),
-            "--format".into(),
-            "json".into(),
-            path.clone().into(),
-        ],
-        MINUTE,
-    );
-    w.sane();
+    let w = stats_json_run(&path, MINUTE);
     assert_eq!(w.code, 0, "{}", w.stderr);
     assert_eq!(stats_json(&w), (4, 0, 1, 0), "4 entries, 1 too large");
     let name = path.display().to_string();
@@ -241,16 +247,7 @@ fn huge_array_element_and_pretty_object_are_skipped_not_held() {
     );
     write_big(&objs, before.as_bytes(), b'z', 24 << 20, after.as_bytes());
     for (path, want) in [(&arr, (2, 0, 1, 0)), (&objs, (2, 0, 1, 0))] {
-        let w = run(
-            [
-                OsString::from("stats"),
-                "-f".into(),
-                "json".into(),
-                path.into(),
-            ],
-            MINUTE,
-        );
-        w.sane();
+        let w = stats_json_run(path, MINUTE);
         assert_eq!(stats_json(&w), want, "{}: {}", path.display(), w.stderr);
         assert!(w.stderr.contains("too large"), "{}", w.stderr);
         assert!(w.peak_mb() < BOUND_MB, "peak {} MB", w.peak_mb());
@@ -375,16 +372,7 @@ fn deep_nesting_does_not_overflow_the_stack() {
         format!("[{}, {}]", nest(r#"{"a":"#, "}"), entry(3, "INFO", "x")),
     )
     .unwrap();
-    let w = run(
-        [
-            OsString::from("stats"),
-            "-f".into(),
-            "json".into(),
-            arr.into(),
-        ],
-        MINUTE,
-    );
-    w.sane();
+    let w = stats_json_run(&arr, MINUTE);
     assert_eq!(stats_json(&w), (2, 0, 0, 0), "{}", w.stderr);
 }
 
@@ -421,16 +409,7 @@ fn invalid_utf8_and_nul_bytes_are_counted_and_shown_safely() {
     data.extend_from_slice(entry(2, "INFO", "last").as_bytes());
     data.push(b'\n');
     std::fs::write(&path, &data).unwrap();
-    let w = run(
-        [
-            OsString::from("stats"),
-            "-f".into(),
-            "json".into(),
-            path.clone().into(),
-        ],
-        MINUTE,
-    );
-    w.sane();
+    let w = stats_json_run(&path, MINUTE);
     let (entries, malformed, _, _) = stats_json(&w);
     assert_eq!(entries, 6, "{}", w.stderr);
     assert_eq!(
@@ -499,16 +478,7 @@ fn gzip_bomb_streams_with_bounded_memory_and_honest_counts() {
     drop(f);
     let size = std::fs::metadata(&path).unwrap().len();
     assert!(size < 4 << 20, "bomb is {size} bytes");
-    let w = run(
-        [
-            OsString::from("stats"),
-            "-f".into(),
-            "json".into(),
-            path.clone().into(),
-        ],
-        2 * MINUTE,
-    );
-    w.sane();
+    let w = stats_json_run(&path, 2 * MINUTE);
     // Both entries; the gigabyte of zeros is one oversized (garbage) line.
     assert_eq!(stats_json(&w), (2, 0, 1, 0), "{}", w.stderr);
     assert!(w.stderr.contains("1073741824 bytes"), "{}", w.stderr);
@@ -560,16 +530,7 @@ fn truncated_gzip_keeps_every_complete_record_and_says_so() {
     std::fs::write(&path, cut).unwrap();
     let want = recoverable_lines(cut);
     assert!(want > 5_000 && want < 20_000, "{want}");
-    let w = run(
-        [
-            OsString::from("stats"),
-            "-f".into(),
-            "json".into(),
-            path.clone().into(),
-        ],
-        MINUTE,
-    );
-    w.sane();
+    let w = stats_json_run(&path, MINUTE);
     assert_eq!(w.code, 2, "a cut input is an error: {}", w.stderr);
     let (entries, malformed, _, truncated) = stats_json(&w);
     assert_eq!(truncated, 1);
@@ -621,16 +582,7 @@ fn corrupt_gzip_keeps_what_comes_before_the_damage() {
     std::fs::write(&path, &gz).unwrap();
     let want = recoverable_lines(&gz);
     assert!(want > 10_000 && want < 40_000, "{want}");
-    let w = run(
-        [
-            OsString::from("stats"),
-            "-f".into(),
-            "json".into(),
-            path.clone().into(),
-        ],
-        MINUTE,
-    );
-    w.sane();
+    let w = stats_json_run(&path, MINUTE);
     assert_eq!(w.code, 2, "{}", w.stderr);
     let (entries, malformed, _, truncated) = stats_json(&w);
     assert_eq!((truncated, malformed), (1, 0));

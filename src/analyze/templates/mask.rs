@@ -203,6 +203,16 @@ struct Masker {
 }
 
 impl Masker {
+    /// A quoted span: kept as text when it is a key (`"user":`), else one mask.
+    fn key_or_mask(&mut self, line: &str, start: usize, end: usize, key: bool) {
+        if key {
+            self.word(&line[start..end]);
+        } else {
+            self.mask();
+            self.mask_end = None;
+        }
+    }
+
     fn mask(&mut self) {
         match self.mask_end {
             // Join: drop the punctuation between the two masks.
@@ -247,12 +257,7 @@ impl Masker {
                 let end = quoted_end(b, i).or((self.cut && c == b'"').then_some(b.len()));
                 if let Some(end) = end {
                     let inner = &b[i + 1..end.saturating_sub(1).max(i + 1)];
-                    if is_key(inner, &b[end..]) {
-                        self.word(&line[i..end]);
-                    } else {
-                        self.mask();
-                        self.mask_end = None;
-                    }
+                    self.key_or_mask(line, i, end, is_key(inner, &b[end..]));
                     i = end;
                     continue;
                 }
@@ -261,12 +266,7 @@ impl Masker {
                 // JSON inside a JSON string: \"key\": \"value\"
                 if let Some(p) = memchr::memmem::find(&b[i + 2..], b"\\\"") {
                     let end = i + 2 + p + 2;
-                    if is_key(&b[i + 2..end - 2], &b[end..]) {
-                        self.word(&line[i..end]);
-                    } else {
-                        self.mask();
-                        self.mask_end = None;
-                    }
+                    self.key_or_mask(line, i, end, is_key(&b[i + 2..end - 2], &b[end..]));
                     i = end;
                     continue;
                 }
