@@ -99,6 +99,19 @@ pub fn parse_number_text(s: &str) -> Option<f64> {
 #[derive(Debug, Clone, Default)]
 pub struct Object<'a> {
     pairs: Pairs<'a>,
+    /// One [`key_bit`] per key: a key whose bit is clear is absent, so looking up a
+    /// key the object does not have usually compares no strings.
+    keys: u64,
+}
+
+/// A key's bit in an object's 64-bit key filter, from its length and end bytes.
+pub(crate) fn key_bit(k: &str) -> u64 {
+    let b = k.as_bytes();
+    let (first, last) = (b.first().copied(), b.last().copied());
+    let h = ((b.len() as u64 * 31 + u64::from(first.unwrap_or(0))) * 31
+        + u64::from(last.unwrap_or(0)))
+    .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    1 << (h >> 58)
 }
 
 impl<'a> Object<'a> {
@@ -108,21 +121,30 @@ impl<'a> Object<'a> {
             return None;
         }
         if let Some(pairs) = json::split_object(raw) {
-            return Some(Object { pairs });
+            return Some(Object::from_pairs(pairs));
         }
         // Escaped keys or deep nesting: serde_json decides.
         serde_json::from_str::<SerdeObject<'a>>(raw)
             .ok()
-            .map(|o| Object { pairs: o.0 })
+            .map(|o| Object::from_pairs(o.0))
     }
 
     /// Pairs already split by the entry's parser.
     pub(crate) fn from_pairs(pairs: Pairs<'a>) -> Object<'a> {
-        Object { pairs }
+        let keys = pairs.iter().fold(0, |acc, (k, _)| acc | key_bit(k));
+        Object { pairs, keys }
+    }
+
+    /// True when the object may have `key` (false: it certainly has not).
+    pub fn may_have(&self, key: &str) -> bool {
+        self.keys & key_bit(key) != 0
     }
 
     /// The raw value of a top-level key (the last one wins on repeats, like JSON parsers).
     pub fn raw(&self, key: &str) -> Option<&'a str> {
+        if !self.may_have(key) {
+            return None;
+        }
         self.pairs
             .iter()
             .rev()
@@ -209,6 +231,32 @@ mod tests {
         assert!(matches!(o.path(&p("arr")).unwrap(), Value::Raw(_)));
         assert_eq!(parse_number_text("abc"), None);
         assert_eq!(parse_number_text("s"), None);
+    }
+
+    #[test]
+    fn key_filter_never_hides_a_key() {
+        let keys: Vec<String> = (0..300)
+            .map(|i| format!("k{i}_{}", "x".repeat(i % 7)))
+            .collect();
+        let raw = format!(
+            "{{{}}}",
+            keys.iter()
+                .map(|k| format!("\"{k}\":1"))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let o = Object::from_raw(&raw).unwrap();
+        assert!(keys.iter().all(|k| o.raw(k).is_some()));
+        let small = Object::from_raw(r#"{"message":"m","user_type":"regular","":0}"#).unwrap();
+        assert!(small.may_have("user_type") && small.may_have(""));
+        let absent = [
+            "is_service_call",
+            "error",
+            "connectivity_test",
+            "database_status",
+        ];
+        assert!(absent.iter().filter(|k| small.may_have(k)).count() <= 1);
+        assert!(absent.iter().all(|k| small.raw(k).is_none()));
     }
 
     #[test]

@@ -62,7 +62,7 @@ pub(crate) enum Op {
 }
 
 impl CmpOp {
-    fn holds<T: PartialOrd>(self, a: T, b: T) -> bool {
+    pub(crate) fn holds<T: PartialOrd>(self, a: T, b: T) -> bool {
         match self {
             CmpOp::Gt => a > b,
             CmpOp::Gte => a >= b,

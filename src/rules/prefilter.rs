@@ -14,12 +14,21 @@
 //! Fields are searched in their decoded text, exactly what the conditions test, so
 //! escaping in the record does not matter; searching a field instead of the whole
 //! record also keeps the pass short (a message is a fraction of its record).
+//!
+//! The literal pass is two-step because most texts hold no literal: the text is
+//! ASCII-lowercased into a reused buffer and a SIMD searcher (memmem for one literal,
+//! Teddy for several) answers "any literal at all?"; only then does an overlapping
+//! automaton list every literal present. A case-insensitive automaton alone cannot
+//! use those searchers. Numeric tests (`httpRequest.status` 403, 500-599) become one
+//! number read per field and a range check, so status rules are not checked on every
+//! request log.
 
-use super::cond::{Cond, Leaf, Op, Scalar};
+use super::cond::{CmpOp, Cond, Leaf, Op, Scalar};
 use super::literal::{longest_safe_run, regex_literals};
 use super::Rule;
 use crate::entry::{parse_number_text, Entry, Field, Value};
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{packed, AhoCorasick, AhoCorasickKind, MatchKind};
+use memchr::memmem;
 use regex::RegexSet;
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -34,6 +43,8 @@ enum Atom {
     Present(Field),
     /// A regex on the message, flags inlined.
     MsgRe(String),
+    /// The field reads as a number satisfying every bound.
+    Num(Field, Bounds),
 }
 
 /// Which part an entry must have for a structural rule to be worth checking.
@@ -58,10 +69,53 @@ impl Gate {
     }
 }
 
+/// A fast "does any literal occur?" test over lowercased text.
+#[derive(Debug)]
+enum AnyLit {
+    One(memmem::Finder<'static>),
+    Many(packed::Searcher),
+}
+
+impl AnyLit {
+    fn build(lits: &[String]) -> Option<AnyLit> {
+        match lits {
+            [one] => Some(AnyLit::One(
+                memmem::Finder::new(one.as_bytes()).into_owned(),
+            )),
+            _ => packed::Config::new()
+                .match_kind(packed::MatchKind::LeftmostFirst)
+                .builder()
+                .extend(lits)
+                .build()
+                .map(AnyLit::Many),
+        }
+    }
+
+    fn occurs(&self, hay: &[u8]) -> bool {
+        match self {
+            AnyLit::One(f) => f.find(hay).is_some(),
+            AnyLit::Many(s) => s.find(hay).is_some(),
+        }
+    }
+}
+
+/// Numeric bounds that must all hold.
+type Bounds = Vec<(CmpOp, f64)>;
+
+/// The numeric tests of one field: bounds, and the rules needing them.
+#[derive(Debug)]
+struct NumScan {
+    field: Field,
+    tests: Vec<(Bounds, Vec<u32>)>,
+}
+
 /// The literals and presence tests of one field.
 #[derive(Debug)]
 struct FieldScan {
     field: Field,
+    /// Quick gate before `ac` (absent when no SIMD searcher could be built).
+    any: Option<AnyLit>,
+    /// Overlapping automaton over the lowercased literals.
     ac: Option<AhoCorasick>,
     /// The id in `Prefilter::lit_rules` of each literal of `ac`.
     lit_ids: Vec<usize>,
@@ -79,6 +133,7 @@ pub(crate) struct Prefilter {
     lit_rules: Vec<Vec<u32>>,
     msg_set: Option<RegexSet>,
     re_rules: Vec<Vec<u32>>,
+    nums: Vec<NumScan>,
     structural: Vec<(Gate, Vec<u32>)>,
     /// Per rule, how it is prefiltered (for `rules list`).
     plan: Vec<String>,
@@ -92,6 +147,8 @@ struct Scratch {
     stamp: u32,
     lit_seen: Vec<u32>,
     rule_seen: Vec<u32>,
+    /// The field text, ASCII-lowercased.
+    lower: Vec<u8>,
 }
 
 thread_local! {
@@ -189,8 +246,49 @@ fn key_atoms(l: &Leaf) -> Option<Vec<Atom>> {
     }
 }
 
+/// Numeric bounds the leaf's value must satisfy (`equals`/`one_of` numbers and
+/// comparisons), one atom per allowed point.
+fn num_atoms(l: &Leaf) -> Option<Vec<Atom>> {
+    if matches!(l.field, Field::Severity | Field::Timestamp) {
+        return None;
+    }
+    let bounds: Vec<(CmpOp, f64)> = l
+        .ops
+        .iter()
+        .filter_map(|o| match o {
+            Op::Cmp(c, n) => Some((*c, *n)),
+            _ => None,
+        })
+        .collect();
+    let num = |s: &Scalar| match s {
+        Scalar::Num(n) => Some(*n),
+        _ => None,
+    };
+    let points = l.ops.iter().find_map(|o| match o {
+        Op::Equals(s) => num(s).map(|n| vec![n]),
+        Op::OneOf(list) if !list.is_empty() => list.iter().map(num).collect(),
+        _ => None,
+    });
+    let atom = |extra: &[(CmpOp, f64)]| {
+        let mut b = bounds.clone();
+        b.extend_from_slice(extra);
+        Atom::Num(l.field.clone(), b)
+    };
+    match points {
+        Some(ps) => Some(
+            ps.into_iter()
+                .map(|p| atom(&[(CmpOp::Gte, p), (CmpOp::Lte, p)]))
+                .collect(),
+        ),
+        None if !bounds.is_empty() => Some(vec![atom(&[])]),
+        None => None,
+    }
+}
+
 /// Length a presence test counts as when ranking atoms (it is exact and cheap).
 const PRESENT_SCORE: usize = 16;
+/// A numeric test is exact too, and rarer than presence.
+const NUM_SCORE: usize = 24;
 
 /// Higher is more selective: literals beat regexes, longer beats shorter.
 fn score(atoms: &[Atom]) -> (bool, usize) {
@@ -200,6 +298,7 @@ fn score(atoms: &[Atom]) -> (bool, usize) {
         .map(|a| match a {
             Atom::Lit(_, s) => s.len(),
             Atom::Present(_) => PRESENT_SCORE,
+            Atom::Num(..) => NUM_SCORE,
             Atom::MsgRe(_) => 0,
         })
         .min()
@@ -218,7 +317,8 @@ fn need(c: &Cond) -> Option<Vec<Atom>> {
             l.ops
                 .iter()
                 .filter_map(|op| op_atoms(l, op))
-                .chain(key_atoms(l)),
+                .chain(key_atoms(l))
+                .chain(num_atoms(l)),
         ),
         Cond::All(cs) => best(cs.iter().filter_map(need)),
         Cond::Any(cs) => {
@@ -307,6 +407,24 @@ impl Prefilter {
                         }
                         shown.push(format!("{f} present"));
                     }
+                    Atom::Num(f, bounds) => {
+                        shown.push(num_plan(&f, &bounds));
+                        let ni = match p.nums.iter().position(|n| n.field == f) {
+                            Some(i) => i,
+                            None => {
+                                p.nums.push(NumScan {
+                                    field: f,
+                                    tests: Vec::new(),
+                                });
+                                p.nums.len() - 1
+                            }
+                        };
+                        let tests = &mut p.nums[ni].tests;
+                        match tests.iter_mut().find(|(b, _)| *b == bounds) {
+                            Some((_, rs)) => rs.push(ri),
+                            None => tests.push((bounds, vec![ri])),
+                        }
+                    }
                     Atom::MsgRe(re) => {
                         let next = res.len();
                         let id = *re_ids.entry(re.clone()).or_insert(next);
@@ -327,13 +445,20 @@ impl Prefilter {
             if lits.is_empty() && present.is_empty() {
                 continue;
             }
+            // Keys are already lowercase; the text is lowercased before searching.
             let (lits, lit_ids): (Vec<String>, Vec<usize>) = lits.into_iter().unzip();
-            let mut ac = None;
+            let (mut ac, mut any) = (None, None);
             if !lits.is_empty() {
+                any = AnyLit::build(&lits);
                 let built = AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
+                    .kind(Some(AhoCorasickKind::DFA))
                     .match_kind(MatchKind::Standard)
-                    .build(&lits);
+                    .build(&lits)
+                    .or_else(|_| {
+                        AhoCorasick::builder()
+                            .match_kind(MatchKind::Standard)
+                            .build(&lits)
+                    });
                 match built {
                     Ok(a) => ac = Some(a),
                     Err(_) => {
@@ -346,6 +471,7 @@ impl Prefilter {
             }
             p.fields.push(FieldScan {
                 field,
+                any,
                 ac,
                 lit_ids,
                 present,
@@ -383,6 +509,7 @@ impl Prefilter {
         let Scratch {
             lit_seen,
             rule_seen,
+            lower,
             ..
         } = s;
         let mut add = |rs: &[u32], out: &mut Vec<usize>| {
@@ -399,7 +526,13 @@ impl Prefilter {
             };
             add(&fs.present, out);
             if let Some(ac) = &fs.ac {
-                for m in ac.find_overlapping_iter(text.as_ref()) {
+                lower.clear();
+                lower.extend_from_slice(text.as_bytes());
+                lower.make_ascii_lowercase();
+                if fs.any.as_ref().is_some_and(|a| !a.occurs(lower)) {
+                    continue;
+                }
+                for m in ac.find_overlapping_iter(lower.as_slice()) {
                     let id = fs.lit_ids[m.pattern().as_usize()];
                     if lit_seen[id] != stamp {
                         lit_seen[id] = stamp;
@@ -415,12 +548,31 @@ impl Prefilter {
                 }
             }
         }
+        for ns in &self.nums {
+            let Some(x) = e.get(&ns.field).and_then(|v| v.as_f64()) else {
+                continue;
+            };
+            for (bounds, rs) in &ns.tests {
+                if bounds.iter().all(|&(op, n)| op.holds(x, n)) {
+                    add(rs, out);
+                }
+            }
+        }
         for (g, rs) in &self.structural {
             if g.holds(e) {
                 add(rs, out);
             }
         }
     }
+}
+
+/// How a numeric atom reads in `rules` listings.
+fn num_plan(f: &Field, bounds: &[(CmpOp, f64)]) -> String {
+    let parts: Vec<String> = bounds
+        .iter()
+        .map(|(op, n)| format!("{} {n}", op.name()))
+        .collect();
+    format!("{f} {}", parts.join(" "))
 }
 
 /// The text conditions test for `f` (as `Leaf` reads it): `None` when the field is

@@ -264,6 +264,9 @@ fn leaf() -> impl Strategy<Value = String> {
             r#"{ field = "httpRequest.status", equals = 403 }"#,
             r#"{ field = "httpRequest.status", gte = 500 }"#,
             r#"{ field = "httpRequest.status", equals = "404" }"#,
+            r#"{ field = "httpRequest.status", one_of = [429, 503] }"#,
+            r#"{ field = "httpRequest.status", gte = 400, lt = 500 }"#,
+            r#"{ field = "httpRequest.status", one_of = [403, "x"], lte = 403 }"#,
             r#"{ field = "severity", gte = "ERROR" }"#,
             r#"{ field = "message", exists = false }"#,
         ])
@@ -291,7 +294,7 @@ fn entry() -> impl Strategy<Value = String> {
         words,
         prop::sample::select(vec![None, Some("regular"), Some("service")]),
         prop::option::of(any::<bool>()),
-        prop::option::of(prop::sample::select(vec![200u16, 403, 404, 500, 503])),
+        prop::option::of(prop::sample::select(vec![200u16, 403, 404, 429, 500, 503])),
         prop::sample::select(vec![None, Some("INFO"), Some("ERROR"), Some("500")]),
         any::<bool>(),
         0usize..5,
@@ -347,13 +350,61 @@ fn candidates_do_not_grow_with_rule_count() {
     let one = Entry::parse(r#"{"jsonPayload":{"message":"found MARKER-0250-X here"}}"#).unwrap();
     set.candidates(&one, &mut out);
     assert_eq!(out, [250]);
-    let req = Entry::parse(r#"{"httpRequest":{"status":200}}"#).unwrap();
-    set.candidates(&req, &mut out);
+    // The status rule is a numeric test: a 200 is not even a candidate.
+    let ok = Entry::parse(r#"{"httpRequest":{"status":200}}"#).unwrap();
+    set.candidates(&ok, &mut out);
+    assert!(out.is_empty(), "{out:?}");
+    let denied = Entry::parse(r#"{"httpRequest":{"status":"403"}}"#).unwrap();
+    set.candidates(&denied, &mut out);
+    assert_eq!(out, [600]);
+    set.match_entry(&denied, &mut out);
+    assert_eq!(out, [600]);
+}
+
+#[test]
+fn numeric_tests_are_ranges_per_field() {
+    let src = r#"
+[[rule]]
+id = "FIVE_XX"
+title = "t"
+severity = "low"
+description = "d"
+why = "w"
+because = "b"
+when = { field = "httpRequest.status", gte = 500, lt = 600 }
+
+[[rule]]
+id = "SLOW_OR_429"
+title = "t"
+severity = "low"
+description = "d"
+why = "w"
+because = "b"
+when = { any = [ { field = "httpRequest.status", one_of = [429, 503] }, { field = "jsonPayload.elapsed_ms", gt = 1000 } ] }
+"#;
+    let set = load_str("nums.toml", src).unwrap_or_else(|e| panic!("{e}"));
+    let plans: Vec<&str> = (0..set.len()).map(|i| set.prefilter_plan(i)).collect();
+    assert_eq!(plans[0], "any of httpRequest.status gte 500 lt 600");
+    let cands = |json: &str| {
+        let e = Entry::parse(json).unwrap();
+        let mut out = Vec::new();
+        set.candidates(&e, &mut out);
+        out
+    };
+    assert_eq!(cands(r#"{"httpRequest":{"status":503}}"#), [0, 1]);
+    assert_eq!(cands(r#"{"httpRequest":{"status":599.5}}"#), [0]);
     assert_eq!(
-        out,
-        [600],
-        "structural rule checked only when httpRequest exists"
+        cands(r#"{"httpRequest":{"status":600}}"#),
+        Vec::<usize>::new()
     );
-    set.match_entry(&req, &mut out);
-    assert!(out.is_empty());
+    assert_eq!(cands(r#"{"httpRequest":{"status":"429"}}"#), [1]);
+    assert_eq!(cands(r#"{"jsonPayload":{"elapsed_ms":"1000.5"}}"#), [1]);
+    assert_eq!(
+        cands(r#"{"jsonPayload":{"elapsed_ms":1000}}"#),
+        Vec::<usize>::new()
+    );
+    assert_eq!(
+        cands(r#"{"httpRequest":{"status":null}}"#),
+        Vec::<usize>::new()
+    );
 }
