@@ -71,6 +71,8 @@ pub struct Entry<'a> {
     pub labels: Object<'a>,
     /// `httpRequest`.
     pub http: Option<Object<'a>>,
+    /// `httpRequest.status` as a number (read once: rules and aggregates all ask).
+    pub status: Option<f64>,
     /// `textPayload`.
     pub text_payload: Option<Cow<'a, str>>,
     /// `jsonPayload`.
@@ -239,6 +241,8 @@ impl<'a> Entry<'a> {
                 total: s.get("totalSplits").and_then(|v| v.as_f64()).unwrap_or(1.0) as u64,
             })
         });
+        let http = obj(r.http);
+        let status = http.as_ref().and_then(|h| h.get("status")?.as_f64());
         Entry {
             raw: text,
             timestamp,
@@ -252,7 +256,8 @@ impl<'a> Entry<'a> {
             trace: r.trace,
             span_id: r.span_id,
             labels,
-            http: obj(r.http),
+            http,
+            status,
             text_payload,
             json_payload,
             proto_payload,
@@ -275,7 +280,7 @@ impl<'a> Entry<'a> {
 
     /// `httpRequest.status` as a number (numbers and numeric strings).
     pub fn http_status(&self) -> Option<u16> {
-        let v = self.http.as_ref()?.get("status")?.as_f64()?;
+        let v = self.status?;
         (0.0..1000.0).contains(&v).then_some(v as u16)
     }
 

@@ -17,8 +17,9 @@
 //!
 //! The literal pass is two-step because most texts hold no literal: the text is
 //! ASCII-lowercased into a reused buffer and a SIMD searcher (memmem for one literal,
-//! Teddy for several) answers "any literal at all?"; only then does an overlapping
-//! automaton list every literal present. A case-insensitive automaton alone cannot
+//! Teddy for several) answers "any literal at all?" and where the leftmost starts;
+//! only then does an overlapping automaton, from there, list every literal present
+//! (a single literal needs no second pass). A case-insensitive automaton alone cannot
 //! use those searchers. Numeric tests (`httpRequest.status` 403, 500-599) become one
 //! number read per field and a range check, so status rules are not checked on every
 //! request log.
@@ -91,12 +92,21 @@ impl AnyLit {
         }
     }
 
-    fn occurs(&self, hay: &[u8]) -> bool {
+    /// Where the leftmost literal starts, or that the only literal occurs.
+    fn first(&self, hay: &[u8]) -> Option<Hit> {
         match self {
-            AnyLit::One(f) => f.find(hay).is_some(),
-            AnyLit::Many(s) => s.find(hay).is_some(),
+            AnyLit::One(f) => f.find(hay).map(|_| Hit::Only),
+            AnyLit::Many(s) => s.find(hay).map(|m| Hit::At(m.start())),
         }
     }
+}
+
+/// What the any-literal gate found.
+enum Hit {
+    /// The field's only literal occurs.
+    Only,
+    /// Some literal starts here and none before.
+    At(usize),
 }
 
 /// Numeric bounds that must all hold.
@@ -529,10 +539,21 @@ impl Prefilter {
                 lower.clear();
                 lower.extend_from_slice(text.as_bytes());
                 lower.make_ascii_lowercase();
-                if fs.any.as_ref().is_some_and(|a| !a.occurs(lower)) {
-                    continue;
-                }
-                for m in ac.find_overlapping_iter(lower.as_slice()) {
+                let from = match &fs.any {
+                    Some(a) => match a.first(lower) {
+                        None => continue,
+                        Some(Hit::Only) => {
+                            let id = fs.lit_ids[0];
+                            lit_seen[id] = stamp;
+                            add(&self.lit_rules[id], out);
+                            continue;
+                        }
+                        // No literal starts before the leftmost one found.
+                        Some(Hit::At(i)) => i,
+                    },
+                    None => 0,
+                };
+                for m in ac.find_overlapping_iter(&lower[from..]) {
                     let id = fs.lit_ids[m.pattern().as_usize()];
                     if lit_seen[id] != stamp {
                         lit_seen[id] = stamp;
@@ -549,7 +570,11 @@ impl Prefilter {
             }
         }
         for ns in &self.nums {
-            let Some(x) = e.get(&ns.field).and_then(|v| v.as_f64()) else {
+            let x = match &ns.field {
+                Field::Http(k) if k == "status" => e.status,
+                f => e.get(f).and_then(|v| v.as_f64()),
+            };
+            let Some(x) = x else {
                 continue;
             };
             for (bounds, rs) in &ns.tests {
