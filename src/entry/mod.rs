@@ -377,7 +377,7 @@ impl Hasher for KeyHasher {
 
 /// Parses a record that may hold invalid UTF-8: invalid bytes become U+FFFD in `buf`.
 pub fn lossy_text<'b>(bytes: &'b [u8], buf: &'b mut String) -> &'b str {
-    match std::str::from_utf8(bytes) {
+    match simdutf8::basic::from_utf8(bytes) {
         Ok(s) => s,
         Err(_) => {
             *buf = String::from_utf8_lossy(bytes).into_owned();

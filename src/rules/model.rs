@@ -137,6 +137,10 @@ impl Capture {
 
 /// The first `n` characters of `s`.
 fn cut_chars(s: &str, n: usize) -> &str {
+    // No more bytes than `n` means no more characters: nothing to walk.
+    if s.len() <= n {
+        return s;
+    }
     match s.char_indices().nth(n) {
         Some((i, _)) => &s[..i],
         None => s,
