@@ -116,6 +116,8 @@ type Bounds = Vec<(CmpOp, f64)>;
 #[derive(Debug)]
 struct NumScan {
     field: Field,
+    /// `httpRequest.status`, which the entry holds as a number already.
+    status: bool,
     tests: Vec<(Bounds, Vec<u32>)>,
 }
 
@@ -423,6 +425,7 @@ impl Prefilter {
                             Some(i) => i,
                             None => {
                                 p.nums.push(NumScan {
+                                    status: f == Field::Http("status".into()),
                                     field: f,
                                     tests: Vec::new(),
                                 });
@@ -570,9 +573,10 @@ impl Prefilter {
             }
         }
         for ns in &self.nums {
-            let x = match &ns.field {
-                Field::Http(k) if k == "status" => e.status,
-                f => e.get(f).and_then(|v| v.as_f64()),
+            let x = if ns.status {
+                e.status
+            } else {
+                e.get(&ns.field).and_then(|v| v.as_f64())
             };
             let Some(x) = x else {
                 continue;
@@ -603,7 +607,7 @@ fn num_plan(f: &Field, bounds: &[(CmpOp, f64)]) -> String {
 /// The text conditions test for `f` (as `Leaf` reads it): `None` when the field is
 /// absent, null, or an empty message.
 fn field_text<'e>(e: &'e Entry<'_>, f: &Field) -> Option<Cow<'e, str>> {
-    if *f == Field::Message {
+    if matches!(f, Field::Message) {
         return (!e.message.is_empty()).then(|| Cow::Borrowed(e.message.as_ref()));
     }
     match e.get(f)? {
