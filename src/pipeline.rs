@@ -6,7 +6,7 @@
 //! and sort when they finish.
 
 use crate::entry::{lossy_text, Entry, Timestamp};
-use crate::ingest::{self, Chunk, IngestOptions, InputError, ProblemKind, Source};
+use crate::ingest::{self, BufferPool, Chunk, IngestOptions, InputError, ProblemKind, Source};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
@@ -319,6 +319,8 @@ where
     F: Fn() -> S + Sync,
 {
     let dedup = Dedup::new();
+    // Chunk buffers go back to the reader once parsed (see `ingest::BufferPool`).
+    let pool = std::sync::Arc::new(BufferPool::new(&opts.ingest));
     let stop = AtomicBool::new(false);
     let threads = if opts.threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -351,7 +353,7 @@ where
         next += 1;
         last_bytes = 0;
         progress.sources.fetch_add(1, Ordering::Relaxed);
-        match ingest::open(sources, i, &opts.ingest) {
+        match ingest::open_pooled(sources, i, &opts.ingest, &pool) {
             Ok(r) => current = Some(r),
             Err(e) => return Some(Item::Failed(e)),
         }
@@ -362,7 +364,10 @@ where
         let mut errors = Vec::new();
         for item in items {
             match item {
-                Item::Chunk(c) => process(&c, opts, &dedup, &stop, &mut sink, &mut totals),
+                Item::Chunk(c) => {
+                    process(&c, opts, &dedup, &stop, &mut sink, &mut totals);
+                    pool.put(c.data);
+                }
                 Item::Failed(e) => errors.push(e),
             }
         }

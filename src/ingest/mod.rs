@@ -24,6 +24,7 @@ mod error;
 mod frame;
 mod ndjson;
 mod objects;
+mod pool;
 mod reader;
 mod scan;
 mod sniff;
@@ -36,7 +37,8 @@ use std::path::PathBuf;
 
 pub use discover::discover;
 pub use error::InputError;
-pub use reader::{open, open_reader, ChunkReader};
+pub use pool::BufferPool;
+pub use reader::{open, open_pooled, open_reader, ChunkReader};
 
 /// Where a source's bytes come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
