@@ -6,7 +6,7 @@
 //! and sort when they finish.
 
 use crate::entry::{lossy_text, Entry, Timestamp};
-use crate::ingest::{self, Chunk, IngestOptions, InputError, ProblemKind, Source};
+use crate::ingest::{self, BufferPool, Chunk, IngestOptions, InputError, ProblemKind, Source};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
@@ -79,9 +79,16 @@ pub struct Located {
 /// Problems kept with their location (the rest are only counted).
 const KEPT_PROBLEMS: usize = 200;
 
-/// Distinct entries remembered for de-duplication. Beyond this, totals are counted
-/// without de-duplication (said in every output): memory stays bounded (~40 MB).
-pub const DEDUP_CAPACITY: usize = 4_000_000;
+/// Most bytes the de-duplication set may hold (its slots; it starts small and grows
+/// with the distinct entries read). A fixed budget keeps peak memory flat in input
+/// size: the set was the largest thing that grew with it.
+pub const DEDUP_BUDGET: usize = 16 << 20;
+
+/// Distinct entries remembered for de-duplication: every shard at its largest, filled
+/// to the load limit. Beyond this, later new entries are not remembered (repeats of
+/// those already held are still caught); totals may then include repeats, which
+/// every output says.
+pub const DEDUP_CAPACITY: usize = SHARDS * max_fill(SHARD_MAX_SLOTS);
 
 /// What the scan itself counted, beside what the sink gathered.
 #[derive(Debug, Clone, Default)]
@@ -171,15 +178,30 @@ pub struct Scan<S> {
 }
 
 /// The de-duplication set: 64 shards of open-addressing tables of 64-bit keys (0
-/// marks an empty slot), grown by half when 80% full. About 10 bytes per distinct
-/// entry, at most ~40 MB at [`DEDUP_CAPACITY`].
+/// marks an empty slot), grown by half when 80% full, up to [`SHARD_MAX_SLOTS`] each
+/// ([`DEDUP_BUDGET`] in all). About 10 bytes per distinct entry.
+///
+/// When full (a shard at its largest and 80% full), a key it does not hold is
+/// reported new and not stored, and `saturated` is set: keys already held still
+/// catch their repeats, so dedup stays exact for the entries it remembers. Keys are
+/// hashes, so shards fill evenly: the first is full at about 98% of
+/// [`DEDUP_CAPACITY`] distinct entries. Which entries are remembered after that
+/// depends on read order, and with several workers on scheduling: hence the "not
+/// exact" flag in every output.
 struct Dedup {
     shards: Vec<Mutex<Table>>,
-    len: AtomicU64,
     saturated: AtomicBool,
 }
 
 const SHARDS: usize = 64;
+
+/// Slots of a shard at its largest: the budget split evenly.
+const SHARD_MAX_SLOTS: usize = DEDUP_BUDGET / SHARDS / std::mem::size_of::<u64>();
+
+/// Keys a table of `slots` slots holds before growing (80%: linear probing stays short).
+const fn max_fill(slots: usize) -> usize {
+    slots / 5 * 4
+}
 
 #[derive(Default)]
 struct Table {
@@ -206,8 +228,30 @@ impl Table {
         }
     }
 
-    fn grow(&mut self) {
-        let cap = (self.slots.len() + self.slots.len() / 2).max(1024);
+    /// True when the key is held.
+    fn contains(&self, key: u64) -> bool {
+        !self.slots.is_empty() && self.slots[self.find(key)] == key
+    }
+
+    /// Stores a key not held; false (and nothing stored) when the table is full.
+    fn insert(&mut self, key: u64, max_slots: usize) -> bool {
+        if self.len + 1 > max_fill(self.slots.len()) {
+            if self.slots.len() >= max_slots {
+                return false;
+            }
+            self.grow(max_slots);
+        }
+        let i = self.find(key);
+        self.slots[i] = key;
+        self.len += 1;
+        true
+    }
+
+    /// Grows by half (at least 1024 slots), never past `max_slots`.
+    fn grow(&mut self, max_slots: usize) {
+        let cap = (self.slots.len() + self.slots.len() / 2)
+            .max(1024)
+            .min(max_slots);
         let old = std::mem::replace(&mut self.slots, vec![0; cap]);
         for k in old.into_iter().filter(|&k| k != 0) {
             let i = self.find(k);
@@ -220,13 +264,16 @@ impl Dedup {
     fn new() -> Dedup {
         Dedup {
             shards: (0..SHARDS).map(|_| Mutex::new(Table::default())).collect(),
-            len: AtomicU64::new(0),
             saturated: AtomicBool::new(false),
         }
     }
 
     /// True when the key is new (or when the table is full and it can't tell).
     fn first_time(&self, key: u64) -> bool {
+        self.first_time_within(key, SHARD_MAX_SLOTS)
+    }
+
+    fn first_time_within(&self, key: u64, max_slots: usize) -> bool {
         // 0 marks empty slots.
         let key = key.max(1);
         let shard = &self.shards[(key % SHARDS as u64) as usize];
@@ -234,21 +281,22 @@ impl Dedup {
             Ok(s) => s,
             Err(poisoned) => poisoned.into_inner(),
         };
-        if !t.slots.is_empty() && t.slots[t.find(key)] == key {
+        if t.contains(key) {
             return false;
         }
-        if self.len.load(Ordering::Relaxed) >= DEDUP_CAPACITY as u64 {
+        if !t.insert(key, max_slots) {
             self.saturated.store(true, Ordering::Relaxed);
-            return true;
         }
-        if (t.len + 1) * 5 > t.slots.len() * 4 {
-            t.grow();
-        }
-        let i = t.find(key);
-        t.slots[i] = key;
-        t.len += 1;
-        self.len.fetch_add(1, Ordering::Relaxed);
         true
+    }
+
+    /// Bytes held by the slots.
+    #[cfg(test)]
+    fn bytes(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().map_or(0, |t| t.slots.capacity() * 8))
+            .sum()
     }
 }
 
@@ -271,6 +319,8 @@ where
     F: Fn() -> S + Sync,
 {
     let dedup = Dedup::new();
+    // Chunk buffers go back to the reader once parsed (see `ingest::BufferPool`).
+    let pool = std::sync::Arc::new(BufferPool::new(&opts.ingest));
     let stop = AtomicBool::new(false);
     let threads = if opts.threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -303,7 +353,7 @@ where
         next += 1;
         last_bytes = 0;
         progress.sources.fetch_add(1, Ordering::Relaxed);
-        match ingest::open(sources, i, &opts.ingest) {
+        match ingest::open_pooled(sources, i, &opts.ingest, &pool) {
             Ok(r) => current = Some(r),
             Err(e) => return Some(Item::Failed(e)),
         }
@@ -314,7 +364,10 @@ where
         let mut errors = Vec::new();
         for item in items {
             match item {
-                Item::Chunk(c) => process(&c, opts, &dedup, &stop, &mut sink, &mut totals),
+                Item::Chunk(c) => {
+                    process(&c, opts, &dedup, &stop, &mut sink, &mut totals);
+                    pool.put(c.data);
+                }
                 Item::Failed(e) => errors.push(e),
             }
         }
@@ -463,5 +516,78 @@ fn process<S: Sink>(
             continue;
         }
         sink.entry(&entry);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Distinct, well-mixed keys (splitmix64), like the entry hashes.
+    fn key(i: u64) -> u64 {
+        let mut z = i
+            .wrapping_add(0x9E37_79B9_7F4A_7C15)
+            .wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    #[test]
+    fn exact_under_the_cap() {
+        let d = Dedup::new();
+        for i in 0..50_000 {
+            assert!(d.first_time(key(i)));
+        }
+        for i in 0..50_000 {
+            assert!(!d.first_time(key(i)), "repeat {i} not caught");
+        }
+        assert!(d.first_time(0) && !d.first_time(0), "key 0 is a key too");
+        assert!(!d.saturated.load(Ordering::Relaxed));
+    }
+
+    #[test]
+    fn when_full_new_keys_pass_and_held_keys_still_catch_repeats() {
+        // Shards of at most 1024 slots: 819 keys each, 52,416 in all.
+        let d = Dedup::new();
+        let n = 80_000u64;
+        let mut first_full = None;
+        for i in 0..n {
+            assert!(d.first_time_within(key(i), 1024), "a new key is new");
+            if first_full.is_none() && d.saturated.load(Ordering::Relaxed) {
+                first_full = Some(i);
+            }
+        }
+        let full_at = first_full.unwrap_or(n);
+        let cap = (SHARDS * max_fill(1024)) as u64;
+        assert!(
+            full_at > cap * 9 / 10 && full_at <= cap,
+            "full at {full_at} of {cap}"
+        );
+        assert!(d.bytes() <= SHARDS * 1024 * 8, "{} bytes", d.bytes());
+        // Everything read before the first shard filled is remembered, whatever came after.
+        for i in 0..full_at {
+            assert!(!d.first_time_within(key(i), 1024), "repeat {i} not caught");
+        }
+        // Held in all: exactly the cap (every shard filled to its limit).
+        let held = (0..n)
+            .filter(|&i| !d.first_time_within(key(i), 1024))
+            .count() as u64;
+        assert_eq!(held, cap);
+    }
+
+    #[test]
+    fn stays_within_the_budget() {
+        let d = Dedup::new();
+        let mut i = 0u64;
+        while !d.saturated.load(Ordering::Relaxed) {
+            d.first_time(key(i));
+            i += 1;
+        }
+        assert!(i as usize > DEDUP_CAPACITY * 95 / 100, "full at {i}");
+        for j in i..i + 100_000 {
+            d.first_time(key(j));
+        }
+        assert!(d.bytes() <= DEDUP_BUDGET, "{} bytes", d.bytes());
+        assert_eq!(d.bytes(), DEDUP_BUDGET, "every shard at its largest");
     }
 }

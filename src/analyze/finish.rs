@@ -145,17 +145,25 @@ fn captures(rule: &Rule, places: &[(&Place, &MatchAgg)]) -> Vec<CaptureSummary> 
         .collect()
 }
 
-fn join(a: &Analysis<'_>, places: &[(&Place, &MatchAgg)]) -> Option<TraceJoin> {
+/// Failing requests' trace hashes of every place, merged once for all findings.
+fn failed_traces(a: &Analysis<'_>) -> Sampled<u64, u16, TRACE_CAP> {
+    let mut all: Sampled<u64, u16, TRACE_CAP> = Sampled::default();
+    for r in a.requests.values() {
+        all.merge(r.failed_traces.clone(), |x, y| *x = (*x).max(y));
+    }
+    all
+}
+
+fn join(
+    failed_traces: &Sampled<u64, u16, TRACE_CAP>,
+    places: &[(&Place, &MatchAgg)],
+) -> Option<TraceJoin> {
     let mut traces: Sampled<u64, (), TRACE_CAP> = Sampled::default();
     for (_, m) in places {
         traces.merge(m.traces.clone(), |_, _| {});
     }
     if traces.is_empty() {
         return None;
-    }
-    let mut failed_traces: Sampled<u64, u16, TRACE_CAP> = Sampled::default();
-    for r in a.requests.values() {
-        failed_traces.merge(r.failed_traces.clone(), |x, y| *x = (*x).max(y));
     }
     // Compare both sides at the same sampling level, then scale back up.
     let level = traces.level().max(failed_traces.level());
@@ -254,6 +262,7 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
     });
     let fired_idx: BTreeSet<usize> = fired.iter().map(|t| t.idx).collect();
     let end_of_logs = window.map(|w| w.1);
+    let failed = failed_traces(a);
     let findings: Vec<Finding> = fired
         .iter()
         .map(|t| {
@@ -296,7 +305,7 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
                     })
                     .collect(),
                 timeline: timeline(t, bucket, end_of_logs),
-                join: join(a, &t.places),
+                join: join(&failed, &t.places),
                 filter: evidence_filter(t, &a.counts.by_resource),
             }
         })

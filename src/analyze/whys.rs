@@ -146,8 +146,10 @@ pub(super) fn evidence(f: &Finding, bucket: i64) -> Vec<String> {
             .iter()
             .map(|(s, n)| format!("{s} x{}", fmt_count(*n)))
             .collect();
+        // Past the trace sample cap the counts are scaled up from a hash sample.
         ev.push(format!(
-            "{} failing requests ({}) share a trace with these entries",
+            "{}{} failing requests ({}) share a trace with these entries",
+            if j.estimated { "about " } else { "" },
             fmt_count(j.failed_requests),
             st.join(", ")
         ));
@@ -364,4 +366,60 @@ fn actions(a: &Analysis<'_>, out: &Outcome) -> Vec<Action> {
         }
     }
     acts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::outcome::{Timeline, TraceJoin};
+
+    fn finding(join: TraceJoin) -> Finding {
+        Finding {
+            rule: "R".into(),
+            title: "t".into(),
+            severity: "high".into(),
+            kind: "symptom".into(),
+            count: 3,
+            first_seen: None,
+            last_seen: None,
+            revisions: Vec::new(),
+            captures: Vec::new(),
+            samples: Vec::new(),
+            timeline: Timeline {
+                onset: None,
+                end: None,
+                ongoing: false,
+                duration_secs: 0,
+                pattern: "continuous".into(),
+                active_buckets: 0,
+                span_buckets: 0,
+                counts: Vec::new(),
+            },
+            join: Some(join),
+            filter: String::new(),
+        }
+    }
+
+    #[test]
+    fn sampled_trace_join_is_said_to_be_approximate() {
+        let join = |estimated| TraceJoin {
+            failed_requests: 166_336,
+            statuses: vec![(403, 166_336)],
+            traces: 166_336,
+            estimated,
+        };
+        let line = |e| {
+            evidence(&finding(join(e)), 60)
+                .into_iter()
+                .find(|l| l.contains("share a trace"))
+        };
+        assert_eq!(
+            line(true).as_deref(),
+            Some("about 166,336 failing requests (403 x166,336) share a trace with these entries")
+        );
+        assert_eq!(
+            line(false).as_deref(),
+            Some("166,336 failing requests (403 x166,336) share a trace with these entries")
+        );
+    }
 }

@@ -203,9 +203,24 @@ pub fn run<S: Sink, F: Fn() -> S + Sync>(
             t.truncated - SHOWN_PROBLEMS as u64
         ));
     }
+    if t.dedup_saturated {
+        diag.warn(&format!(
+            "the de-duplication set is full (~{} distinct entries, {} MiB): repeats of \
+             entries read after that are not all caught, so totals may include some \
+             (the outputs say dedup is not exact)",
+            dedup_capacity_text(),
+            pipeline::DEDUP_BUDGET >> 20
+        ));
+    }
     Ok(Scanned {
         scan,
         filter: opts.filter,
         sources: inputs.sources,
     })
+}
+
+/// [`pipeline::DEDUP_CAPACITY`] for people, rounded down: "1.6M".
+pub fn dedup_capacity_text() -> String {
+    let tenths = pipeline::DEDUP_CAPACITY / 100_000;
+    format!("{}.{}M", tenths / 10, tenths % 10)
 }

@@ -133,9 +133,12 @@ fn write_tables(
     s.add_row(vec![Cell::new("malformed (skipped)"), num(t.malformed)]);
     s.add_row(vec![Cell::new("too large (skipped)"), num(t.too_large)]);
     let dup = if t.dedup_saturated {
-        "duplicates dropped (exact up to 4M entries)"
+        format!(
+            "duplicates dropped (exact up to ~{} entries)",
+            crate::commands::scan::dedup_capacity_text()
+        )
     } else {
-        "duplicates dropped"
+        "duplicates dropped".to_string()
     };
     s.add_row(vec![Cell::new(dup), num(t.duplicates)]);
     s.add_row(vec![Cell::new("split parts merged"), num(t.split_parts)]);

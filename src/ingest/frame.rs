@@ -8,7 +8,9 @@
 //! smaller chunk is copied out and the buffer stays. Either way each byte is
 //! copied about once at most, whatever `chunk_size` is.
 
-use super::{Chunk, Problem, ProblemKind, RecordSpan};
+use super::pool::SLACK;
+use super::{BufferPool, Chunk, Problem, ProblemKind, RecordSpan};
+use std::sync::Arc;
 
 /// A chunk is also closed once it holds this many problems, so a file of
 /// garbage cannot grow one chunk without bound.
@@ -49,10 +51,17 @@ pub(crate) struct Frame {
     chunk_size: usize,
     pub(crate) max_record: usize,
     block: usize,
+    /// Where new buffers come from and where the last one goes back, if anywhere.
+    pool: Option<Arc<BufferPool>>,
 }
 
 impl Frame {
-    pub(crate) fn new(chunk_size: usize, max_record: usize, block: usize) -> Self {
+    pub(crate) fn new(
+        chunk_size: usize,
+        max_record: usize,
+        block: usize,
+        pool: Option<Arc<BufferPool>>,
+    ) -> Self {
         let mut frame = Frame {
             buf: Vec::new(),
             base: 0,
@@ -69,9 +78,28 @@ impl Frame {
             chunk_size: chunk_size.max(1),
             max_record,
             block: block.max(1),
+            pool,
         };
-        frame.buf = vec![0; frame.fresh_capacity(0)];
+        frame.buf = frame.fresh_buffer(frame.fresh_capacity(0));
         frame
+    }
+
+    /// `len` initialised bytes (stale when recycled: only `buf[..self.len]` counts).
+    fn fresh_buffer(&self, len: usize) -> Vec<u8> {
+        match self.pool.as_ref().and_then(|p| p.take(len)) {
+            Some(mut b) => {
+                // Fills only past the stale data: at most a block and a tail.
+                b.resize(len, 0);
+                b
+            }
+            None if self.pool.is_some() => {
+                // Room to spare, so it fits the next request once recycled.
+                let mut b = Vec::with_capacity(len + SLACK);
+                b.resize(len, 0);
+                b
+            }
+            None => vec![0; len],
+        }
     }
 
     fn fresh_capacity(&self, tail: usize) -> usize {
@@ -232,7 +260,7 @@ impl Frame {
         let size = keep - self.base;
         let data = if size >= tail && size >= self.buf.len() / 2 {
             // Big chunk: hand the buffer over, copy the unfinished tail.
-            let mut fresh = vec![0; self.fresh_capacity(tail)];
+            let mut fresh = self.fresh_buffer(self.fresh_capacity(tail));
             if let (Some(dst), Some(src)) = (fresh.get_mut(..tail), self.buf.get(keep..self.len)) {
                 dst.copy_from_slice(src);
             }
@@ -243,7 +271,15 @@ impl Frame {
             data
         } else {
             // Small chunk: copy it out and keep reading into the same buffer.
-            let data = self.buf.get(self.base..keep).unwrap_or_default().to_vec();
+            let bytes = self.buf.get(self.base..keep).unwrap_or_default();
+            let data = match self.pool.as_ref().and_then(|p| p.take(bytes.len())) {
+                Some(mut b) => {
+                    b.clear();
+                    b.extend_from_slice(bytes);
+                    b
+                }
+                None => bytes.to_vec(),
+            };
             for span in &mut records {
                 span.start -= self.base;
                 span.end -= self.base;
@@ -257,6 +293,15 @@ impl Frame {
             data,
             records,
             problems: std::mem::take(&mut self.problems),
+        }
+    }
+}
+
+impl Drop for Frame {
+    /// The last buffer of a source goes back to the pool for the next source.
+    fn drop(&mut self) {
+        if let Some(pool) = &self.pool {
+            pool.put(std::mem::take(&mut self.buf));
         }
     }
 }

@@ -14,10 +14,11 @@ use super::frame::Frame;
 use super::ndjson::Ndjson;
 use super::objects::Objects;
 use super::sniff::{bom_len, sniff, Sniff};
-use super::{Chunk, Format, IngestOptions, InputError, Origin, ProblemKind, Source};
+use super::{BufferPool, Chunk, Format, IngestOptions, InputError, Origin, ProblemKind, Source};
 
-/// Bytes asked of the input per read.
-pub(crate) const DEFAULT_BLOCK: usize = 1 << 20;
+/// Bytes asked of the input per read. Every chunk buffer has a block of room past
+/// its chunk, so this is part of what each chunk in flight costs (was 1 MiB).
+pub(crate) const DEFAULT_BLOCK: usize = 256 << 10;
 
 /// Buffer between the raw input and the gzip decoder.
 const GZIP_BUFFER: usize = 256 << 10;
@@ -45,7 +46,18 @@ pub fn open(
     index: usize,
     opts: &IngestOptions,
 ) -> Result<ChunkReader, InputError> {
-    open_with_block(sources, index, opts, DEFAULT_BLOCK)
+    open_with_block(sources, index, opts, DEFAULT_BLOCK, None)
+}
+
+/// [`open`], taking chunk buffers from `pool` (the consumer hands each chunk's
+/// `data` back with [`BufferPool::put`]).
+pub fn open_pooled(
+    sources: &[Source],
+    index: usize,
+    opts: &IngestOptions,
+    pool: &Arc<BufferPool>,
+) -> Result<ChunkReader, InputError> {
+    open_with_block(sources, index, opts, DEFAULT_BLOCK, Some(Arc::clone(pool)))
 }
 
 pub(crate) fn open_with_block(
@@ -53,6 +65,7 @@ pub(crate) fn open_with_block(
     index: usize,
     opts: &IngestOptions,
     block: usize,
+    pool: Option<Arc<BufferPool>>,
 ) -> Result<ChunkReader, InputError> {
     let source = sources
         .get(index)
@@ -62,10 +75,10 @@ pub(crate) fn open_with_block(
             Box::new(File::open(path).map_err(|e| InputError::from_open(path.clone(), e))?)
         }
         // Not `stdin().lock()`: the lock is not `Send`, and a reader may move to
-        // another thread; with 1 MiB reads the per-read lock costs nothing.
+        // another thread; with 256 KiB reads the per-read lock costs nothing.
         Origin::Stdin => Box::new(io::stdin()),
     };
-    ChunkReader::new(&source.display, index, raw, opts, block)
+    ChunkReader::new_pooled(&source.display, index, raw, opts, block, pool)
 }
 
 /// Frames any byte stream (handy for tests and embedding); `source` is copied into each chunk.
@@ -125,6 +138,17 @@ impl ChunkReader {
         opts: &IngestOptions,
         block: usize,
     ) -> Result<ChunkReader, InputError> {
+        Self::new_pooled(display, source, raw, opts, block, None)
+    }
+
+    pub(crate) fn new_pooled(
+        display: &str,
+        source: usize,
+        raw: Box<dyn Read + Send>,
+        opts: &IngestOptions,
+        block: usize,
+        pool: Option<Arc<BufferPool>>,
+    ) -> Result<ChunkReader, InputError> {
         let raw_bytes = Arc::new(AtomicU64::new(0));
         let mut raw = Counting {
             inner: raw,
@@ -153,7 +177,7 @@ impl ChunkReader {
             compressed,
             format: Format::Empty,
             framer: Framer::Empty,
-            frame: Frame::new(opts.chunk_size, opts.max_record, block),
+            frame: Frame::new(opts.chunk_size, opts.max_record, block, pool),
             seq: 0,
             eof: false,
             failure: None,

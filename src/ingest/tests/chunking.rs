@@ -153,3 +153,69 @@ proptest! {
         prop_assert_eq!(result(run_with(&bytes, chunk, block, 32)), want);
     }
 }
+
+/// Reads `input` taking buffers from a pool and handing every chunk's bytes back
+/// as soon as its records are copied out, as the pipeline does.
+fn run_pooled(
+    input: &[u8],
+    chunk: usize,
+    block: usize,
+    max_record: usize,
+) -> Option<(Format, Vec<Rec>, Vec<Problem>)> {
+    use crate::ingest::BufferPool;
+    use std::sync::Arc;
+    let o = opts(chunk, max_record);
+    let pool = Arc::new(BufferPool::new(&o));
+    // Stale bytes in every recycled buffer: none may show up in a record.
+    for _ in 0..4 {
+        pool.put(vec![b'#'; chunk + block + 100]);
+    }
+    let mut reader = ChunkReader::new_pooled(
+        "<test>",
+        0,
+        Box::new(Cursor::new(input.to_vec())),
+        &o,
+        block,
+        Some(Arc::clone(&pool)),
+    )
+    .ok()?;
+    let mut out = Out {
+        format: reader.format(),
+        compressed: reader.compressed(),
+        records: Vec::new(),
+        problems: Vec::new(),
+        chunks: 0,
+        max_capacity: 0,
+    };
+    for chunk in reader.by_ref() {
+        for span in &chunk.records {
+            out.records.push(Rec {
+                text: String::from_utf8_lossy(chunk.record(span)).into_owned(),
+                line: span.line,
+                index: span.index,
+            });
+        }
+        out.problems.extend(chunk.problems.iter().cloned());
+        out.chunks += 1;
+        pool.put(chunk.data);
+    }
+    drop(reader);
+    assert!(pool.take(1).is_some(), "the reader's last buffer went back");
+    Some((out.format, out.records, out.problems))
+}
+
+#[test]
+fn recycled_buffers_give_the_same_records() {
+    for input in CORPUS {
+        let want = reference(input, 1 << 20);
+        for (chunk, block) in [(1, 1), (7, 3), (20, 64), (64 << 10, 1 << 10)] {
+            let got = run_pooled(input, chunk, block, 1 << 20);
+            assert_eq!(
+                got,
+                want,
+                "chunk {chunk}, block {block}: {:?}",
+                String::from_utf8_lossy(input)
+            );
+        }
+    }
+}
