@@ -6,6 +6,10 @@ use super::sanitize;
 use crate::text::{fmt_count, fmt_span as dur};
 use std::io::{self, Write};
 
+/// Said after the duplicate count when the de-duplication set ran out of room.
+pub(crate) const DEDUP_NOT_EXACT: &str =
+    " (de-duplication ran out of room: totals may include repeats)";
+
 const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// A compact text sparkline; at most `width` cells (buckets merged to fit).
@@ -86,7 +90,7 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let i = &r.input;
     writeln!(
         w,
-        "_Window {} → {} (UTC) · {} entries from {} input{} · skipped: {} malformed, {} too large · {} duplicates dropped{}{}_\n",
+        "_Window {} → {} (UTC) · {} entries from {} input{} · skipped: {} malformed, {} too large · {} duplicates dropped{}{}{}_\n",
         opt(&r.window.start),
         opt(&r.window.end),
         fmt_count(i.entries),
@@ -95,6 +99,7 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         fmt_count(i.malformed),
         fmt_count(i.too_large),
         fmt_count(i.duplicates),
+        if i.dedup_exact { "" } else { DEDUP_NOT_EXACT },
         if i.filtered_out > 0 { format!(" · {} outside the filters", fmt_count(i.filtered_out)) } else { String::new() },
         if i.truncated_inputs + i.unreadable_inputs as u64 > 0 {
             format!(" · {} input(s) truncated or unreadable", i.truncated_inputs + i.unreadable_inputs as u64)
@@ -140,7 +145,8 @@ fn impact(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             code(&f.rule),
             fmt_count(f.count),
             f.join.as_ref().map_or(String::new(), |j| format!(
-                ", tied by trace to {} failing requests",
+                ", tied by trace to {}{} failing requests",
+                if j.estimated { "about " } else { "" },
                 fmt_count(j.failed_requests)
             ))
         )?;
@@ -485,6 +491,56 @@ fn actions(r: &Report, w: &mut dyn Write) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A report of the service-auth sample, with dedup and trace-join caps hit.
+    fn capped_report() -> Report {
+        use crate::analyze::Analysis;
+        use crate::entry::Entry;
+        use crate::pipeline::{ScanTotals, Sink};
+        let rules = crate::rules::load(&crate::rules::LoadOptions::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/samples/service-auth-regression.json"
+        );
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{e}"));
+        let records: Vec<&serde_json::value::RawValue> =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        let mut a = Analysis::new(&rules, 60);
+        for rec in records {
+            a.entry(&Entry::parse(rec.get()).unwrap_or_else(|e| panic!("{e}")));
+        }
+        let totals = ScanTotals {
+            dedup_saturated: true,
+            ..ScanTotals::default()
+        };
+        let facts = super::super::InputFacts {
+            totals: &totals,
+            files: 1,
+            bytes: 0,
+            unreadable: 0,
+        };
+        let mut r = super::super::build(&a, None, &facts);
+        for f in &mut r.outcome.findings {
+            if let Some(j) = f.join.as_mut() {
+                j.estimated = true;
+            }
+        }
+        r
+    }
+
+    #[test]
+    fn caps_are_said() {
+        let r = capped_report();
+        let mut md = Vec::new();
+        write(&r, &mut md).unwrap_or_else(|e| panic!("{e}"));
+        let md = String::from_utf8_lossy(&md);
+        assert!(md.contains(DEDUP_NOT_EXACT), "{md}");
+        assert!(md.contains("tied by trace to about "), "{md}");
+        let mut table = Vec::new();
+        super::super::table::write(&r, &mut table).unwrap_or_else(|e| panic!("{e}"));
+        assert!(String::from_utf8_lossy(&table).contains(DEDUP_NOT_EXACT));
+    }
 
     #[test]
     fn sparklines() {

@@ -16,10 +16,15 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     )?;
     writeln!(
         w,
-        "{} entries, {} malformed skipped, {} duplicates dropped, window {} .. {} UTC\n",
+        "{} entries, {} malformed skipped, {} duplicates dropped{}, window {} .. {} UTC\n",
         fmt_count(r.input.entries),
         fmt_count(r.input.malformed),
         fmt_count(r.input.duplicates),
+        if r.input.dedup_exact {
+            ""
+        } else {
+            super::markdown::DEDUP_NOT_EXACT
+        },
         r.window.start.as_deref().unwrap_or("-"),
         r.window.end.as_deref().unwrap_or("-")
     )?;
