@@ -319,7 +319,16 @@ fn main() {
         println!("pretty array time / NDJSON time: {:.2}x", a / all);
     }
     if wanted("matching") {
-        matching(&nd, &rules, runs);
+        // LOGTRIAGE_BENCH_RULES: compare another rule set (files or a folder) with one rule.
+        let full = match std::env::var_os("LOGTRIAGE_BENCH_RULES") {
+            Some(dir) => rules::load(&LoadOptions {
+                defaults: false,
+                dirs: vec![PathBuf::from(dir)],
+            })
+            .unwrap(),
+            None => rules,
+        };
+        matching(&nd, &full, runs);
     }
 }
 

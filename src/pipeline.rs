@@ -305,8 +305,11 @@ enum Item {
     Failed(InputError),
 }
 
-/// Chunks read ahead of the workers (each about `chunk_size` bytes).
-const READ_AHEAD: usize = 2;
+/// Chunks read ahead of the workers (each about `chunk_size` bytes). With two
+/// workers on two cores the reader is often descheduled; a queue of two then ran
+/// dry and left a worker idle (1 GB report: 1.32x faster than one worker with 2,
+/// 1.98x with 4, for ~4 MiB more).
+const READ_AHEAD: usize = 4;
 
 /// Scans every source with `threads` workers and returns the merged sink.
 ///
