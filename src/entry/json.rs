@@ -93,6 +93,13 @@ impl<'a> P<'a> {
                 return Some(c);
             }
             self.i += 1;
+            // Pretty-printed records (gcloud's arrays) indent every line: skip the
+            // spaces eight at a time.
+            if c == b'\n' {
+                while word(self.b, self.i) == Some(LO * u64::from(b' ')) {
+                    self.i += 8;
+                }
+            }
         }
     }
 

@@ -1,8 +1,11 @@
 //! A resumable, string-aware bracket scanner: finds where a JSON value ends
-//! without parsing it. Inside strings it jumps with `memchr2` to the next `"`
-//! or `\`; outside strings it walks bytes (structure is dense there).
+//! without parsing it. Array elements are scanned 64 bytes at a time with bit masks
+//! (strings from a prefix XOR of the quotes); the byte-wise scan, which jumps with
+//! `memchr2` to the next `"` or `\` inside strings, handles objects, blocks holding
+//! a backslash, and the tail of the buffer.
 
 use memchr::memchr2;
+use wide::u8x16;
 
 /// Scanner state that survives buffer refills.
 #[derive(Debug, Clone, Copy, Default)]
@@ -55,6 +58,69 @@ impl Scan {
     }
 
     fn scan(&mut self, data: &[u8], from: usize, mode: Mode) -> Option<Hit> {
+        let from = if mode == Mode::Element {
+            match self.blocks(data, from) {
+                Ok(hit) => return Some(hit),
+                Err(next) => next,
+            }
+        } else {
+            from
+        };
+        self.bytes(data, from, mode)
+    }
+
+    /// Element mode, 64 bytes at a time: bit masks of quotes and structure, strings
+    /// found by a prefix XOR of the quote mask, and a block whose closing brackets
+    /// cannot bring the depth to 0 skipped by counting alone. A block holding a `\`
+    /// (or following one) goes through [`Scan::bytes`], so escapes keep their exact
+    /// meaning; both paths leave the same state. `Err(i)`: consumed up to `i`.
+    fn blocks(&mut self, data: &[u8], mut i: usize) -> Result<Hit, usize> {
+        while let Some(block) = data.get(i..i + 64) {
+            let Some(m) = (!self.escaped).then(|| masks(block)).flatten() else {
+                if let Some(hit) = self.bytes(&data[..i + 64], i, Mode::Element) {
+                    return Ok(hit);
+                }
+                i += 64;
+                continue;
+            };
+            let carry = if self.in_string { !0 } else { 0 };
+            let inside = prefix_xor(m.quote) ^ carry;
+            let (open, close) = (m.open & !inside, m.close & !inside);
+            if u64::from(close.count_ones()) < self.depth {
+                // Depth stays above 0 here: no comma or `]` of this element's level.
+                self.depth = (self.depth - u64::from(close.count_ones()))
+                    .saturating_add(u64::from(open.count_ones()));
+            } else {
+                let comma = commas(block) & !inside;
+                let mut events = open | close | comma;
+                while events != 0 {
+                    let k = events.trailing_zeros();
+                    let bit = 1u64 << k;
+                    events &= events - 1;
+                    let at = i + k as usize;
+                    if open & bit != 0 {
+                        self.depth = self.depth.saturating_add(1);
+                    } else if close & bit != 0 {
+                        if self.depth > 0 {
+                            self.depth -= 1;
+                        } else if block[k as usize] == b']' {
+                            self.in_string = false;
+                            return Ok(Hit::Close(at));
+                        }
+                    } else if self.depth == 0 {
+                        self.in_string = false;
+                        return Ok(Hit::Comma(at));
+                    }
+                }
+            }
+            self.in_string = inside >> 63 == 1;
+            i += 64;
+        }
+        Err(i)
+    }
+
+    /// The byte-at-a-time scan (both modes), resumable at any byte.
+    fn bytes(&mut self, data: &[u8], from: usize, mode: Mode) -> Option<Hit> {
         let mut i = from;
         loop {
             if self.in_string {
@@ -133,6 +199,77 @@ fn word(data: &[u8], i: usize) -> Option<u64> {
 
 /// Position of the next byte at or after `i` that can matter outside strings:
 /// `"` `,` `{` `}` `[` `]` (and, harmlessly, a few control bytes).
+/// One 64-byte block's masks (bit k: byte k).
+struct Masks {
+    quote: u64,
+    open: u64,
+    close: u64,
+}
+
+/// The block's 16-byte vectors.
+#[inline(always)]
+fn vectors(block: &[u8]) -> Option<[u8x16; 4]> {
+    let mut out = [u8x16::ZERO; 4];
+    for (v, part) in out.iter_mut().zip(block.chunks_exact(16)) {
+        *v = u8x16::new(part.try_into().ok()?);
+    }
+    Some(out)
+}
+
+/// Bit k of the block set where `f` holds for byte k.
+#[inline(always)]
+fn bits(vs: &[u8x16; 4], f: impl Fn(u8x16) -> u8x16) -> u64 {
+    vs.iter().enumerate().fold(0, |acc, (k, &v)| {
+        acc | u64::from(f(v).move_mask() as u16) << (16 * k)
+    })
+}
+
+/// The block's masks, or `None` when it holds a backslash: 16 bytes per vector
+/// compare (`wide` maps them to SSE2/NEON without `unsafe` here).
+#[inline]
+fn masks(block: &[u8]) -> Option<Masks> {
+    let vs = vectors(block)?;
+    let bs = u8x16::splat(b'\\');
+    if vs
+        .iter()
+        .fold(u8x16::ZERO, |acc, &v| acc | v.cmp_eq(bs))
+        .any()
+    {
+        return None;
+    }
+    // `b | 0x20` is `{` exactly for `{` and `[`, `}` exactly for `}` and `]`.
+    let (lower, open, close, quote) = (
+        u8x16::splat(0x20),
+        u8x16::splat(b'{'),
+        u8x16::splat(b'}'),
+        u8x16::splat(b'"'),
+    );
+    Some(Masks {
+        quote: bits(&vs, |v| v.cmp_eq(quote)),
+        open: bits(&vs, |v| (v | lower).cmp_eq(open)),
+        close: bits(&vs, |v| (v | lower).cmp_eq(close)),
+    })
+}
+
+/// The block's commas, needed only where the element may end.
+#[inline]
+fn commas(block: &[u8]) -> u64 {
+    let comma = u8x16::splat(b',');
+    vectors(block).map_or(0, |vs| bits(&vs, |v| v.cmp_eq(comma)))
+}
+
+/// Bit k set when an odd number of bits at or below k are set.
+#[inline]
+fn prefix_xor(mut x: u64) -> u64 {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    x
+}
+
 #[inline]
 fn next_structural(data: &[u8], mut i: usize) -> Option<usize> {
     while let Some(x) = word(data, i) {
@@ -229,6 +366,84 @@ mod tests {
         // Indented nested objects are not line starts.
         let s = b"{\"a\":\n  {\"b\": 2}\n}";
         assert_eq!(whole(s, Mode::Object), Some(Hit::End(s.len())));
+    }
+
+    /// Every element end of `data` (an array's contents), by the scan under test
+    /// resumed after each hit, with the data fed `step` bytes at a time.
+    fn element_ends(data: &[u8], step: usize, bytes_only: bool) -> Vec<Hit> {
+        let (mut hits, mut scan, mut from, mut fed) = (Vec::new(), Scan::default(), 0, 0);
+        while fed < data.len() {
+            fed = (fed + step).min(data.len());
+            loop {
+                let hit = if bytes_only {
+                    scan.bytes(&data[..fed], from, Mode::Element)
+                } else {
+                    scan.run(&data[..fed], from, Mode::Element)
+                };
+                match hit {
+                    Some(h @ (Hit::Comma(i) | Hit::Close(i))) => {
+                        hits.push(h);
+                        scan = Scan::default();
+                        from = i + 1;
+                    }
+                    Some(h) => panic!("{h:?} in element mode"),
+                    None => {
+                        from = fed;
+                        break;
+                    }
+                }
+            }
+        }
+        hits
+    }
+
+    #[test]
+    fn blocks_agree_with_the_byte_scan_at_every_split() {
+        // Strings across 64-byte boundaries, escapes (also as a block's last byte),
+        // brackets and commas inside strings, nesting, invalid text outside strings.
+        let mut data = Vec::new();
+        let parts: [&[u8]; 9] = [
+            br#"{"a":"x,]}{[","b":[1,{"c":"\"]"}],"d":"\\"}"#,
+            b"  \n  { \"k\" : \"".as_slice(),
+            br#"{"long":"0123456789012345678901234567890123456789012345678901234567890,]"}"#,
+            br#"[[[{}]]]"#,
+            br#""\\\"\\""#,
+            br#"{"x":"ends in a backslash pair \\\\","y":{"z":[",",","]}}"#,
+            br#"}}]]{"#,
+            br#"  {"u":"\u005d\u002c"}  "#,
+            br#""no comma here"  "#,
+        ];
+        for round in 0..6 {
+            for (i, p) in parts.iter().enumerate() {
+                data.extend_from_slice(p);
+                data.extend(std::iter::repeat_n(b' ', (i * 7 + round * 13) % 70));
+                data.push(if (i + round) % 4 == 0 { b']' } else { b',' });
+            }
+        }
+        let want = element_ends(&data, data.len(), true);
+        assert!(want.len() > 20, "{}", want.len());
+        for step in [1, 7, 63, 64, 65, 100, 128, 1000, data.len()] {
+            assert_eq!(element_ends(&data, step, false), want, "step {step}");
+            // Shifted, so blocks start at other offsets.
+            let mut shifted = b"   ".to_vec();
+            shifted.extend_from_slice(&data);
+            let moved: Vec<Hit> = element_ends(&shifted, step, false)
+                .into_iter()
+                .map(|h| match h {
+                    Hit::Comma(i) => Hit::Comma(i - 3),
+                    Hit::Close(i) => Hit::Close(i - 3),
+                    other => other,
+                })
+                .collect();
+            assert_eq!(moved, want, "shifted, step {step}");
+        }
+    }
+
+    #[test]
+    fn prefix_xor_marks_string_interiors() {
+        assert_eq!(prefix_xor(0b1001), 0b0111);
+        assert_eq!(prefix_xor(1 << 63), 1 << 63);
+        assert_eq!(prefix_xor(1), !0);
     }
 
     #[test]
