@@ -1,4 +1,17 @@
-//! Numbers and durations written for people; shared by analyze, report and commands.
+//! Numbers and durations written for people, and text cut to a length; shared by
+//! rules, analyze, report and commands.
+
+/// The first `n` characters of `s`.
+pub fn cut_chars(s: &str, n: usize) -> &str {
+    // No more bytes than `n` means no more characters: nothing to walk.
+    if s.len() <= n {
+        return s;
+    }
+    match s.char_indices().nth(n) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
 
 /// 1234567 -> "1,234,567".
 pub fn fmt_count(n: u64) -> String {

@@ -46,9 +46,9 @@ pub struct Sample {
 /// are about 70): what the analysis keeps per trace must not grow with the input.
 const MAX_TRACE: usize = 256;
 
-/// The first `n` characters of `s`.
+/// The first `n` characters of `s`, owned.
 fn cut(s: &str, n: usize) -> String {
-    s.chars().take(n).collect()
+    crate::text::cut_chars(s, n).to_string()
 }
 
 impl Sample {

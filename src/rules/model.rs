@@ -4,6 +4,7 @@ use super::cond::Cond;
 use super::template::placeholders;
 use super::threshold::Threshold;
 use crate::entry::{Entry, Field, Value};
+use crate::text::cut_chars;
 use regex::Regex;
 use std::fmt;
 use std::str::FromStr;
@@ -132,18 +133,6 @@ impl Capture {
             out.truncate(n);
         }
         (!out.is_empty()).then_some(out)
-    }
-}
-
-/// The first `n` characters of `s`.
-fn cut_chars(s: &str, n: usize) -> &str {
-    // No more bytes than `n` means no more characters: nothing to walk.
-    if s.len() <= n {
-        return s;
-    }
-    match s.char_indices().nth(n) {
-        Some((i, _)) => &s[..i],
-        None => s,
     }
 }
 
