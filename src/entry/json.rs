@@ -12,6 +12,7 @@
 //! the fast path only has to be right when it succeeds.
 
 use std::borrow::Cow;
+use wide::u8x16;
 
 /// Pairs of one object: keys decoded, values as raw JSON text.
 pub(crate) type Pairs<'a> = Vec<(Cow<'a, str>, &'a str)>;
@@ -64,6 +65,18 @@ fn specials(x: u64) -> u64 {
     (eq_q | eq_s | ctl) & HI
 }
 
+/// Bit k set when byte `i + k` is `"`, `\` or a control character; `None` when
+/// fewer than 16 bytes are left.
+#[inline(always)]
+fn specials16(b: &[u8], i: usize) -> Option<u16> {
+    let bytes: [u8; 16] = b.get(i..i + 16)?.try_into().ok()?;
+    let v = u8x16::new(bytes);
+    let hit = v.cmp_eq(u8x16::splat(b'"'))
+        | v.cmp_eq(u8x16::splat(b'\\'))
+        | (v & u8x16::splat(0xE0)).cmp_eq(u8x16::ZERO);
+    Some(hit.move_mask() as u16)
+}
+
 #[inline(always)]
 fn is_ws(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r')
@@ -111,8 +124,16 @@ impl<'a> P<'a> {
         let mut i = start;
         let mut escaped = false;
         loop {
-            // Find the next `"`, `\` or control byte, eight bytes at a time.
+            // Find the next `"`, `\` or control byte, sixteen bytes at a time while
+            // sixteen are left, then eight.
             let j = loop {
+                if let Some(m) = specials16(self.b, i) {
+                    if m != 0 {
+                        break i + m.trailing_zeros() as usize;
+                    }
+                    i += 16;
+                    continue;
+                }
                 match word(self.b, i) {
                     Some(x) => {
                         let m = specials(x);
@@ -523,6 +544,23 @@ mod tests {
         for c in cases {
             let serde_ok = serde_json::from_str::<serde::de::IgnoredAny>(c).is_ok();
             assert_eq!(valid(c), serde_ok, "{c}");
+        }
+    }
+
+    #[test]
+    fn specials_found_at_every_offset_of_the_vector_and_word_scans() {
+        // A quote, an escape, a raw control byte or DEL/non-ASCII at each position of
+        // strings long enough for the 16-byte scan, the 8-byte scan and the tail.
+        for len in 0..50 {
+            for at in 0..len {
+                for special in ["\"", "\\n", "\u{1}", "\u{1f}", "\u{7f}", "é", " "] {
+                    let mut body: String = "a".repeat(len);
+                    body.replace_range(at..=at, special);
+                    let rec = format!(r#"{{"m":"{body}","z":1}}"#);
+                    let serde_ok = serde_json::from_str::<serde::de::IgnoredAny>(&rec).is_ok();
+                    assert_eq!(valid(&rec), serde_ok, "{rec:?}");
+                }
+            }
         }
     }
 
