@@ -36,7 +36,10 @@ impl<'a> Value<'a> {
             Some(b'"') => {
                 // Without a backslash the contents are the string itself.
                 let inner = text.get(1..text.len().saturating_sub(1)).unwrap_or("");
-                if text.len() >= 2 && text.ends_with('"') && !inner.contains('\\') {
+                if text.len() >= 2
+                    && text.ends_with('"')
+                    && memchr::memchr(b'\\', inner.as_bytes()).is_none()
+                {
                     return Value::Str(Cow::Borrowed(inner));
                 }
                 match serde_json::from_str::<Cow<'a, str>>(text) {
