@@ -197,8 +197,6 @@ fn word(data: &[u8], i: usize) -> Option<u64> {
     Some(u64::from_le_bytes(bytes))
 }
 
-/// Position of the next byte at or after `i` that can matter outside strings:
-/// `"` `,` `{` `}` `[` `]` (and, harmlessly, a few control bytes).
 /// One 64-byte block's masks (bit k: byte k).
 struct Masks {
     quote: u64,
@@ -270,6 +268,8 @@ fn prefix_xor(mut x: u64) -> u64 {
     x
 }
 
+/// Position of the next byte at or after `i` that can matter outside strings:
+/// `"` `,` `{` `}` `[` `]` (and, harmlessly, a few control bytes).
 #[inline]
 fn next_structural(data: &[u8], mut i: usize) -> Option<usize> {
     while let Some(x) = word(data, i) {
