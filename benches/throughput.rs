@@ -8,7 +8,8 @@
 //! Environment: `LOGTRIAGE_BENCH_MB` (input size, default 64), `LOGTRIAGE_BENCH_DIR`
 //! (where the input is generated, default `target/bench-data/<MB>mb`),
 //! `LOGTRIAGE_BENCH_RUNS` (timed runs per case, median shown, default 3),
-//! `LOGTRIAGE_BENCH_ONLY` (comma-separated case names to run).
+//! `LOGTRIAGE_BENCH_ONLY` (comma-separated case names to run), `LOGTRIAGE_BENCH_RULES`
+//! (a rule file or folder matched in place of the default packs in the matching cases).
 //!
 //! The input comes from `python3 samples/generate.py bench` (NDJSON, the same entries as
 //! a pretty gcloud array, and gzip NDJSON). Each case runs the whole report job the way
