@@ -76,7 +76,8 @@ impl Scan {
     /// meaning; both paths leave the same state. `Err(i)`: consumed up to `i`.
     fn blocks(&mut self, data: &[u8], mut i: usize) -> Result<Hit, usize> {
         while let Some(block) = data.get(i..i + 64) {
-            let Some(m) = (!self.escaped).then(|| masks(block)).flatten() else {
+            let vs = vectors(block);
+            let Some(m) = vs.as_ref().filter(|_| !self.escaped).and_then(masks) else {
                 if let Some(hit) = self.bytes(&data[..i + 64], i, Mode::Element) {
                     return Ok(hit);
                 }
@@ -91,7 +92,7 @@ impl Scan {
                 self.depth = (self.depth - u64::from(close.count_ones()))
                     .saturating_add(u64::from(open.count_ones()));
             } else {
-                let comma = commas(block) & !inside;
+                let comma = vs.as_ref().map_or(0, commas) & !inside;
                 let mut events = open | close | comma;
                 while events != 0 {
                     let k = events.trailing_zeros();
@@ -225,8 +226,7 @@ fn bits(vs: &[u8x16; 4], f: impl Fn(u8x16) -> u8x16) -> u64 {
 /// The block's masks, or `None` when it holds a backslash: 16 bytes per vector
 /// compare (`wide` maps them to SSE2/NEON without `unsafe` here).
 #[inline]
-fn masks(block: &[u8]) -> Option<Masks> {
-    let vs = vectors(block)?;
+fn masks(vs: &[u8x16; 4]) -> Option<Masks> {
     let bs = u8x16::splat(b'\\');
     if vs
         .iter()
@@ -243,17 +243,17 @@ fn masks(block: &[u8]) -> Option<Masks> {
         u8x16::splat(b'"'),
     );
     Some(Masks {
-        quote: bits(&vs, |v| v.cmp_eq(quote)),
-        open: bits(&vs, |v| (v | lower).cmp_eq(open)),
-        close: bits(&vs, |v| (v | lower).cmp_eq(close)),
+        quote: bits(vs, |v| v.cmp_eq(quote)),
+        open: bits(vs, |v| (v | lower).cmp_eq(open)),
+        close: bits(vs, |v| (v | lower).cmp_eq(close)),
     })
 }
 
 /// The block's commas, needed only where the element may end.
 #[inline]
-fn commas(block: &[u8]) -> u64 {
+fn commas(vs: &[u8x16; 4]) -> u64 {
     let comma = u8x16::splat(b',');
-    vectors(block).map_or(0, |vs| bits(&vs, |v| v.cmp_eq(comma)))
+    bits(vs, |v| v.cmp_eq(comma))
 }
 
 /// Bit k set when an odd number of bits at or below k are set.

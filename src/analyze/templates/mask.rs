@@ -31,6 +31,7 @@
 //! delimiter positions is always on a char boundary.
 
 use super::shapes::*;
+use crate::text::cut_chars;
 
 /// Most distinct templates kept; beyond this new templates only count in
 /// [`Templates::overflow`].
@@ -78,19 +79,8 @@ fn first_line(message: &str) -> (&str, bool) {
             line = last.trim_end();
         }
     }
-    let cut = truncate_chars(line, MAX_CHARS);
+    let cut = cut_chars(line, MAX_CHARS);
     (cut, cut.len() < line.len())
-}
-
-/// The first `n` chars of `s` (never splits a char).
-pub(super) fn truncate_chars(s: &str, n: usize) -> &str {
-    if s.len() <= n {
-        return s; // no more bytes than chars allowed
-    }
-    match s.char_indices().nth(n) {
-        Some((i, _)) => &s[..i],
-        None => s,
-    }
 }
 
 /// Byte classes, looked up in one table: the scanners test every byte, and a

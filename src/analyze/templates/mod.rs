@@ -4,8 +4,9 @@
 mod mask;
 mod shapes;
 
+use crate::text::cut_chars;
+use mask::MAX_CHARS;
 pub use mask::{template_of, MAX_TEMPLATES};
-use mask::{truncate_chars, MAX_CHARS};
 use std::collections::{BTreeMap, HashMap};
 
 /// Per-template aggregate.
@@ -105,7 +106,7 @@ impl Templates {
         sample_id: Option<&str>,
     ) {
         let template = template_of(message);
-        let example = truncate_chars(message, MAX_CHARS);
+        let example = cut_chars(message, MAX_CHARS);
         let full = self.map.len() >= MAX_TEMPLATES;
         let stats = match self.map.get_mut(&template) {
             Some(s) => {
