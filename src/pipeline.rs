@@ -14,6 +14,12 @@ use std::sync::Mutex;
 pub trait Sink: Send + Sized {
     /// Takes one distinct entry that passed the filters.
     fn entry(&mut self, e: &Entry<'_>);
+    /// Takes a block of them, in input order (a sink may match a block at once).
+    fn entries(&mut self, es: &[Entry<'_>]) {
+        for e in es {
+            self.entry(e);
+        }
+    }
     /// Adds another worker's results.
     fn merge(&mut self, other: Self);
 }
@@ -480,47 +486,85 @@ fn process<S: Sink>(
         }
         totals.note(at);
     }
-    let mut buf = String::new();
+    // Entries go to the sink in blocks. One whose text had to be repaired (invalid
+    // UTF-8) owns that text, so it goes alone, after the block before it.
+    let mut block: Vec<Entry<'_>> = Vec::with_capacity(BLOCK);
     for span in &c.records {
         if opts.strict && stop.load(Ordering::Relaxed) {
-            return;
+            break;
         }
         totals.records += 1;
         let Some(bytes) = c.data.get(span.start..span.end) else {
             continue;
         };
-        let text = lossy_text(bytes, &mut buf);
-        let entry = match Entry::parse(text) {
-            Ok(e) => e,
-            Err(err) => {
-                totals.malformed += 1;
-                if opts.strict {
-                    stop.store(true, Ordering::Relaxed);
+        match simdutf8::basic::from_utf8(bytes) {
+            Ok(text) => {
+                if let Some(e) = admit(text, c, span, opts, dedup, stop, totals) {
+                    block.push(e);
+                    if block.len() == BLOCK {
+                        sink.entries(&block);
+                        block.clear();
+                    }
                 }
-                totals.note(Located {
-                    source: c.source,
-                    line: span.line,
-                    index: Some(span.index),
-                    reason: err.0,
-                });
-                continue;
             }
-        };
-        if entry.is_split_continuation() {
-            totals.split_parts += 1;
-            continue;
+            Err(_) => {
+                let mut buf = String::new();
+                let text = lossy_text(bytes, &mut buf);
+                if let Some(e) = admit(text, c, span, opts, dedup, stop, totals) {
+                    sink.entries(&block);
+                    block.clear();
+                    sink.entry(&e);
+                }
+            }
         }
-        if entry.dedup_key().is_some_and(|k| !dedup.first_time(k)) {
-            totals.duplicates += 1;
-            continue;
-        }
-        if !opts.filter.keeps(&entry) {
-            totals.filtered_out += 1;
-            continue;
-        }
-        sink.entry(&entry);
     }
+    sink.entries(&block);
 }
+
+/// Parses a record and applies split, repeat and filter checks, counting what it drops.
+fn admit<'t>(
+    text: &'t str,
+    c: &Chunk,
+    span: &ingest::RecordSpan,
+    opts: &ScanOptions,
+    dedup: &Dedup,
+    stop: &AtomicBool,
+    totals: &mut ScanTotals,
+) -> Option<Entry<'t>> {
+    let entry = match Entry::parse(text) {
+        Ok(e) => e,
+        Err(err) => {
+            totals.malformed += 1;
+            if opts.strict {
+                stop.store(true, Ordering::Relaxed);
+            }
+            totals.note(Located {
+                source: c.source,
+                line: span.line,
+                index: Some(span.index),
+                reason: err.0,
+            });
+            return None;
+        }
+    };
+    if entry.is_split_continuation() {
+        totals.split_parts += 1;
+        return None;
+    }
+    if entry.dedup_key().is_some_and(|k| !dedup.first_time(k)) {
+        totals.duplicates += 1;
+        return None;
+    }
+    if !opts.filter.keeps(&entry) {
+        totals.filtered_out += 1;
+        return None;
+    }
+    Some(entry)
+}
+
+/// Entries handed to the sink at once: enough to spread the per-search cost of the
+/// rules' message scan, few enough that their messages stay in cache.
+const BLOCK: usize = 128;
 
 #[cfg(test)]
 mod tests {

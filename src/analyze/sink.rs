@@ -6,7 +6,7 @@ use super::sampled::{count_str, stable_hash, Sampled};
 use super::templates::Templates;
 use crate::entry::{Entry, Timestamp};
 use crate::pipeline::Sink;
-use crate::rules::RuleSet;
+use crate::rules::{BlockMatches, RuleSet};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Distinct values kept per capture per finding (beyond: a deterministic hash sample).
@@ -167,6 +167,8 @@ pub struct Analysis<'r> {
     /// Projects seen per service.
     pub projects: BTreeMap<String, BTreeSet<String>>,
     scratch: Vec<usize>,
+    /// Matches of the block being taken.
+    block: BlockMatches,
     /// (rule, place) of the previous entry: its place is reused while it repeats, so
     /// map keys are only built for a new place.
     key: (usize, Place),
@@ -188,6 +190,7 @@ impl<'r> Analysis<'r> {
             regions: BTreeMap::new(),
             projects: BTreeMap::new(),
             scratch: Vec::new(),
+            block: BlockMatches::default(),
             key: (0, Place::default()),
         }
     }
@@ -273,8 +276,9 @@ fn is_deploy(e: &Entry<'_>) -> Option<String> {
 }
 
 impl Analysis<'_> {
-    /// Everything but the plain counts; `key.1` is the entry's place.
-    fn entry_at(&mut self, e: &Entry<'_>, key: &mut (usize, Place)) {
+    /// Everything but the plain counts; `key.1` is the entry's place, `hits` the rules
+    /// it matches (ascending).
+    fn entry_at(&mut self, e: &Entry<'_>, key: &mut (usize, Place), hits: &[usize]) {
         let place = &key.1;
         if let Some(loc) = e.place.location.as_deref() {
             let set = slot(&mut self.regions, &place.0);
@@ -289,20 +293,15 @@ impl Analysis<'_> {
             }
         }
         let bucket = e.timestamp.map(|t| self.bucket(t));
-        let mut hits = std::mem::take(&mut self.scratch);
-        hits.clear();
-        self.rules.match_entry(e, &mut hits);
         if !hits.is_empty() {
-            hits.sort_unstable();
-            hits.dedup();
             let per = slot(&mut self.combos, place);
-            if let Some(n) = per.get_mut(&hits) {
+            if let Some(n) = per.get_mut(hits) {
                 *n += 1;
             } else {
-                per.insert(hits.clone(), 1);
+                per.insert(hits.to_vec(), 1);
             }
         }
-        for &ri in &hits {
+        for &ri in hits {
             let rule = &self.rules.rules()[ri];
             key.0 = ri;
             let agg = slot(&mut self.matches, key);
@@ -388,17 +387,32 @@ impl Analysis<'_> {
                 principal,
             });
         }
-        self.scratch = hits;
     }
 }
 
 impl Sink for Analysis<'_> {
     fn entry(&mut self, e: &Entry<'_>) {
+        let mut hits = std::mem::take(&mut self.scratch);
+        self.rules.match_entry(e, &mut hits);
         self.counts.entry(e);
         let mut key = std::mem::take(&mut self.key);
         set_place(&mut key.1, e);
-        self.entry_at(e, &mut key);
+        self.entry_at(e, &mut key, &hits);
         self.key = key;
+        self.scratch = hits;
+    }
+
+    fn entries(&mut self, es: &[Entry<'_>]) {
+        let mut block = std::mem::take(&mut self.block);
+        self.rules.match_block(es, &mut block);
+        let mut key = std::mem::take(&mut self.key);
+        for (i, e) in es.iter().enumerate() {
+            self.counts.entry(e);
+            set_place(&mut key.1, e);
+            self.entry_at(e, &mut key, block.of(i));
+        }
+        self.key = key;
+        self.block = block;
     }
 
     fn merge(&mut self, o: Analysis<'_>) {

@@ -143,6 +143,11 @@ impl<'a> Object<'a> {
         self.keys & key_bit(key) != 0
     }
 
+    /// [`Object::may_have`] with the key's [`key_bit`] computed once, by the caller.
+    pub(crate) fn may_have_bit(&self, bit: u64) -> bool {
+        self.keys & bit != 0
+    }
+
     /// The raw value of a top-level key (the last one wins on repeats, like JSON parsers).
     pub fn raw(&self, key: &str) -> Option<&'a str> {
         if !self.may_have(key) {

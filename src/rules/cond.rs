@@ -200,7 +200,8 @@ impl Leaf {
         }
     }
 
-    fn eval(&self, e: &Entry<'_>) -> bool {
+    /// True when every operator holds on the field.
+    pub(crate) fn eval(&self, e: &Entry<'_>) -> bool {
         let v = self.value(e);
         self.ops.iter().all(|op| self.test(op, v.as_ref(), e))
     }

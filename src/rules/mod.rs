@@ -27,7 +27,7 @@ pub use filter::{
 pub use load::{load, load_str, LoadOptions};
 pub use model::{ActionTemplate, Capture, Example, Expect, Rule, RuleKind, RuleSeverity};
 pub use packs::{Pack, DEFAULT_PACKS};
-pub use set::RuleSet;
+pub use set::{BlockMatches, RuleSet};
 pub use template::{is_builtin, placeholders, render, BUILTINS};
 pub use threshold::{format_duration, parse_duration, Threshold};
 

@@ -11,6 +11,18 @@
 //! entry has. Candidates are then checked in full, so the prefilter may let too much
 //! through but must never drop a match; see the brute-force comparison tests.
 //!
+//! A leaf on a payload or label field with cheap operators (`equals`, `one_of`,
+//! `starts_with`, comparisons, ...) is its own atom, checked exactly: "user_type equals
+//! regular" rejects a correctly classified service user that "user_type is present"
+//! would let through to the full check. Every field test first looks at the object's
+//! 64-bit key filter with a bit computed at build time, so an entry without the key
+//! costs one AND.
+//!
+//! [`Prefilter::candidates_block`] finds the message literals of a whole block in one
+//! search over the messages joined by NUL bytes: the SIMD searchers' start-up cost
+//! dominates on messages of a few dozen bytes, and no literal holds a NUL, so no match
+//! spans two messages.
+//!
 //! Fields are searched in their decoded text, exactly what the conditions test, so
 //! escaping in the record does not matter; searching a field instead of the whole
 //! record also keeps the pass short (a message is a fraction of its record).
@@ -27,7 +39,7 @@
 use super::cond::{CmpOp, Cond, Leaf, Op, Scalar};
 use super::literal::{longest_safe_run, regex_literals};
 use super::Rule;
-use crate::entry::{parse_number_text, Entry, Field, Value};
+use crate::entry::{key_bit, parse_number_text, Entry, Field, Value};
 use aho_corasick::{packed, AhoCorasick, AhoCorasickKind, MatchKind};
 use memchr::memmem;
 use regex::RegexSet;
@@ -36,7 +48,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 /// Something one of which must be present for a rule to match.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 enum Atom {
     /// A literal of a field's text (ASCII case-insensitive).
     Lit(Field, String),
@@ -46,6 +58,64 @@ enum Atom {
     MsgRe(String),
     /// The field reads as a number satisfying every bound.
     Num(Field, Bounds),
+    /// A leaf on a payload or label field, checked exactly (it is one lookup, and far
+    /// more selective than "the field is present").
+    Exact(Box<Leaf>),
+}
+
+/// The object a field's first key lives in.
+#[derive(Debug, Clone, Copy)]
+enum Part {
+    Json,
+    Proto,
+    Labels,
+    ResourceLabels,
+    Operation,
+    SourceLocation,
+}
+
+/// A field's first key and its bit in the object's key filter, computed once: an entry
+/// that cannot have the field is passed over with one AND, no lookup.
+#[derive(Debug, Clone, Copy)]
+struct KeyGate {
+    part: Part,
+    bit: u64,
+}
+
+impl KeyGate {
+    fn of(f: &Field) -> Option<KeyGate> {
+        let (part, key) = match f {
+            Field::Json(p) => (Part::Json, p.first()?),
+            Field::Proto(p) => (Part::Proto, p.first()?),
+            Field::Label(k) => (Part::Labels, k),
+            Field::ResourceLabel(k) => (Part::ResourceLabels, k),
+            Field::Operation(k) => (Part::Operation, k),
+            Field::SourceLocation(k) => (Part::SourceLocation, k),
+            _ => return None,
+        };
+        Some(KeyGate {
+            part,
+            bit: key_bit(key),
+        })
+    }
+
+    /// False when the entry certainly lacks the field.
+    fn may_hold(self, e: &Entry<'_>) -> bool {
+        let o = match self.part {
+            Part::Json => e.json_payload.as_ref(),
+            Part::Proto => e.proto_payload.as_ref(),
+            Part::Labels => Some(&e.labels),
+            Part::ResourceLabels => Some(&e.resource_labels),
+            Part::Operation => e.operation.as_ref(),
+            Part::SourceLocation => e.source_location.as_ref(),
+        };
+        o.is_some_and(|o| o.may_have_bit(self.bit))
+    }
+}
+
+/// `KeyGate::may_hold`, true for fields without a gate.
+fn may_hold(g: Option<KeyGate>, e: &Entry<'_>) -> bool {
+    g.is_none_or(|g| g.may_hold(e))
 }
 
 /// Which part an entry must have for a structural rule to be worth checking.
@@ -92,21 +162,18 @@ impl AnyLit {
         }
     }
 
-    /// Where the leftmost literal starts, or that the only literal occurs.
-    fn first(&self, hay: &[u8]) -> Option<Hit> {
+    /// Where the leftmost literal starts.
+    fn first(&self, hay: &[u8]) -> Option<usize> {
         match self {
-            AnyLit::One(f) => f.find(hay).map(|_| Hit::Only),
-            AnyLit::Many(s) => s.find(hay).map(|m| Hit::At(m.start())),
+            AnyLit::One(f) => f.find(hay),
+            AnyLit::Many(s) => s.find(hay).map(|m| m.start()),
         }
     }
-}
 
-/// What the any-literal gate found.
-enum Hit {
-    /// The field's only literal occurs.
-    Only,
-    /// Some literal starts here and none before.
-    At(usize),
+    /// True when there is one literal, so a hit names it.
+    fn only(&self) -> bool {
+        matches!(self, AnyLit::One(_))
+    }
 }
 
 /// Numeric bounds that must all hold.
@@ -116,6 +183,7 @@ type Bounds = Vec<(CmpOp, f64)>;
 #[derive(Debug)]
 struct NumScan {
     field: Field,
+    gate: Option<KeyGate>,
     /// `httpRequest.status`, which the entry holds as a number already.
     status: bool,
     tests: Vec<(Bounds, Vec<u32>)>,
@@ -125,6 +193,7 @@ struct NumScan {
 #[derive(Debug)]
 struct FieldScan {
     field: Field,
+    gate: Option<KeyGate>,
     /// Quick gate before `ac` (absent when no SIMD searcher could be built).
     any: Option<AnyLit>,
     /// Overlapping automaton over the lowercased literals.
@@ -133,6 +202,29 @@ struct FieldScan {
     lit_ids: Vec<usize>,
     /// Rules that only need the field to be present.
     present: Vec<u32>,
+    /// Texts may be searched joined by NUL bytes: there is an automaton and no
+    /// literal is empty or holds a NUL.
+    joinable: bool,
+}
+
+impl FieldScan {
+    /// Calls `hit` with the id (in `lit_ids`) of every literal in `lower`, at least
+    /// once each.
+    fn scan(&self, lower: &[u8], mut hit: impl FnMut(usize)) {
+        let Some(ac) = &self.ac else { return };
+        let from = match &self.any {
+            Some(a) => match a.first(lower) {
+                None => return,
+                Some(_) if a.only() => return hit(0),
+                // No literal starts before the leftmost one found.
+                Some(i) => i,
+            },
+            None => 0,
+        };
+        for m in ac.find_overlapping_iter(&lower[from..]) {
+            hit(m.pattern().as_usize());
+        }
+    }
 }
 
 /// The compiled prefilter of a rule set.
@@ -146,6 +238,8 @@ pub(crate) struct Prefilter {
     msg_set: Option<RegexSet>,
     re_rules: Vec<Vec<u32>>,
     nums: Vec<NumScan>,
+    /// Exact leaves, their key gates, and the rules needing them.
+    exact: Vec<(Option<KeyGate>, Leaf, Vec<u32>)>,
     structural: Vec<(Gate, Vec<u32>)>,
     /// Per rule, how it is prefiltered (for `rules list`).
     plan: Vec<String>,
@@ -161,6 +255,12 @@ struct Scratch {
     rule_seen: Vec<u32>,
     /// The field text, ASCII-lowercased.
     lower: Vec<u8>,
+    /// For a block: where each entry's message ends in `lower` (messages are joined
+    /// with NUL bytes, which no message literal holds).
+    ends: Vec<usize>,
+    /// For a block: the message literals found, grouped by entry (`lit_ends`).
+    lits: Vec<usize>,
+    lit_ends: Vec<usize>,
 }
 
 thread_local! {
@@ -258,6 +358,25 @@ fn key_atoms(l: &Leaf) -> Option<Vec<Atom>> {
     }
 }
 
+/// The leaf itself, when it tests a payload or label field with operators that are
+/// cheap to check exactly (no substring or regex search: those become literals).
+fn exact_atoms(l: &Leaf) -> Option<Vec<Atom>> {
+    let cheap = l.ops.iter().all(|o| {
+        matches!(
+            o,
+            Op::Equals(_)
+                | Op::OneOf(_)
+                | Op::StartsWith(_)
+                | Op::EndsWith(_)
+                | Op::Exists(true)
+                | Op::Cmp(..)
+                | Op::SevCmp(..)
+        )
+    });
+    (positive(l) && cheap && KeyGate::of(&l.field).is_some())
+        .then(|| vec![Atom::Exact(Box::new(l.clone()))])
+}
+
 /// Numeric bounds the leaf's value must satisfy (`equals`/`one_of` numbers and
 /// comparisons), one atom per allowed point.
 fn num_atoms(l: &Leaf) -> Option<Vec<Atom>> {
@@ -301,6 +420,10 @@ fn num_atoms(l: &Leaf) -> Option<Vec<Atom>> {
 const PRESENT_SCORE: usize = 16;
 /// A numeric test is exact too, and rarer than presence.
 const NUM_SCORE: usize = 24;
+/// An exact leaf: one lookup, rejects every other value.
+const EXACT_SCORE: usize = 32;
+/// An exact leaf that names its values (`equals`, `one_of`) rejects the most.
+const EXACT_VALUE_SCORE: usize = 40;
 
 /// Higher is more selective: literals beat regexes, longer beats shorter.
 fn score(atoms: &[Atom]) -> (bool, usize) {
@@ -311,6 +434,16 @@ fn score(atoms: &[Atom]) -> (bool, usize) {
             Atom::Lit(_, s) => s.len(),
             Atom::Present(_) => PRESENT_SCORE,
             Atom::Num(..) => NUM_SCORE,
+            Atom::Exact(l) => {
+                if l.ops
+                    .iter()
+                    .all(|o| matches!(o, Op::Equals(_) | Op::OneOf(_)))
+                {
+                    EXACT_VALUE_SCORE
+                } else {
+                    EXACT_SCORE
+                }
+            }
             Atom::MsgRe(_) => 0,
         })
         .min()
@@ -330,7 +463,8 @@ fn need(c: &Cond) -> Option<Vec<Atom>> {
                 .iter()
                 .filter_map(|op| op_atoms(l, op))
                 .chain(key_atoms(l))
-                .chain(num_atoms(l)),
+                .chain(num_atoms(l))
+                .chain(exact_atoms(l)),
         ),
         Cond::All(cs) => best(cs.iter().filter_map(need)),
         Cond::Any(cs) => {
@@ -426,6 +560,7 @@ impl Prefilter {
                             None => {
                                 p.nums.push(NumScan {
                                     status: f == Field::Http("status".into()),
+                                    gate: KeyGate::of(&f),
                                     field: f,
                                     tests: Vec::new(),
                                 });
@@ -437,6 +572,11 @@ impl Prefilter {
                             Some((_, rs)) => rs.push(ri),
                             None => tests.push((bounds, vec![ri])),
                         }
+                    }
+                    Atom::Exact(l) => {
+                        let ops: Vec<String> = l.ops.iter().map(ToString::to_string).collect();
+                        shown.push(format!("{} {}", l.field, ops.join(" and ")));
+                        p.exact.push((KeyGate::of(&l.field), *l, vec![ri]));
                     }
                     Atom::MsgRe(re) => {
                         let next = res.len();
@@ -482,7 +622,10 @@ impl Prefilter {
                     }
                 }
             }
+            let joinable = ac.is_some() && lits.iter().all(|l| !l.is_empty() && !l.contains('\0'));
             p.fields.push(FieldScan {
+                joinable,
+                gate: KeyGate::of(&field),
                 field,
                 any,
                 ac,
@@ -511,13 +654,108 @@ impl Prefilter {
     /// Appends the indices of rules that may match `e` (unsorted, no repeats).
     pub fn candidates(&self, e: &Entry<'_>, out: &mut Vec<usize>) {
         SCRATCH.with(|s| match s.try_borrow_mut() {
-            Ok(mut s) => self.candidates_with(&mut s, e, out),
+            Ok(mut s) => self.candidates_with(&mut s, e, out, None),
             // Only reachable by re-entrance; a fresh scratch is correct, just slower.
-            Err(_) => self.candidates_with(&mut Scratch::default(), e, out),
+            Err(_) => self.candidates_with(&mut Scratch::default(), e, out, None),
         });
     }
 
-    fn candidates_with(&self, s: &mut Scratch, e: &Entry<'_>, out: &mut Vec<usize>) {
+    /// Candidates for every entry of a block, grouped: those of `es[i]` are
+    /// `out[ends[i - 1]..ends[i]]`. Same result as [`Prefilter::candidates`] per entry,
+    /// but the message literals of the whole block are found in one search, which
+    /// spares the searcher's start-up cost on every short message.
+    pub fn candidates_block(&self, es: &[Entry<'_>], out: &mut Vec<usize>, ends: &mut Vec<usize>) {
+        SCRATCH.with(|s| match s.try_borrow_mut() {
+            Ok(mut s) => self.block_with(&mut s, es, out, ends),
+            Err(_) => self.block_with(&mut Scratch::default(), es, out, ends),
+        });
+    }
+
+    /// Message literals (ids in `lit_rules`) of every entry of `es`, into
+    /// `s.lits` / `s.lit_ends`; false when the message has no literal scan.
+    fn block_messages(&self, s: &mut Scratch, es: &[Entry<'_>]) -> bool {
+        let Some(fs) = self
+            .fields
+            .first()
+            .filter(|f| f.field == Field::Message && f.joinable)
+        else {
+            return false;
+        };
+        let Scratch {
+            lower,
+            ends,
+            lits,
+            lit_ends,
+            ..
+        } = s;
+        lower.clear();
+        ends.clear();
+        for e in es {
+            lower.extend_from_slice(e.message.as_bytes());
+            ends.push(lower.len());
+            lower.push(0);
+        }
+        lower.make_ascii_lowercase();
+        lits.clear();
+        lit_ends.clear();
+        let (mut pos, mut k) = (0, 0);
+        while let Some(any) = &fs.any {
+            let Some(at) = lower.get(pos..).and_then(|t| any.first(t)) else {
+                break;
+            };
+            let at = pos + at;
+            // A match lies inside one message: literals hold no NUL.
+            while ends[k] <= at {
+                lit_ends.push(lits.len());
+                k += 1;
+            }
+            fs.scan(&lower[at..ends[k]], |i| lits.push(fs.lit_ids[i]));
+            lit_ends.push(lits.len());
+            pos = ends[k] + 1;
+            k += 1;
+        }
+        if fs.any.is_none() {
+            // No SIMD gate: every message goes through the automaton.
+            let mut start = 0;
+            for &end in ends.iter() {
+                fs.scan(&lower[start..end], |i| lits.push(fs.lit_ids[i]));
+                lit_ends.push(lits.len());
+                start = end + 1;
+            }
+        }
+        lit_ends.resize(es.len(), lits.len());
+        true
+    }
+
+    fn block_with(
+        &self,
+        s: &mut Scratch,
+        es: &[Entry<'_>],
+        out: &mut Vec<usize>,
+        ends: &mut Vec<usize>,
+    ) {
+        out.clear();
+        ends.clear();
+        let batched = self.block_messages(s, es);
+        let (lits, lit_ends) = (std::mem::take(&mut s.lits), std::mem::take(&mut s.lit_ends));
+        let mut start = 0;
+        for (i, e) in es.iter().enumerate() {
+            let found = batched.then(|| &lits[start..lit_ends[i]]);
+            start = lit_ends.get(i).copied().unwrap_or(start);
+            self.candidates_with(s, e, out, found);
+            ends.push(out.len());
+        }
+        (s.lits, s.lit_ends) = (lits, lit_ends);
+    }
+
+    /// `msg_lits`: the message's literals when already found (by a block search).
+    fn candidates_with(
+        &self,
+        s: &mut Scratch,
+        e: &Entry<'_>,
+        out: &mut Vec<usize>,
+        msg_lits: Option<&[usize]>,
+    ) {
         let stamp = s.next(self.n_lits, self.n_rules);
         let Scratch {
             lit_seen,
@@ -525,54 +763,45 @@ impl Prefilter {
             lower,
             ..
         } = s;
-        let mut add = |rs: &[u32], out: &mut Vec<usize>| {
-            for &r in rs {
-                if rule_seen[r as usize] != stamp {
-                    rule_seen[r as usize] = stamp;
-                    out.push(r as usize);
+        let mut m = Marks {
+            stamp,
+            lit_seen,
+            rule_seen,
+        };
+        for (fi, fs) in self.fields.iter().enumerate() {
+            if let (0, Some(found)) = (fi, msg_lits) {
+                if fs.field == Field::Message {
+                    for &id in found {
+                        m.lit(id, &self.lit_rules, out);
+                    }
+                    continue;
                 }
             }
-        };
-        for fs in &self.fields {
+            if !may_hold(fs.gate, e) {
+                continue;
+            }
             let Some(text) = field_text(e, &fs.field) else {
                 continue;
             };
-            add(&fs.present, out);
-            if let Some(ac) = &fs.ac {
+            m.add(&fs.present, out);
+            if fs.ac.is_some() {
                 lower.clear();
                 lower.extend_from_slice(text.as_bytes());
                 lower.make_ascii_lowercase();
-                let from = match &fs.any {
-                    Some(a) => match a.first(lower) {
-                        None => continue,
-                        Some(Hit::Only) => {
-                            let id = fs.lit_ids[0];
-                            lit_seen[id] = stamp;
-                            add(&self.lit_rules[id], out);
-                            continue;
-                        }
-                        // No literal starts before the leftmost one found.
-                        Some(Hit::At(i)) => i,
-                    },
-                    None => 0,
-                };
-                for m in ac.find_overlapping_iter(&lower[from..]) {
-                    let id = fs.lit_ids[m.pattern().as_usize()];
-                    if lit_seen[id] != stamp {
-                        lit_seen[id] = stamp;
-                        add(&self.lit_rules[id], out);
-                    }
-                }
+                fs.scan(lower, |i| m.lit(fs.lit_ids[i], &self.lit_rules, out));
             }
         }
         if let Some(set) = &self.msg_set {
             if !e.message.is_empty() {
                 for id in set.matches(&e.message).iter() {
-                    add(&self.re_rules[id], out);
+                    m.add(&self.re_rules[id], out);
                 }
             }
         }
         for ns in &self.nums {
+            if !may_hold(ns.gate, e) {
+                continue;
+            }
             let x = if ns.status {
                 e.status
             } else {
@@ -583,14 +812,46 @@ impl Prefilter {
             };
             for (bounds, rs) in &ns.tests {
                 if bounds.iter().all(|&(op, n)| op.holds(x, n)) {
-                    add(rs, out);
+                    m.add(rs, out);
                 }
+            }
+        }
+        for (g, leaf, rs) in &self.exact {
+            if may_hold(*g, e) && leaf.eval(e) {
+                m.add(rs, out);
             }
         }
         for (g, rs) in &self.structural {
             if g.holds(e) {
-                add(rs, out);
+                m.add(rs, out);
             }
+        }
+    }
+}
+
+/// One entry's marks: which literals and rules were already seen (stamped).
+struct Marks<'s> {
+    stamp: u32,
+    lit_seen: &'s mut [u32],
+    rule_seen: &'s mut [u32],
+}
+
+impl Marks<'_> {
+    /// Appends the rules of `rs` not yet seen.
+    fn add(&mut self, rs: &[u32], out: &mut Vec<usize>) {
+        for &r in rs {
+            if self.rule_seen[r as usize] != self.stamp {
+                self.rule_seen[r as usize] = self.stamp;
+                out.push(r as usize);
+            }
+        }
+    }
+
+    /// Appends the rules of literal `id`, the first time it is seen.
+    fn lit(&mut self, id: usize, lit_rules: &[Vec<u32>], out: &mut Vec<usize>) {
+        if self.lit_seen[id] != self.stamp {
+            self.lit_seen[id] = self.stamp;
+            self.add(&lit_rules[id], out);
         }
     }
 }

@@ -5,6 +5,37 @@ use super::Rule;
 use crate::entry::Entry;
 use std::collections::HashMap;
 
+/// The rules matching each entry of a block, from [`RuleSet::match_block`].
+#[derive(Debug, Default, Clone)]
+pub struct BlockMatches {
+    rules: Vec<usize>,
+    /// Where each entry's group ends in `rules`.
+    ends: Vec<usize>,
+}
+
+impl BlockMatches {
+    /// Indices, ascending, of the rules matching entry `i` of the block (empty past
+    /// its end).
+    pub fn of(&self, i: usize) -> &[usize] {
+        let start = match i {
+            0 => 0,
+            _ => self.ends.get(i - 1).copied().unwrap_or(self.rules.len()),
+        };
+        let end = self.ends.get(i).copied().unwrap_or(start);
+        &self.rules[start..end]
+    }
+
+    /// Number of entries in the block.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True for an empty block.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+}
+
 /// Compiled rules and their prefilter. `Sync`: share one across threads.
 #[derive(Debug)]
 pub struct RuleSet {
@@ -94,6 +125,28 @@ impl RuleSet {
         self.prefilter.candidates(e, out);
         out.sort_unstable();
         out.retain(|&i| self.rules[i].when.eval(e));
+    }
+
+    /// [`RuleSet::match_entry`] for every entry of a block at once, into `m`. Faster per
+    /// entry: the message literals of the whole block are found in one search.
+    pub fn match_block(&self, es: &[Entry<'_>], m: &mut BlockMatches) {
+        self.prefilter
+            .candidates_block(es, &mut m.rules, &mut m.ends);
+        // Check candidates in full, compacting each entry's group in place.
+        let (mut w, mut start) = (0, 0);
+        for (e, end) in es.iter().zip(m.ends.iter_mut()) {
+            m.rules[start..*end].sort_unstable();
+            for j in start..*end {
+                let r = m.rules[j];
+                if self.rules[r].when.eval(e) {
+                    m.rules[w] = r;
+                    w += 1;
+                }
+            }
+            start = *end;
+            *end = w;
+        }
+        m.rules.truncate(w);
     }
 
     /// The rules the prefilter lets through for `e`, before they are checked in full

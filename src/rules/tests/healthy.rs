@@ -80,7 +80,7 @@ fn base(i: usize, sev: Option<&str>, log: &str) -> serde_json::Value {
     v
 }
 
-fn healthy_entries() -> Vec<String> {
+pub(super) fn healthy_entries() -> Vec<String> {
     let mut out = Vec::new();
     let mut i = 0;
     let mut next = || {

@@ -408,3 +408,68 @@ when = { any = [ { field = "httpRequest.status", one_of = [429, 503] }, { field 
         Vec::<usize>::new()
     );
 }
+
+/// `match_block` gives each entry of a block what `match_entry` gives it alone.
+fn assert_block_agrees(set: &RuleSet, jsons: &[String], size: usize) {
+    let entries: Vec<Entry<'_>> = jsons.iter().filter_map(|j| Entry::parse(j).ok()).collect();
+    let mut m = crate::rules::BlockMatches::default();
+    let mut one = Vec::new();
+    for block in entries.chunks(size) {
+        set.match_block(block, &mut m);
+        assert_eq!(m.len(), block.len());
+        for (i, e) in block.iter().enumerate() {
+            set.match_entry(e, &mut one);
+            assert_eq!(m.of(i), &one[..], "block of {size} disagrees on {}", e.raw);
+        }
+    }
+}
+
+#[test]
+fn block_matching_agrees_with_matching_one_by_one() {
+    let set = defaults();
+    let mut all = examples(set);
+    all.extend(super::healthy::healthy_entries());
+    // Neighbours that only spell a literal when joined, and a message holding a NUL.
+    for m in [
+        "CRITICAL_AUTH",
+        "_FAILURE: detected",
+        "x\\u0000CRITICAL_AUTH_FAILURE: y",
+        "",
+    ] {
+        all.push(format!(r#"{{"jsonPayload":{{"message":"{m}"}}}}"#));
+    }
+    assert!(all.len() > 200, "{}", all.len());
+    for size in [1, 2, 3, 7, 128, 1000] {
+        assert_block_agrees(set, &all, size);
+    }
+    let joined: Vec<String> = all[all.len() - 4..].to_vec();
+    let entries: Vec<Entry<'_>> = joined.iter().map(|j| Entry::parse(j).unwrap()).collect();
+    let mut m = crate::rules::BlockMatches::default();
+    set.match_block(&entries, &mut m);
+    let (crit, _) = set.get("CRITICAL_AUTH_FAILURE").unwrap();
+    assert!(
+        m.of(0).is_empty() && m.of(1).is_empty(),
+        "joined messages matched"
+    );
+    assert_eq!(m.of(2), [crit]);
+    assert!(m.of(3).is_empty());
+}
+
+#[test]
+fn exact_field_tests_reject_near_misses_before_full_checks() {
+    let set = defaults();
+    let (svc, _) = set.get("SERVICE_USER_MISCLASSIFIED").unwrap();
+    let mut out = Vec::new();
+    // A service user classified correctly has every key the rule reads.
+    let ok = Entry::parse(r#"{"jsonPayload":{"message":"SERVICE USER SESSION: Created session","user_id":"service:netra-backend","user_type":"service","is_service_call":true}}"#).unwrap();
+    set.candidates(&ok, &mut out);
+    assert!(!out.contains(&svc), "{out:?}");
+    let bad = Entry::parse(r#"{"jsonPayload":{"message":"m","user_id":"service:netra-backend","user_type":"regular"}}"#).unwrap();
+    set.candidates(&bad, &mut out);
+    assert!(out.contains(&svc), "{out:?}");
+    set.match_entry(&bad, &mut out);
+    assert_eq!(out, [svc]);
+    assert!(set
+        .prefilter_plan(svc)
+        .contains("jsonPayload.user_type equals \"regular\""));
+}
