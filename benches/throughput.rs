@@ -336,7 +336,8 @@ fn main() {
 /// `RuleSet::match_block` alone: full packs vs one rule.
 ///
 /// As in the pipeline, an entry is matched while its record is still in cache: the
-/// entries are parsed in blocks of 128 (the pipeline's block) and only the matching of a block is timed.
+/// entries are parsed in blocks of 128 (the pipeline's block) and only the matching of
+/// a block is timed.
 /// (Matching 200k entries parsed long before measures cache misses on records that
 /// the pipeline never has.)
 fn matching(nd: &Path, full: &RuleSet, runs: usize) {

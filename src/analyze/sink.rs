@@ -166,7 +166,6 @@ pub struct Analysis<'r> {
     pub regions: BTreeMap<String, BTreeSet<String>>,
     /// Projects seen per service.
     pub projects: BTreeMap<String, BTreeSet<String>>,
-    scratch: Vec<usize>,
     /// Matches of the block being taken.
     block: BlockMatches,
     /// (rule, place) of the previous entry: its place is reused while it repeats, so
@@ -189,7 +188,6 @@ impl<'r> Analysis<'r> {
             deploys: BTreeSet::new(),
             regions: BTreeMap::new(),
             projects: BTreeMap::new(),
-            scratch: Vec::new(),
             block: BlockMatches::default(),
             key: (0, Place::default()),
         }
@@ -392,14 +390,7 @@ impl Analysis<'_> {
 
 impl Sink for Analysis<'_> {
     fn entry(&mut self, e: &Entry<'_>) {
-        let mut hits = std::mem::take(&mut self.scratch);
-        self.rules.match_entry(e, &mut hits);
-        self.counts.entry(e);
-        let mut key = std::mem::take(&mut self.key);
-        set_place(&mut key.1, e);
-        self.entry_at(e, &mut key, &hits);
-        self.key = key;
-        self.scratch = hits;
+        self.entries(std::slice::from_ref(e));
     }
 
     fn entries(&mut self, es: &[Entry<'_>]) {

@@ -140,7 +140,7 @@ impl<'a> Object<'a> {
 
     /// True when the object may have `key` (false: it certainly has not).
     pub fn may_have(&self, key: &str) -> bool {
-        self.keys & key_bit(key) != 0
+        self.may_have_bit(key_bit(key))
     }
 
     /// [`Object::may_have`] with the key's [`key_bit`] computed once, by the caller.

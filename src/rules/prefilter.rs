@@ -210,19 +210,28 @@ struct FieldScan {
 impl FieldScan {
     /// Calls `hit` with the id (in `lit_ids`) of every literal in `lower`, at least
     /// once each.
-    fn scan(&self, lower: &[u8], mut hit: impl FnMut(usize)) {
-        let Some(ac) = &self.ac else { return };
-        let from = match &self.any {
-            Some(a) => match a.first(lower) {
-                None => return,
-                Some(_) if a.only() => return hit(0),
-                // No literal starts before the leftmost one found.
-                Some(i) => i,
-            },
-            None => 0,
-        };
-        for m in ac.find_overlapping_iter(&lower[from..]) {
-            hit(m.pattern().as_usize());
+    fn scan(&self, lower: &[u8], hit: impl FnMut(usize)) {
+        match &self.any {
+            // No literal starts before the leftmost one found.
+            Some(a) => {
+                if let Some(i) = a.first(lower) {
+                    self.listed(&lower[i..], hit);
+                }
+            }
+            None => self.listed(lower, hit),
+        }
+    }
+
+    /// [`FieldScan::scan`] once the gate found a literal starting at `lower[0]` (or
+    /// there is no gate).
+    fn listed(&self, lower: &[u8], mut hit: impl FnMut(usize)) {
+        if self.any.as_ref().is_some_and(AnyLit::only) {
+            return hit(0);
+        }
+        if let Some(ac) = &self.ac {
+            for m in ac.find_overlapping_iter(lower) {
+                hit(m.pattern().as_usize());
+            }
         }
     }
 }
@@ -698,29 +707,30 @@ impl Prefilter {
         lower.make_ascii_lowercase();
         lits.clear();
         lit_ends.clear();
-        let (mut pos, mut k) = (0, 0);
-        while let Some(any) = &fs.any {
-            let Some(at) = lower.get(pos..).and_then(|t| any.first(t)) else {
-                break;
-            };
-            let at = pos + at;
-            // A match lies inside one message: literals hold no NUL.
-            while ends[k] <= at {
-                lit_ends.push(lits.len());
-                k += 1;
+        match &fs.any {
+            Some(any) => {
+                let (mut pos, mut k) = (0, 0);
+                while let Some(at) = lower.get(pos..).and_then(|t| any.first(t)) {
+                    let at = pos + at;
+                    // A match lies inside one message: literals hold no NUL.
+                    while ends[k] <= at {
+                        lit_ends.push(lits.len());
+                        k += 1;
+                    }
+                    fs.listed(&lower[at..ends[k]], |i| lits.push(fs.lit_ids[i]));
+                    lit_ends.push(lits.len());
+                    pos = ends[k] + 1;
+                    k += 1;
+                }
             }
-            fs.scan(&lower[at..ends[k]], |i| lits.push(fs.lit_ids[i]));
-            lit_ends.push(lits.len());
-            pos = ends[k] + 1;
-            k += 1;
-        }
-        if fs.any.is_none() {
-            // No SIMD gate: every message goes through the automaton.
-            let mut start = 0;
-            for &end in ends.iter() {
-                fs.scan(&lower[start..end], |i| lits.push(fs.lit_ids[i]));
-                lit_ends.push(lits.len());
-                start = end + 1;
+            None => {
+                // No SIMD gate: every message goes through the automaton.
+                let mut start = 0;
+                for &end in ends.iter() {
+                    fs.listed(&lower[start..end], |i| lits.push(fs.lit_ids[i]));
+                    lit_ends.push(lits.len());
+                    start = end + 1;
+                }
             }
         }
         lit_ends.resize(es.len(), lits.len());
