@@ -66,11 +66,13 @@ fn vm_hwm_kb(pid: u32) -> Option<u64> {
 /// Runs the binary (or `sh -c SCRIPT` with `$LT` set to it) with a time limit,
 /// polling the peak memory of the logtriage process.
 fn watch(mut cmd: Command, desc: String, limit: Duration) -> Watched {
-    cmd.stdin(Stdio::null())
+    // A closed pipe, not Stdio::null(): /dev/null is a regular file on some CI machines.
+    cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let start = Instant::now();
     let mut child = cmd.spawn().expect("spawn");
+    drop(child.stdin.take());
     let mut out = child.stdout.take().unwrap();
     let mut err = child.stderr.take().unwrap();
     let t_out = std::thread::spawn(move || {
@@ -948,7 +950,7 @@ fn output_file_is_replaced_whole_or_not_at_all() {
         .args(["report", "-j", "1", "-o"])
         .arg(&target)
         .arg(&big)
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("killed.err")).unwrap())
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(150));

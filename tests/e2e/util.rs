@@ -79,17 +79,17 @@ impl Run {
     /// Runs to completion.
     pub fn go(mut self) -> Done {
         self.cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-        self.cmd.stdin(if self.stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        });
+        // Always a pipe, closed at once when there is no input: some CI machines
+        // have a regular file at /dev/null that holds what other processes wrote.
+        self.cmd.stdin(Stdio::piped());
         let mut child = self.cmd.spawn().expect("spawn logtriage");
+        let mut si = child.stdin.take().unwrap();
         if let Some(bytes) = self.stdin.take() {
-            let mut si = child.stdin.take().unwrap();
             std::thread::spawn(move || {
                 let _ = si.write_all(&bytes);
             });
+        } else {
+            drop(si);
         }
         let out: Output = child.wait_with_output().unwrap();
         Done {
