@@ -8,6 +8,7 @@ mod cond_compile;
 mod error;
 mod examples;
 mod filter;
+mod grams;
 mod literal;
 mod load;
 mod model;

@@ -23,6 +23,10 @@
 //! dominates on messages of a few dozen bytes, and no literal holds a NUL, so no match
 //! spans two messages.
 //!
+//! A field with several literals of 4 bytes or more (the message, in the default
+//! packs) is searched by the sampled 4-gram filter of [`super::grams`] instead, on its
+//! raw text: no copy, no lowercasing, no searcher start-up, so it is not joined.
+//!
 //! Fields are searched in their decoded text, exactly what the conditions test, so
 //! escaping in the record does not matter; searching a field instead of the whole
 //! record also keeps the pass short (a message is a fraction of its record).
@@ -37,6 +41,7 @@
 //! request log.
 
 use super::cond::{CmpOp, Cond, Leaf, Op, Scalar};
+use super::grams::Grams;
 use super::literal::{longest_safe_run, regex_literals};
 use super::Rule;
 use crate::entry::{key_bit, parse_number_text, Entry, Field, Value};
@@ -194,6 +199,9 @@ struct NumScan {
 struct FieldScan {
     field: Field,
     gate: Option<KeyGate>,
+    /// For several literals of 4 bytes or more: the gram filter, which finds them all
+    /// in the raw text (no `any`, no `ac`).
+    grams: Option<Grams>,
     /// Quick gate before `ac` (absent when no SIMD searcher could be built).
     any: Option<AnyLit>,
     /// Overlapping automaton over the lowercased literals.
@@ -610,7 +618,12 @@ impl Prefilter {
             // Keys are already lowercase; the text is lowercased before searching.
             let (lits, lit_ids): (Vec<String>, Vec<usize>) = lits.into_iter().unzip();
             let (mut ac, mut any) = (None, None);
-            if !lits.is_empty() {
+            let grams = if lits.len() > 1 {
+                Grams::build(&lits)
+            } else {
+                None
+            };
+            if !lits.is_empty() && grams.is_none() {
                 any = AnyLit::build(&lits);
                 let built = AhoCorasick::builder()
                     .kind(Some(AhoCorasickKind::DFA))
@@ -634,6 +647,7 @@ impl Prefilter {
             let joinable = ac.is_some() && lits.iter().all(|l| !l.is_empty() && !l.contains('\0'));
             p.fields.push(FieldScan {
                 joinable,
+                grams,
                 gate: KeyGate::of(&field),
                 field,
                 any,
@@ -794,7 +808,11 @@ impl Prefilter {
                 continue;
             };
             m.add(&fs.present, out);
-            if fs.ac.is_some() {
+            if let Some(g) = &fs.grams {
+                g.scan(text.as_bytes(), |i| {
+                    m.lit(fs.lit_ids[i], &self.lit_rules, out)
+                });
+            } else if fs.ac.is_some() {
                 lower.clear();
                 lower.extend_from_slice(text.as_bytes());
                 lower.make_ascii_lowercase();

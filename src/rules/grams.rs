@@ -1,0 +1,279 @@
+//! A sampled 4-gram filter that finds many ASCII-case-insensitive literals in short
+//! texts (the idea of Hyperscan's FDR, without its SIMD): the text is probed every
+//! `stride` bytes, each probe hashes 4 bytes into a 64K-bit table, and only a set bit
+//! leads to exact comparisons.
+//!
+//! Why it finds every occurrence: with `stride = shortest literal - 3`, any occurrence
+//! of a literal covers at least one probe position, and the probes that fall inside it
+//! all sit at offsets of one residue class modulo the stride. For every literal and
+//! every residue class one 4-gram is put in the table (the rarest-looking of that
+//! class), so whichever class an occurrence falls into, one of its probes hits.
+//!
+//! On texts of a few dozen bytes it costs a fraction of a Teddy search: no copy, no
+//! lowercasing (bytes are case-folded by OR-ing 0x20 before hashing, which maps both
+//! cases of a letter to one value and may only merge more), no searcher start-up.
+
+/// Literals must be at least this long.
+const Q: usize = 4;
+/// Probes at most this far apart (more grams per literal, fewer probes).
+const MAX_STRIDE: usize = 8;
+/// Bits in the table (a power of two: the hash's top 16 bits index it).
+const BITS: usize = 1 << 16;
+/// The confirmation index groups table slots by their top 12 bits.
+const BUCKET_SHIFT: u32 = 4;
+
+/// One literal's gram: slot `hash`, `off` bytes into literal `lit`.
+#[derive(Debug, Clone, Copy)]
+struct Pick {
+    hash: u16,
+    lit: u16,
+    off: u16,
+}
+
+/// The compiled filter over a set of literals (already ASCII-lowercased).
+#[derive(Debug)]
+pub(crate) struct Grams {
+    stride: usize,
+    bits: Box<[u64; BITS / 64]>,
+    /// `picks[first[b]..first[b + 1]]` are the picks whose slot is in bucket `b`.
+    first: Vec<u32>,
+    picks: Vec<Pick>,
+    lits: Vec<Box<[u8]>>,
+}
+
+/// The gram at `b[0..4]`, case-folded.
+fn folded(b: &[u8; Q]) -> u32 {
+    u32::from_le_bytes(*b) | 0x2020_2020
+}
+
+/// Table slot of a folded gram (Fibonacci hashing; the top bits mix all four bytes).
+fn slot(g: u32) -> usize {
+    (g.wrapping_mul(0x9E37_79B1) >> 16) as usize
+}
+
+/// How common a byte is in log text, higher is more common: spaces and frequent
+/// English letters first, then digits and separators, other bytes rare.
+fn commonness(b: u8) -> u32 {
+    const LETTERS: &[u8] = b"etaoinsrhldcumfpgwybvkxjqz";
+    match b.to_ascii_lowercase() {
+        b' ' => 120,
+        c @ b'a'..=b'z' => {
+            let rank = LETTERS
+                .iter()
+                .position(|&l| l == c)
+                .unwrap_or(LETTERS.len());
+            100 - 3 * rank as u32
+        }
+        b'0'..=b'9' => 40,
+        b'.' | b'-' | b'/' | b',' => 50,
+        _ => 10,
+    }
+}
+
+/// Lower is rarer. A gram of common letters forming a common word ("serv", "requ")
+/// still scores high, which is what we want to avoid picking.
+fn score(g: &[u8]) -> u32 {
+    g.iter().map(|&b| commonness(b)).sum()
+}
+
+fn gram(b: &[u8], at: usize) -> Option<&[u8; Q]> {
+    b.get(at..at + Q)?.try_into().ok()
+}
+
+impl Grams {
+    /// `None` when a literal is shorter than 4 bytes, or there are too many to index.
+    pub fn build(lits: &[String]) -> Option<Grams> {
+        let min = lits.iter().map(String::len).min()?;
+        if min < Q || lits.len() > usize::from(u16::MAX) {
+            return None;
+        }
+        let stride = (min - Q + 1).min(MAX_STRIDE);
+        let mut bits = Box::new([0u64; BITS / 64]);
+        let mut picks = Vec::new();
+        for (li, l) in lits.iter().enumerate() {
+            let b = l.as_bytes();
+            if b.len() > usize::from(u16::MAX) {
+                return None;
+            }
+            for r in 0..stride {
+                let off = (r..=b.len() - Q)
+                    .step_by(stride)
+                    .min_by_key(|&j| score(&b[j..j + Q]))?;
+                let h = slot(folded(gram(b, off)?));
+                bits[h / 64] |= 1 << (h % 64);
+                picks.push(Pick {
+                    hash: h as u16,
+                    lit: li as u16,
+                    off: off as u16,
+                });
+            }
+        }
+        picks.sort_by_key(|p| (p.hash, p.lit, p.off));
+        picks.dedup_by_key(|p| (p.hash, p.lit, p.off));
+        let buckets = BITS >> BUCKET_SHIFT;
+        let mut first = vec![0u32; buckets + 1];
+        for p in &picks {
+            first[(usize::from(p.hash) >> BUCKET_SHIFT) + 1] += 1;
+        }
+        for b in 0..buckets {
+            first[b + 1] += first[b];
+        }
+        Some(Grams {
+            stride,
+            bits,
+            first,
+            picks,
+            lits: lits.iter().map(|l| l.as_bytes().into()).collect(),
+        })
+    }
+
+    /// Calls `hit` with the index of every literal in `text`, at least once each.
+    pub fn scan(&self, text: &[u8], mut hit: impl FnMut(usize)) {
+        let mut p = 0;
+        while let Some(g) = gram(text, p) {
+            let h = slot(folded(g));
+            if self.bits[h / 64] & (1 << (h % 64)) != 0 {
+                self.confirm(text, p, h, &mut hit);
+            }
+            p += self.stride;
+        }
+    }
+
+    #[cold]
+    fn confirm(&self, text: &[u8], p: usize, h: usize, hit: &mut impl FnMut(usize)) {
+        let b = h >> BUCKET_SHIFT;
+        let (lo, hi) = (self.first[b] as usize, self.first[b + 1] as usize);
+        for pick in &self.picks[lo..hi] {
+            if usize::from(pick.hash) != h {
+                continue;
+            }
+            let lit = &self.lits[usize::from(pick.lit)];
+            let Some(start) = p.checked_sub(usize::from(pick.off)) else {
+                continue;
+            };
+            if text
+                .get(start..start + lit.len())
+                .is_some_and(|t| t.eq_ignore_ascii_case(lit))
+            {
+                hit(usize::from(pick.lit));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn found(g: &Grams, text: &str) -> Vec<usize> {
+        let mut v = Vec::new();
+        g.scan(text.as_bytes(), |i| v.push(i));
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    fn naive(lits: &[String], text: &str) -> Vec<usize> {
+        let t = text.to_ascii_lowercase();
+        (0..lits.len()).filter(|&i| t.contains(&lits[i])).collect()
+    }
+
+    #[test]
+    fn finds_every_literal_at_every_offset_in_either_case() {
+        let lits: Vec<String> = [
+            "timeout",
+            "connection refused",
+            "x-service-id",
+            "jwt_secret",
+        ]
+        .map(String::from)
+        .to_vec();
+        let g = Grams::build(&lits).unwrap();
+        assert_eq!(g.stride, 4);
+        for (i, l) in lits.iter().enumerate() {
+            for pad in 0..12 {
+                for upper in [false, true] {
+                    let l = if upper {
+                        l.to_ascii_uppercase()
+                    } else {
+                        l.clone()
+                    };
+                    let text = format!(
+                        "{}{l}{}",
+                        "ab ".repeat(pad).get(..pad).unwrap(),
+                        "z".repeat(pad % 5)
+                    );
+                    assert_eq!(found(&g, &text), [i], "{text:?}");
+                }
+            }
+        }
+        assert!(found(&g, "").is_empty());
+        assert!(found(&g, "tim").is_empty());
+        assert!(found(&g, "time out; connection refuse; x-service_id").is_empty());
+    }
+
+    #[test]
+    fn agrees_with_a_naive_search_on_generated_texts() {
+        let lits: Vec<String> = [
+            "failed to connect",
+            "failed to dial",
+            "not reachable",
+            "unreachable",
+            "the request was aborted",
+            "memory limit of ",
+            "é-mixed",
+        ]
+        .map(String::from)
+        .to_vec();
+        let g = Grams::build(&lits).unwrap();
+        let words = [
+            "failed",
+            "to",
+            "connect",
+            "dial",
+            "not",
+            "un",
+            "reachable",
+            "the",
+            "request",
+            "was",
+            "aborted",
+            "Memory",
+            "limit",
+            "of",
+            "é",
+            "-mixed",
+            "FAILED",
+            "",
+            " ",
+        ];
+        // A small deterministic generator: texts of up to 12 words, glued with and
+        // without spaces.
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let n = (x % 12) as usize;
+            for k in 0..n {
+                let w = words[((x >> (5 * k)) % words.len() as u64) as usize];
+                text.push_str(w);
+                if (x >> (k + 40)) & 1 == 1 {
+                    text.push(' ');
+                }
+            }
+            assert_eq!(found(&g, &text), naive(&lits, &text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn refuses_literals_shorter_than_a_gram() {
+        assert!(Grams::build(&["abc".to_string(), "long enough".to_string()]).is_none());
+        assert!(Grams::build(&[]).is_none());
+        let g = Grams::build(&["abcd".to_string()]).unwrap();
+        assert_eq!(g.stride, 1);
+        assert_eq!(found(&g, "xxABCDxx"), [0]);
+    }
+}
