@@ -1,5 +1,6 @@
-//! The report's sink: every entry is counted; rule matches, request outcomes and
-//! unmatched errors are aggregated per (service, revision, time bucket).
+//! The report's sink: every entry is counted; rule matches are aggregated per
+//! (service, revision, time bucket), request outcomes and unmatched errors per
+//! (service, revision).
 
 use super::counts::{is_error, Counts};
 use super::sampled::{count_str, stable_hash, Sampled};
@@ -119,8 +120,6 @@ pub struct RequestAgg {
     pub failing_endpoints: Sampled<String, u64, ENDPOINT_CAP>,
     /// Latency histogram: bucket index -> count (log scale, see `latency_bucket`).
     pub latency: BTreeMap<u32, u64>,
-    /// Requests and failures per base bucket.
-    pub buckets: BTreeMap<i64, (u64, u64)>,
     /// Trace hashes of failing requests with their highest status (for the join).
     pub failed_traces: Sampled<u64, u16, TRACE_CAP>,
 }
@@ -156,8 +155,6 @@ pub struct Analysis<'r> {
     pub combos: BTreeMap<Place, BTreeMap<Vec<usize>, u64>>,
     /// Request outcomes per place.
     pub requests: BTreeMap<Place, RequestAgg>,
-    /// Errors per place per base bucket.
-    pub error_buckets: BTreeMap<Place, BTreeMap<i64, u64>>,
     /// Errors no rule matched, as templates.
     pub unknown: Templates,
     /// Deploy events.
@@ -183,7 +180,6 @@ impl<'r> Analysis<'r> {
             matches: BTreeMap::new(),
             combos: BTreeMap::new(),
             requests: BTreeMap::new(),
-            error_buckets: BTreeMap::new(),
             unknown: Templates::default(),
             deploys: BTreeSet::new(),
             regions: BTreeMap::new(),
@@ -351,24 +347,14 @@ impl Analysis<'_> {
             if let Some(l) = e.http_latency() {
                 *r.latency.entry(latency_bucket(l)).or_default() += 1;
             }
-            if let Some(b) = bucket {
-                let cell = r.buckets.entry(b).or_default();
-                cell.0 += 1;
-                cell.1 += u64::from(failed);
-            }
         }
-        if is_error(e) {
-            if let Some(b) = bucket {
-                *slot(&mut self.error_buckets, place).entry(b).or_default() += 1;
-            }
-            if hits.is_empty() && !e.is_request() {
-                self.unknown.add(
-                    &e.message,
-                    e.place.revision.as_deref(),
-                    e.timestamp.map(|t| t.0),
-                    e.insert_id.as_deref(),
-                );
-            }
+        if is_error(e) && hits.is_empty() && !e.is_request() {
+            self.unknown.add(
+                &e.message,
+                e.place.revision.as_deref(),
+                e.timestamp.map(|t| t.0),
+                e.insert_id.as_deref(),
+            );
         }
         if let (Some(method), Some(t)) = (is_deploy(e), e.timestamp) {
             let principal = e
@@ -445,19 +431,8 @@ impl Sink for Analysis<'_> {
             for (s, n) in v.latency {
                 *r.latency.entry(s).or_default() += n;
             }
-            for (b, (q, f)) in v.buckets {
-                let c = r.buckets.entry(b).or_default();
-                c.0 += q;
-                c.1 += f;
-            }
             r.failed_traces
                 .merge(v.failed_traces, |x, y| *x = (*x).max(y));
-        }
-        for (k, v) in o.error_buckets {
-            let m = self.error_buckets.entry(k).or_default();
-            for (b, n) in v {
-                *m.entry(b).or_default() += n;
-            }
         }
         self.unknown.merge(o.unknown);
         self.deploys.extend(o.deploys);
