@@ -70,10 +70,71 @@ fn commonness(b: u8) -> u32 {
     }
 }
 
-/// Lower is rarer. Letter frequencies only: a gram of a common word spelt with rarer
-/// letters ("serv", "requ") still looks rare, and costs comparisons on logs full of it.
+/// Words that fill service logs whatever the application. A gram inside one of them
+/// ("serv", "nnec") is a poor pick even when its letters look rare: on logs full of
+/// "service" it hits on most messages and costs a comparison each time.
+const LOG_WORDS: &[&str] = &[
+    "service",
+    "session",
+    "request",
+    "response",
+    "connection",
+    "database",
+    "server",
+    "status",
+    "config",
+    "initialize",
+    "manager",
+    "health",
+    "token",
+    "error",
+    "failed",
+    "success",
+    "started",
+    "starting",
+    "complete",
+    "loaded",
+    "handler",
+    "message",
+    "process",
+    "instance",
+    "available",
+    "validation",
+    "function",
+    "timestamp",
+    "user",
+    "client",
+    "websocket",
+    "default",
+    "environment",
+    "container",
+    "directory",
+    "information",
+    "execution",
+    "context",
+    "version",
+    "module",
+    "import",
+    "create",
+    "update",
+    "delete",
+    "account",
+    "storage",
+    "cache",
+    "redis",
+    "query",
+    "report",
+];
+
+/// Lower is rarer: letter frequencies, and a large penalty inside a [`LOG_WORDS`] word.
 fn score(g: &[u8]) -> u32 {
-    g.iter().map(|&b| commonness(b)).sum()
+    let letters: u32 = g.iter().map(|&b| commonness(b)).sum();
+    let in_word = LOG_WORDS.iter().any(|w| {
+        w.as_bytes()
+            .windows(g.len())
+            .any(|x| x.eq_ignore_ascii_case(g))
+    });
+    letters + if in_word { 1000 } else { 0 }
 }
 
 fn gram(b: &[u8], at: usize) -> Option<&[u8; Q]> {
@@ -151,10 +212,13 @@ impl Grams {
             let Some(start) = p.checked_sub(usize::from(pick.off)) else {
                 continue;
             };
-            if text
-                .get(start..start + lit.len())
-                .is_some_and(|t| t.eq_ignore_ascii_case(lit))
-            {
+            let Some(t) = text.get(start..start + lit.len()) else {
+                continue;
+            };
+            // The literal's last 4 bytes, folded, reject most false hits in one compare
+            // (folding maps equal-ignoring-case bytes to equal values).
+            let tail = |b: &[u8]| b.last_chunk::<Q>().map(folded);
+            if tail(t) == tail(lit) && t.eq_ignore_ascii_case(lit) {
                 hit(usize::from(pick.lit));
             }
         }

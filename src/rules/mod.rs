@@ -6,6 +6,7 @@ mod compile;
 mod cond;
 mod cond_compile;
 mod error;
+mod exact;
 mod examples;
 mod filter;
 mod grams;

@@ -41,6 +41,7 @@
 //! request log.
 
 use super::cond::{CmpOp, Cond, Leaf, Op, Scalar};
+use super::exact::ExactLeaf;
 use super::grams::Grams;
 use super::literal::{longest_safe_run, regex_literals};
 use super::Rule;
@@ -256,7 +257,7 @@ pub(crate) struct Prefilter {
     re_rules: Vec<Vec<u32>>,
     nums: Vec<NumScan>,
     /// Exact leaves, their key gates, and the rules needing them.
-    exact: Vec<(Option<KeyGate>, Leaf, Vec<u32>)>,
+    exact: Vec<(Option<KeyGate>, ExactLeaf, Vec<u32>)>,
     structural: Vec<(Gate, Vec<u32>)>,
     /// Per rule, how it is prefiltered (for `rules list`).
     plan: Vec<String>,
@@ -593,7 +594,8 @@ impl Prefilter {
                     Atom::Exact(l) => {
                         let ops: Vec<String> = l.ops.iter().map(ToString::to_string).collect();
                         shown.push(format!("{} {}", l.field, ops.join(" and ")));
-                        p.exact.push((KeyGate::of(&l.field), *l, vec![ri]));
+                        p.exact
+                            .push((KeyGate::of(&l.field), ExactLeaf::new(*l), vec![ri]));
                     }
                     Atom::MsgRe(re) => {
                         let next = res.len();
@@ -845,7 +847,7 @@ impl Prefilter {
             }
         }
         for (g, leaf, rs) in &self.exact {
-            if may_hold(*g, e) && leaf.eval(e) {
+            if may_hold(*g, e) && leaf.holds(e) {
                 m.add(rs, out);
             }
         }
