@@ -196,11 +196,16 @@ pub struct Scan<S> {
 /// depends on read order, and with several workers on scheduling: hence the "not
 /// exact" flag in every output.
 struct Dedup {
-    shards: Vec<Mutex<Table>>,
+    shards: Vec<Padded>,
     saturated: AtomicBool,
 }
 
 const SHARDS: usize = 64;
+
+/// A shard on cache lines of its own: two workers locking neighbouring shards would
+/// otherwise pass one line back and forth on every entry.
+#[repr(align(128))]
+struct Padded(Mutex<Table>);
 
 /// Slots of a shard at its largest: the budget split evenly.
 const SHARD_MAX_SLOTS: usize = DEDUP_BUDGET / SHARDS / std::mem::size_of::<u64>();
@@ -278,7 +283,9 @@ impl Table {
 impl Dedup {
     fn new() -> Dedup {
         Dedup {
-            shards: (0..SHARDS).map(|_| Mutex::new(Table::default())).collect(),
+            shards: (0..SHARDS)
+                .map(|_| Padded(Mutex::new(Table::default())))
+                .collect(),
             saturated: AtomicBool::new(false),
         }
     }
@@ -291,7 +298,7 @@ impl Dedup {
     fn first_time_within(&self, key: u64, max_slots: usize) -> bool {
         // 0 marks empty slots.
         let key = key.max(1);
-        let shard = &self.shards[(key % SHARDS as u64) as usize];
+        let shard = &self.shards[(key % SHARDS as u64) as usize].0;
         let mut t = match shard.lock() {
             Ok(s) => s,
             Err(poisoned) => poisoned.into_inner(),
@@ -310,7 +317,7 @@ impl Dedup {
     fn bytes(&self) -> usize {
         self.shards
             .iter()
-            .map(|s| s.lock().map_or(0, |t| t.slots.capacity() * 8))
+            .map(|s| s.0.lock().map_or(0, |t| t.slots.capacity() * 8))
             .sum()
     }
 }
