@@ -256,8 +256,16 @@ pub(crate) struct Prefilter {
     msg_set: Option<RegexSet>,
     re_rules: Vec<Vec<u32>>,
     nums: Vec<NumScan>,
-    /// Exact leaves, their key gates, and the rules needing them.
+    /// Exact leaves, their key gates, and the rules needing them; those on jsonPayload
+    /// fields first (`exact_json` of them).
     exact: Vec<(Option<KeyGate>, ExactLeaf, Vec<u32>)>,
+    exact_json: usize,
+    /// The key bits of those: an entry whose payload has none of them (or that has no
+    /// payload, like a request log) skips them all with one test.
+    exact_json_bits: u64,
+    /// `fields[0]` is the message (read straight from the entry, or found by a block
+    /// search).
+    message_first: bool,
     structural: Vec<(Gate, Vec<u32>)>,
     /// Per rule, how it is prefiltered (for `rules list`).
     plan: Vec<String>,
@@ -670,6 +678,25 @@ impl Prefilter {
             }
         }
         p.structural = structural.into_iter().collect();
+        p.message_first = p.fields.first().is_some_and(|f| f.field == Field::Message);
+        let json_gate = |g: &Option<KeyGate>| match g {
+            Some(KeyGate {
+                part: Part::Json,
+                bit,
+            }) => Some(*bit),
+            _ => None,
+        };
+        p.exact.sort_by_key(|(g, _, _)| json_gate(g).is_none());
+        p.exact_json = p
+            .exact
+            .iter()
+            .filter(|(g, _, _)| json_gate(g).is_some())
+            .count();
+        p.exact_json_bits = p
+            .exact
+            .iter()
+            .filter_map(|(g, _, _)| json_gate(g))
+            .fold(0, |a, b| a | b);
         p
     }
 
@@ -776,6 +803,28 @@ impl Prefilter {
         (s.lits, s.lit_ends) = (lits, lit_ends);
     }
 
+    /// Marks the rules of `fs` whose literals (or presence) `text`, the field's text,
+    /// shows.
+    #[inline]
+    fn scan_field(
+        &self,
+        fs: &FieldScan,
+        text: &[u8],
+        m: &mut Marks<'_>,
+        lower: &mut Vec<u8>,
+        out: &mut Vec<usize>,
+    ) {
+        m.add(&fs.present, out);
+        if let Some(g) = &fs.grams {
+            g.scan(text, |i| m.lit(fs.lit_ids[i], &self.lit_rules, out));
+        } else if fs.ac.is_some() {
+            lower.clear();
+            lower.extend_from_slice(text);
+            lower.make_ascii_lowercase();
+            fs.scan(lower, |i| m.lit(fs.lit_ids[i], &self.lit_rules, out));
+        }
+    }
+
     /// `msg_lits`: the message's literals when already found (by a block search).
     fn candidates_with(
         &self,
@@ -796,31 +845,28 @@ impl Prefilter {
             lit_seen,
             rule_seen,
         };
-        for (fi, fs) in self.fields.iter().enumerate() {
-            if let (0, Some(found)) = (fi, msg_lits) {
-                if fs.field == Field::Message {
-                    for &id in found {
-                        m.lit(id, &self.lit_rules, out);
+        let mut fields = self.fields.iter();
+        if self.message_first {
+            if let Some(fs) = fields.next() {
+                match msg_lits {
+                    Some(found) => {
+                        for &id in found {
+                            m.lit(id, &self.lit_rules, out);
+                        }
                     }
-                    continue;
+                    None if !e.message.is_empty() => {
+                        self.scan_field(fs, e.message.as_bytes(), &mut m, lower, out);
+                    }
+                    None => {}
                 }
             }
+        }
+        for fs in fields {
             if !may_hold(fs.gate, e) {
                 continue;
             }
-            let Some(text) = field_text(e, &fs.field) else {
-                continue;
-            };
-            m.add(&fs.present, out);
-            if let Some(g) = &fs.grams {
-                g.scan(text.as_bytes(), |i| {
-                    m.lit(fs.lit_ids[i], &self.lit_rules, out)
-                });
-            } else if fs.ac.is_some() {
-                lower.clear();
-                lower.extend_from_slice(text.as_bytes());
-                lower.make_ascii_lowercase();
-                fs.scan(lower, |i| m.lit(fs.lit_ids[i], &self.lit_rules, out));
+            if let Some(text) = field_text(e, &fs.field) {
+                self.scan_field(fs, text.as_bytes(), &mut m, lower, out);
             }
         }
         if let Some(set) = &self.msg_set {
@@ -848,7 +894,12 @@ impl Prefilter {
                 }
             }
         }
-        for (g, leaf, rs) in &self.exact {
+        let (json, other) = self.exact.split_at(self.exact_json);
+        let json = match &e.json_payload {
+            Some(o) if o.may_have_bit(self.exact_json_bits) => json,
+            _ => &[],
+        };
+        for (g, leaf, rs) in json.iter().chain(other) {
             if may_hold(*g, e) && leaf.holds(e) {
                 m.add(rs, out);
             }
