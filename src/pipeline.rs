@@ -86,8 +86,9 @@ pub struct Located {
 const KEPT_PROBLEMS: usize = 200;
 
 /// Most bytes the de-duplication set may hold (its slots; it starts small, grows with
-/// the distinct entries read, and takes all of it once an input is large). A fixed budget keeps peak memory flat in input
-/// size: the set was the largest thing that grew with it.
+/// the distinct entries read, and takes all of it once an input is large). A fixed
+/// budget keeps peak memory flat in input size: the set was the largest thing that
+/// grew with it.
 pub const DEDUP_BUDGET: usize = 16 << 20;
 
 /// Distinct entries remembered for de-duplication: every shard at its largest, filled
@@ -185,8 +186,8 @@ pub struct Scan<S> {
 
 /// The de-duplication set: 64 shards of open-addressing tables of 64-bit keys (0
 /// marks an empty slot), grown when 80% full (by half while small, then to the
-/// largest), up to [`SHARD_MAX_SLOTS`] each
-/// ([`DEDUP_BUDGET`] in all). About 10 bytes per distinct entry.
+/// largest), up to [`SHARD_MAX_SLOTS`] each ([`DEDUP_BUDGET`] in all). About 10 bytes
+/// per distinct entry.
 ///
 /// When full (a shard at its largest and 80% full), a key it does not hold is
 /// reported new and not stored, and `saturated` is set: keys already held still
