@@ -263,7 +263,7 @@ impl Table {
     /// Grows by half (at least 1024 slots) while small, then straight to `max_slots`.
     ///
     /// A shard past an eighth of its budget has seen some 180k distinct entries in all
-    /// shards (an input of 100 MB or more): taking the whole budget then means a 1 GB
+    /// shards (100-200 MB of these exports): taking the whole budget then means a 1 GB
     /// input holds the same set as a 10 GB one. Growing by half left a 1 GB run at
     /// 13.4 MiB and a 10 GB run at the full 16.8 MiB (heaptrack, gcloud array).
     fn grow(&mut self, max_slots: usize) {
