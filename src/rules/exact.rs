@@ -83,8 +83,10 @@ fn decide(raw: &[u8], want: &Want) -> Option<bool> {
             } else {
                 raw == &quoted[..]
             };
-            // Unescaped, a string's raw text is its value: a difference is final.
-            (same || !raw.contains(&b'\\')).then_some(same)
+            // Unescaped (and a whole string token), a string's raw text is its value: a
+            // difference is final.
+            let plain = raw.len() >= 2 && raw.last() == Some(&b'"') && !raw.contains(&b'\\');
+            (same || plain).then_some(same)
         }
         Want::Bool(b) => match raw {
             b"true" => Some(*b),
@@ -168,6 +170,14 @@ mod tests {
                     let e = Entry::parse(&record).unwrap();
                     assert_eq!(x.holds(&e), l.eval(&e), "{l:?} on {record}");
                 }
+            }
+            // Pretty-printed, as in gcloud's arrays.
+            for v in values {
+                let record = format!(
+                    "{{\n  \"jsonPayload\": {{\n    \"user_type\" :  {v} ,\n    \"n\": 1\n  }}\n}}"
+                );
+                let e = Entry::parse(&record).unwrap();
+                assert_eq!(x.holds(&e), l.eval(&e), "{l:?} on {record}");
             }
             for record in [
                 r#"{"jsonPayload":{"other":1}}"#,
