@@ -23,9 +23,10 @@
 //! dominates on messages of a few dozen bytes, and no literal holds a NUL, so no match
 //! spans two messages.
 //!
-//! A field with several literals of 4 bytes or more (the message, in the default
-//! packs) is searched by the sampled 4-gram filter of [`super::grams`] instead, on its
-//! raw text: no copy, no lowercasing, no searcher start-up, so it is not joined.
+//! A field whose literals all have 4 bytes or more (the message, in the default packs;
+//! any other field even with one literal) is searched by the sampled 4-gram filter of
+//! [`super::grams`] instead, on its raw text: no copy, no lowercasing, no searcher
+//! start-up, so it is not joined. A lone message literal keeps the joined search.
 //!
 //! Fields are searched in their decoded text, exactly what the conditions test, so
 //! escaping in the record does not matter; searching a field instead of the whole
@@ -200,8 +201,9 @@ struct NumScan {
 struct FieldScan {
     field: Field,
     gate: Option<KeyGate>,
-    /// For several literals of 4 bytes or more: the gram filter, which finds them all
-    /// in the raw text (no `any`, no `ac`).
+    /// When every literal has 4 bytes or more (and this is not a lone message
+    /// literal): the gram filter, which finds them all in the raw text (no `any`, no
+    /// `ac`).
     grams: Option<Grams>,
     /// Quick gate before `ac` (absent when no SIMD searcher could be built).
     any: Option<AnyLit>,
@@ -687,11 +689,7 @@ impl Prefilter {
             _ => None,
         };
         p.exact.sort_by_key(|(g, _, _)| json_gate(g).is_none());
-        p.exact_json = p
-            .exact
-            .iter()
-            .filter(|(g, _, _)| json_gate(g).is_some())
-            .count();
+        p.exact_json = p.exact.partition_point(|(g, _, _)| json_gate(g).is_some());
         p.exact_json_bits = p
             .exact
             .iter()
