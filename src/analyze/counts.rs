@@ -114,8 +114,18 @@ impl Sink for Counts {
         }
         let name = e.log_name.as_deref();
         if self.last.log_name.as_deref() != name {
-            self.last.log_name = name.map(str::to_string);
-            self.last.log_id = e.log_id().as_deref().unwrap_or("").to_string();
+            // Request and stderr lines alternate: reuse the buffers.
+            match (&mut self.last.log_name, name) {
+                (Some(b), Some(n)) => {
+                    b.clear();
+                    b.push_str(n);
+                }
+                (slot, n) => *slot = n.map(str::to_string),
+            }
+            self.last.log_id.clear();
+            self.last
+                .log_id
+                .push_str(e.log_id().as_deref().unwrap_or(""));
         }
         bump(&mut self.by_log, &self.last.log_id);
         bump(

@@ -67,6 +67,17 @@ impl<'a> Value<'a> {
         }
     }
 
+    /// [`Value::as_text`], keeping what it borrows from the record.
+    pub fn into_text(self) -> Cow<'a, str> {
+        match self {
+            Value::Str(s) => s,
+            Value::Num(n) | Value::Raw(n) => Cow::Borrowed(n),
+            Value::Float(f) => Cow::Owned(f.to_string()),
+            Value::Bool(b) => Cow::Borrowed(if b { "true" } else { "false" }),
+            Value::Null => Cow::Borrowed("null"),
+        }
+    }
+
     /// The value as a number: numbers, and strings that hold one ("1234", "0.5s").
     pub fn as_f64(&self) -> Option<f64> {
         match self {

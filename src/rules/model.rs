@@ -6,6 +6,7 @@ use super::threshold::Threshold;
 use crate::entry::{Entry, Field, Value};
 use crate::text::cut_chars;
 use regex::Regex;
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -107,31 +108,41 @@ pub const MAX_CAPTURE_CHARS: usize = 500;
 impl Capture {
     /// The captured text of an entry (`None` when absent, null, empty or not matching),
     /// cut to [`MAX_CAPTURE_CHARS`].
-    pub fn value(&self, e: &Entry<'_>) -> Option<String> {
+    pub fn value<'e>(&self, e: &'e Entry<'_>) -> Option<Cow<'e, str>> {
         let v = e.get(&self.field)?;
         if matches!(v, Value::Null) {
             return None;
         }
-        let text = v.as_text();
-        let mut out = match &self.pattern {
-            None => cut_chars(&text, MAX_CAPTURE_CHARS).to_string(),
+        // Borrowed from the record where it can be: most captures are counted, not kept.
+        let text = v.into_text();
+        let out = match &self.pattern {
+            None => text,
             Some(re) => {
                 // The first group that took part (patterns may have alternatives), else
                 // the whole match.
-                let c = re.captures(&text)?;
-                c.iter()
-                    .skip(1)
-                    .flatten()
-                    .next()
-                    .or_else(|| c.get(0))?
-                    .as_str()
-                    .to_string()
+                let span = {
+                    let c = re.captures(&text)?;
+                    c.iter()
+                        .skip(1)
+                        .flatten()
+                        .next()
+                        .or_else(|| c.get(0))?
+                        .range()
+                };
+                match text {
+                    Cow::Borrowed(t) => Cow::Borrowed(&t[span]),
+                    Cow::Owned(t) => Cow::Owned(t[span].to_string()),
+                }
             }
         };
-        if out.len() > MAX_CAPTURE_CHARS {
-            let n = cut_chars(&out, MAX_CAPTURE_CHARS).len();
-            out.truncate(n);
-        }
+        let out = match out {
+            Cow::Borrowed(t) => Cow::Borrowed(cut_chars(t, MAX_CAPTURE_CHARS)),
+            Cow::Owned(mut t) => {
+                let n = cut_chars(&t, MAX_CAPTURE_CHARS).len();
+                t.truncate(n);
+                Cow::Owned(t)
+            }
+        };
         (!out.is_empty()).then_some(out)
     }
 }

@@ -196,7 +196,7 @@ fn captures_read_fields_and_patterns() {
     let vals: Vec<Option<String>> = set.rules()[0]
         .captures
         .iter()
-        .map(|c| c.value(&e))
+        .map(|c| c.value(&e).map(|v| v.into_owned()))
         .collect();
     assert_eq!(
         vals,

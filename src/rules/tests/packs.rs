@@ -219,6 +219,7 @@ fn why_and_because_render_fully_on_every_match_example() {
                     .iter()
                     .find(|c| c.name == n)
                     .and_then(|c| c.value(&e))
+                    .map(|v| v.into_owned())
             };
             for t in [&r.why, &r.because] {
                 let s = super::super::render(t, &vars);
