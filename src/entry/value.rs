@@ -59,15 +59,12 @@ impl<'a> Value<'a> {
     pub fn as_text(&self) -> Cow<'_, str> {
         match self {
             Value::Str(s) => Cow::Borrowed(s.as_ref()),
-            Value::Num(n) => Cow::Borrowed(n),
-            Value::Float(f) => Cow::Owned(f.to_string()),
-            Value::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
-            Value::Null => Cow::Borrowed("null"),
-            Value::Raw(r) => Cow::Borrowed(r),
+            // The other variants copy without allocating.
+            other => other.clone().into_text(),
         }
     }
 
-    /// [`Value::as_text`], keeping what it borrows from the record.
+    /// The value as text, as [`Value::as_text`], keeping what it borrows from the record.
     pub fn into_text(self) -> Cow<'a, str> {
         match self {
             Value::Str(s) => s,

@@ -115,31 +115,26 @@ impl Capture {
         }
         // Borrowed from the record where it can be: most captures are counted, not kept.
         let text = v.into_text();
-        let out = match &self.pattern {
-            None => text,
+        let span = match &self.pattern {
+            None => 0..text.len(),
+            // The first group that took part (patterns may have alternatives), else the
+            // whole match.
             Some(re) => {
-                // The first group that took part (patterns may have alternatives), else
-                // the whole match.
-                let span = {
-                    let c = re.captures(&text)?;
-                    c.iter()
-                        .skip(1)
-                        .flatten()
-                        .next()
-                        .or_else(|| c.get(0))?
-                        .range()
-                };
-                match text {
-                    Cow::Borrowed(t) => Cow::Borrowed(&t[span]),
-                    Cow::Owned(t) => Cow::Owned(t[span].to_string()),
-                }
+                let c = re.captures(&text)?;
+                c.iter()
+                    .skip(1)
+                    .flatten()
+                    .next()
+                    .or_else(|| c.get(0))?
+                    .range()
             }
         };
-        let out = match out {
-            Cow::Borrowed(t) => Cow::Borrowed(cut_chars(t, MAX_CAPTURE_CHARS)),
+        let end = span.start + cut_chars(&text[span.clone()], MAX_CAPTURE_CHARS).len();
+        let out = match text {
+            Cow::Borrowed(t) => Cow::Borrowed(&t[span.start..end]),
             Cow::Owned(mut t) => {
-                let n = cut_chars(&t, MAX_CAPTURE_CHARS).len();
-                t.truncate(n);
+                t.truncate(end);
+                t.drain(..span.start);
                 Cow::Owned(t)
             }
         };

@@ -209,3 +209,30 @@ fn captures_read_fields_and_patterns() {
     );
     assert_eq!(set.rules()[0].placeholders(), ["user_id", "stage", "code"]);
 }
+
+#[test]
+fn captures_are_cut_to_the_limit_whether_borrowed_or_decoded() {
+    let src = "[[rule]]\nid = \"T\"\ntitle = \"t\"\nseverity = \"low\"\ndescription = \"d\"\nwhy = \"w\"\nbecause = \"b\"\n\
+               when = { field = \"message\", exists = true }\n\
+               captures = [\"jsonPayload.plain\", \"jsonPayload.escaped\", { field = \"jsonPayload.escaped\", as = \"tail\", pattern = 'q(é+)$' }]\n";
+    let set = load_str("t.toml", src).unwrap();
+    let long = "é".repeat(600);
+    let rec =
+        format!(r#"{{"jsonPayload":{{"message":"m","plain":"{long}","escaped":"\\\"q{long}"}}}}"#);
+    let e = crate::entry::Entry::parse(&rec).unwrap();
+    let vals: Vec<String> = set.rules()[0]
+        .captures
+        .iter()
+        .map(|c| c.value(&e).unwrap().into_owned())
+        .collect();
+    let cut = "é".repeat(crate::rules::model::MAX_CAPTURE_CHARS);
+    assert_eq!(vals[0], cut);
+    assert_eq!(
+        vals[1],
+        format!(
+            "\\\"q{}",
+            "é".repeat(crate::rules::model::MAX_CAPTURE_CHARS - 3)
+        )
+    );
+    assert_eq!(vals[2], cut);
+}
