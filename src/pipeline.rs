@@ -223,12 +223,18 @@ struct Table {
 }
 
 impl Table {
+    /// The slot where probing for `key` starts (the table is not empty).
+    #[inline]
+    fn home(&self, key: u64) -> usize {
+        // Multiply-shift onto [0, n): any table size, no modulo.
+        ((u128::from(key.rotate_left(21)) * self.slots.len() as u128) >> 64) as usize
+    }
+
     /// Slot of `key` (or of the empty slot where it goes), linear probing.
     #[inline]
     fn find(&self, key: u64) -> usize {
         let n = self.slots.len();
-        // Multiply-shift onto [0, n): any table size, no modulo.
-        let mut i = ((u128::from(key.rotate_left(21)) * n as u128) >> 64) as usize;
+        let mut i = self.home(key);
         loop {
             let s = self.slots[i];
             if s == key || s == 0 {
@@ -239,6 +245,16 @@ impl Table {
                 i = 0;
             }
         }
+    }
+
+    /// Starts loading the cache line of `key`'s slot, without waiting for it.
+    #[inline]
+    fn prefetch(&self, key: u64) {
+        if self.slots.is_empty() {
+            return;
+        }
+        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+        safe_arch::prefetch_t0(&self.slots[self.home(key)]);
     }
 
     /// True when the key is held.
@@ -296,14 +312,42 @@ impl Dedup {
         self.first_time_within(key, SHARD_MAX_SLOTS)
     }
 
+    /// The locked shard of `key` (already made nonzero).
+    fn shard(&self, key: u64) -> std::sync::MutexGuard<'_, Table> {
+        let shard = &self.shards[(key % SHARDS as u64) as usize].0;
+        match shard.lock() {
+            Ok(s) => s,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Drops the entries of `block` whose key was seen before (earlier in the block
+    /// included), in order, as [`Dedup::first_time`] one by one would; returns how
+    /// many it dropped. `keys` is scratch.
+    ///
+    /// The table is far larger than the caches, so nearly every lookup misses, and a
+    /// lock is a full fence: one at a time, each entry waited for its miss. All the
+    /// block's slots are prefetched first (prefetches do not wait for fences), so
+    /// their misses overlap.
+    fn retain_first(&self, block: &mut Vec<Entry<'_>>, keys: &mut Vec<Option<u64>>) -> usize {
+        keys.clear();
+        keys.extend(block.iter().map(|e| e.dedup_key().map(|k| k.max(1))));
+        for &k in keys.iter().flatten() {
+            self.shard(k).prefetch(k);
+        }
+        let before = block.len();
+        let mut keys = keys.iter();
+        block.retain(|_| match keys.next() {
+            Some(Some(k)) => self.first_time(*k),
+            _ => true,
+        });
+        before - block.len()
+    }
+
     fn first_time_within(&self, key: u64, max_slots: usize) -> bool {
         // 0 marks empty slots.
         let key = key.max(1);
-        let shard = &self.shards[(key % SHARDS as u64) as usize].0;
-        let mut t = match shard.lock() {
-            Ok(s) => s,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut t = self.shard(key);
         if t.contains(key) {
             return false;
         }
@@ -506,6 +550,17 @@ fn process<S: Sink>(
     // Entries go to the sink in blocks. One whose text had to be repaired (invalid
     // UTF-8) owns that text, so it goes alone, after the block before it.
     let mut block: Vec<Entry<'_>> = Vec::with_capacity(BLOCK);
+    let mut keys = Vec::with_capacity(BLOCK);
+    let mut flush = |block: &mut Vec<Entry<'_>>, totals: &mut ScanTotals| {
+        totals.duplicates += dedup.retain_first(block, &mut keys) as u64;
+        block.retain(|e| {
+            let keep = opts.filter.keeps(e);
+            totals.filtered_out += u64::from(!keep);
+            keep
+        });
+        sink.entries(block);
+        block.clear();
+    };
     for span in &c.records {
         if opts.strict && stop.load(Ordering::Relaxed) {
             break;
@@ -516,35 +571,33 @@ fn process<S: Sink>(
         };
         match simdutf8::basic::from_utf8(bytes) {
             Ok(text) => {
-                if let Some(e) = admit(text, c, span, opts, dedup, stop, totals) {
+                if let Some(e) = admit(text, c, span, opts, stop, totals) {
                     block.push(e);
                     if block.len() == BLOCK {
-                        sink.entries(&block);
-                        block.clear();
+                        flush(&mut block, totals);
                     }
                 }
             }
             Err(_) => {
                 let mut buf = String::new();
                 let text = lossy_text(bytes, &mut buf);
-                if let Some(e) = admit(text, c, span, opts, dedup, stop, totals) {
-                    sink.entries(&block);
-                    block.clear();
-                    sink.entry(&e);
+                if let Some(e) = admit(text, c, span, opts, stop, totals) {
+                    flush(&mut block, totals);
+                    flush(&mut vec![e], totals);
                 }
             }
         }
     }
-    sink.entries(&block);
+    flush(&mut block, totals);
 }
 
-/// Parses a record and applies split, repeat and filter checks, counting what it drops.
+/// Parses a record and drops the later parts of a split entry, counting what it
+/// drops; repeats and filters are applied to whole blocks, by `process`.
 fn admit<'t>(
     text: &'t str,
     c: &Chunk,
     span: &ingest::RecordSpan,
     opts: &ScanOptions,
-    dedup: &Dedup,
     stop: &AtomicBool,
     totals: &mut ScanTotals,
 ) -> Option<Entry<'t>> {
@@ -566,14 +619,6 @@ fn admit<'t>(
     };
     if entry.is_split_continuation() {
         totals.split_parts += 1;
-        return None;
-    }
-    if entry.dedup_key().is_some_and(|k| !dedup.first_time(k)) {
-        totals.duplicates += 1;
-        return None;
-    }
-    if !opts.filter.keeps(&entry) {
-        totals.filtered_out += 1;
         return None;
     }
     Some(entry)
@@ -607,6 +652,44 @@ mod tests {
         }
         assert!(d.first_time(0) && !d.first_time(0), "key 0 is a key too");
         assert!(!d.saturated.load(Ordering::Relaxed));
+    }
+
+    /// A block keeps the first of each repeat, in order, and every entry without an
+    /// insertId; a repeat of an entry from an earlier block goes too.
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn a_block_keeps_first_times_in_order() {
+        let rec = |id: &str, msg: &str| {
+            let id = if id.is_empty() {
+                String::new()
+            } else {
+                format!(r#""insertId":"{id}","#)
+            };
+            format!(
+                r#"{{{id}"logName":"projects/p/logs/app","timestamp":"2025-09-15T17:38:01Z","textPayload":"{msg}"}}"#
+            )
+        };
+        let texts = [
+            rec("a", "1"),
+            rec("b", "2"),
+            rec("a", "3"),
+            rec("", "4"),
+            rec("", "5"),
+            rec("c", "6"),
+            rec("b", "7"),
+        ];
+        let d = Dedup::new();
+        let mut keys = Vec::new();
+        let mut block: Vec<Entry<'_>> = texts.iter().map(|t| Entry::parse(t).unwrap()).collect();
+        assert_eq!(d.retain_first(&mut block, &mut keys), 2);
+        let kept: Vec<&str> = block.iter().map(|e| e.message.as_ref()).collect();
+        assert_eq!(kept, ["1", "2", "4", "5", "6"]);
+        let mut again = vec![
+            Entry::parse(&texts[5]).unwrap(),
+            Entry::parse(&texts[4]).unwrap(),
+        ];
+        assert_eq!(d.retain_first(&mut again, &mut keys), 1);
+        assert_eq!(again[0].message, "5");
     }
 
     #[test]
