@@ -581,7 +581,8 @@ fn process<S: Sink>(
             Err(_) => {
                 let mut buf = String::new();
                 let text = lossy_text(bytes, &mut buf);
-                if let Some(e) = admit(text, c, span, opts, stop, totals) {
+                let kept = admit(text, c, span, opts, stop, totals);
+                if let Some(e) = kept {
                     flush(&mut block, totals);
                     flush(&mut vec![e], totals);
                 }

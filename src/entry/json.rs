@@ -364,7 +364,7 @@ impl<'a> P<'a> {
             self.value()?;
             return Some(None);
         }
-        let mut out = Vec::with_capacity(8);
+        let mut out = super::pool::take();
         self.members(|p, k| {
             let v = p.value()?;
             out.push((Cow::Borrowed(k), v));
@@ -437,7 +437,7 @@ pub(crate) fn parse(text: &str) -> Option<Parts<'_>> {
             3 => out.log_name = p.str_field()?,
             4 => {
                 if p.peek()? == b'{' {
-                    let mut pairs = Vec::with_capacity(4);
+                    let mut pairs = super::pool::take();
                     let mut labels = None;
                     p.members(|p, k| {
                         let start = p.i;

@@ -4,6 +4,7 @@
 
 mod field;
 mod json;
+mod pool;
 mod resource;
 mod severity;
 mod time;

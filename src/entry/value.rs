@@ -115,6 +115,12 @@ pub struct Object<'a> {
     keys: u64,
 }
 
+impl Drop for Object<'_> {
+    fn drop(&mut self) {
+        super::pool::give(std::mem::take(&mut self.pairs));
+    }
+}
+
 /// A key's bit in an object's 64-bit key filter, from its length and end bytes.
 pub(crate) fn key_bit(k: &str) -> u64 {
     let b = k.as_bytes();
