@@ -59,13 +59,37 @@ pub struct Counts {
     last: LastKeys,
 }
 
-/// The previous entry's (service, revision) and log name with its decoded log id:
-/// entries come in runs from one revision and log, so map keys are built once per run.
+/// The previous entry's (service, revision), and the last few log names with their
+/// decoded log ids: entries come in runs from one revision, and Cloud Run's request,
+/// stderr and stdout lines interleave, so map keys are built once per run.
 #[derive(Debug, Clone, Default)]
 struct LastKeys {
     place: (String, String),
-    log_name: Option<String>,
-    log_id: String,
+    /// (log name, log id), most recently used first.
+    logs: [Option<(Option<String>, String)>; LOG_SLOTS],
+}
+
+/// Logs remembered: a revision writes requests, stdout, stderr and maybe one more.
+const LOG_SLOTS: usize = 4;
+
+impl LastKeys {
+    /// The decoded log id of `e`'s log name.
+    fn log_id(&mut self, e: &Entry<'_>) -> &str {
+        let name = e.log_name.as_deref();
+        let at = self
+            .logs
+            .iter()
+            .position(|s| s.as_ref().is_some_and(|(n, _)| n.as_deref() == name));
+        match at {
+            Some(i) => self.logs[..=i].rotate_right(1),
+            None => {
+                self.logs.rotate_right(1);
+                let id = e.log_id().as_deref().unwrap_or("").to_string();
+                self.logs[0] = Some((name.map(str::to_string), id));
+            }
+        }
+        self.logs[0].as_ref().map_or("", |(_, id)| id.as_str())
+    }
 }
 
 impl PartialEq for LastKeys {
@@ -112,22 +136,7 @@ impl Sink for Counts {
             r.errors += u64::from(is_error(e));
             r.add_time(e.timestamp);
         }
-        let name = e.log_name.as_deref();
-        if self.last.log_name.as_deref() != name {
-            // Request and stderr lines alternate: reuse the buffers.
-            match (&mut self.last.log_name, name) {
-                (Some(b), Some(n)) => {
-                    b.clear();
-                    b.push_str(n);
-                }
-                (slot, n) => *slot = n.map(str::to_string),
-            }
-            self.last.log_id.clear();
-            self.last
-                .log_id
-                .push_str(e.log_id().as_deref().unwrap_or(""));
-        }
-        bump(&mut self.by_log, &self.last.log_id);
+        bump(&mut self.by_log, self.last.log_id(e));
         bump(
             &mut self.by_resource,
             e.resource_type.as_deref().unwrap_or(""),
@@ -189,6 +198,28 @@ impl Sink for Newest {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// More logs interleaved than the id cache holds: every entry still counts under
+    /// its own decoded id.
+    #[test]
+    fn interleaved_logs_count_under_their_ids() {
+        let logs = ["requests", "stderr", "stdout", "varlog%2Fsystem", "a", "b"];
+        let mut c = Counts::default();
+        let mut want: BTreeMap<String, u64> = BTreeMap::new();
+        for i in 0..200usize {
+            let log = logs[(i * i + i / 3) % logs.len()];
+            let line = format!(
+                r#"{{"logName":"projects/p/logs/run.googleapis.com%2F{log}","textPayload":"x"}}"#
+            );
+            c.entry(&Entry::parse(&line).unwrap());
+            *want
+                .entry(format!("run.googleapis.com/{}", log.replace("%2F", "/")))
+                .or_default() += 1;
+        }
+        c.entry(&Entry::parse(r#"{"textPayload":"no log name"}"#).unwrap());
+        *want.entry(String::new()).or_default() += 1;
+        assert_eq!(c.by_log, want);
+    }
 
     #[test]
     fn counts_merge_like_one_pass() {
