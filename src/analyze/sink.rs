@@ -168,6 +168,9 @@ pub struct Analysis<'r> {
     /// (rule, place) of the previous entry: its place is reused while it repeats, so
     /// map keys are only built for a new place.
     key: (usize, Place),
+    /// (service, location, project) last added to `regions` and `projects`: entries
+    /// come in runs from one place, and each run needs the sets looked up once.
+    located: (String, Option<String>, Option<String>),
 }
 
 impl<'r> Analysis<'r> {
@@ -186,6 +189,7 @@ impl<'r> Analysis<'r> {
             projects: BTreeMap::new(),
             block: BlockMatches::default(),
             key: (0, Place::default()),
+            located: Default::default(),
         }
     }
 
@@ -274,17 +278,22 @@ impl Analysis<'_> {
     /// it matches (ascending).
     fn entry_at(&mut self, e: &Entry<'_>, key: &mut (usize, Place), hits: &[usize]) {
         let place = &key.1;
-        if let Some(loc) = e.place.location.as_deref() {
-            let set = slot(&mut self.regions, &place.0);
-            if !set.contains(loc) {
-                set.insert(loc.to_string());
+        let (loc, project) = (e.place.location.as_deref(), e.place.project.as_deref());
+        let last = &mut self.located;
+        if (loc.is_some() || project.is_some())
+            && (last.0 != place.0 || last.1.as_deref() != loc || last.2.as_deref() != project)
+        {
+            for (m, v) in [(&mut self.regions, loc), (&mut self.projects, project)] {
+                if let Some(v) = v {
+                    let set = slot(m, &place.0);
+                    if !set.contains(v) {
+                        set.insert(v.to_string());
+                    }
+                }
             }
-        }
-        if let Some(p) = e.place.project.as_deref() {
-            let set = slot(&mut self.projects, &place.0);
-            if !set.contains(p) {
-                set.insert(p.to_string());
-            }
+            last.0.clone_from(&place.0);
+            last.1 = loc.map(str::to_string);
+            last.2 = project.map(str::to_string);
         }
         let bucket = e.timestamp.map(|t| self.bucket(t));
         if !hits.is_empty() {
@@ -485,6 +494,39 @@ mod tests {
         assert_eq!(fwd, rev);
         assert_eq!(fwd.len(), SAMPLES);
         assert_eq!(fwd[0], mk(1, "a"));
+    }
+
+    /// Runs of one place skip the region and project lookups; every (service,
+    /// region) and (service, project) still ends up in the sets.
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn regions_and_projects_of_interleaved_places() {
+        let rules = crate::rules::load(&crate::rules::LoadOptions::default()).unwrap();
+        let mut a = Analysis::new(&rules, 300);
+        let rec = |svc: &str, loc: &str, project: &str| {
+            format!(
+                r#"{{"resource":{{"type":"cloud_run_revision","labels":{{"service_name":"{svc}","revision_name":"{svc}-1","location":"{loc}","project_id":"{project}"}}}},"textPayload":"x"}}"#
+            )
+        };
+        let texts = [
+            rec("a", "us-central1", "p1"),
+            rec("a", "us-central1", "p1"),
+            rec("b", "europe-west1", "p1"),
+            rec("a", "us-central1", "p2"),
+            rec("a", "asia-east1", "p2"),
+            rec("b", "europe-west1", "p1"),
+            rec("b", "us-central1", "p1"),
+        ];
+        let es: Vec<Entry<'_>> = texts.iter().map(|t| Entry::parse(t).unwrap()).collect();
+        a.entries(&es[..3]);
+        a.entries(&es[3..]);
+        let set = |m: &BTreeMap<String, BTreeSet<String>>, k: &str| -> Vec<String> {
+            m[k].iter().cloned().collect()
+        };
+        assert_eq!(set(&a.regions, "a"), ["asia-east1", "us-central1"]);
+        assert_eq!(set(&a.regions, "b"), ["europe-west1", "us-central1"]);
+        assert_eq!(set(&a.projects, "a"), ["p1", "p2"]);
+        assert_eq!(set(&a.projects, "b"), ["p1"]);
     }
 
     #[test]
