@@ -280,9 +280,8 @@ impl Analysis<'_> {
         let place = &key.1;
         let (loc, project) = (e.place.location.as_deref(), e.place.project.as_deref());
         let last = &mut self.located;
-        if (loc.is_some() || project.is_some())
-            && (last.0 != place.0 || last.1.as_deref() != loc || last.2.as_deref() != project)
-        {
+        let seen = (last.0.as_str(), last.1.as_deref(), last.2.as_deref());
+        if (loc.is_some() || project.is_some()) && seen != (place.0.as_str(), loc, project) {
             for (m, v) in [(&mut self.regions, loc), (&mut self.projects, project)] {
                 if let Some(v) = v {
                     let set = slot(m, &place.0);
