@@ -118,8 +118,27 @@ impl<'a> P<'a> {
 
     /// At a `"`: moves past the closing quote; returns the contents' range and whether
     /// they hold an escape.
-    #[inline]
+    ///
+    /// Inlined for the common case, a string closed within 16 bytes with no escape
+    /// (two thirds of a Cloud Run record's strings): one vector test, no call, no
+    /// register saves. The rest goes to [`P::string_long`].
+    #[inline(always)]
     fn string(&mut self) -> Option<(usize, usize, bool)> {
+        let start = self.i + 1;
+        if let Some(m) = specials16(self.b, start) {
+            let j = start + m.trailing_zeros() as usize;
+            if m != 0 && self.b.get(j) == Some(&b'"') {
+                self.i = j + 1;
+                return Some((start, j, false));
+            }
+        }
+        self.string_long()
+    }
+
+    /// [`P::string`] for strings that are long, hold an escape, or end near the end
+    /// of the record.
+    #[inline(never)]
+    fn string_long(&mut self) -> Option<(usize, usize, bool)> {
         let start = self.i + 1;
         let mut i = start;
         let mut escaped = false;
