@@ -125,22 +125,28 @@ impl<'a> P<'a> {
     #[inline(always)]
     fn string(&mut self) -> Option<(usize, usize, bool)> {
         let start = self.i + 1;
+        let mut from = start;
         if let Some(m) = specials16(self.b, start) {
-            let j = start + m.trailing_zeros() as usize;
-            if m != 0 && self.b.get(j) == Some(&b'"') {
-                self.i = j + 1;
-                return Some((start, j, false));
+            if m == 0 {
+                from = start + 16;
+            } else {
+                let j = start + m.trailing_zeros() as usize;
+                if self.b.get(j) == Some(&b'"') {
+                    self.i = j + 1;
+                    return Some((start, j, false));
+                }
+                from = j;
             }
         }
-        self.string_long()
+        self.string_long(start, from)
     }
 
     /// [`P::string`] for strings that are long, hold an escape, or end near the end
-    /// of the record.
+    /// of the record: the contents start at `start`, and no special byte comes
+    /// before `from`.
     #[inline(never)]
-    fn string_long(&mut self) -> Option<(usize, usize, bool)> {
-        let start = self.i + 1;
-        let mut i = start;
+    fn string_long(&mut self, start: usize, from: usize) -> Option<(usize, usize, bool)> {
+        let mut i = from;
         let mut escaped = false;
         loop {
             // Find the next `"`, `\` or control byte, sixteen bytes at a time while
