@@ -88,7 +88,8 @@ impl Frame {
     fn fresh_buffer(&self, len: usize) -> Vec<u8> {
         match self.pool.as_ref().and_then(|p| p.take(len)) {
             Some(mut b) => {
-                // Fills only past the stale data: at most a block and a tail.
+                // Chunks keep their full length, so this fills only the few bytes
+                // by which this request's tail is longer than the old one.
                 b.resize(len, 0);
                 b
             }
@@ -264,8 +265,9 @@ impl Frame {
             if let (Some(dst), Some(src)) = (fresh.get_mut(..tail), self.buf.get(keep..self.len)) {
                 dst.copy_from_slice(src);
             }
-            let mut data = std::mem::replace(&mut self.buf, fresh);
-            data.truncate(keep);
+            // Not truncated to `keep`: the spans say where records are, and a buffer
+            // that keeps its length comes back from the pool needing no zeroing.
+            let data = std::mem::replace(&mut self.buf, fresh);
             self.base = keep;
             self.rebase(keep);
             data
@@ -303,5 +305,45 @@ impl Drop for Frame {
         if let Some(pool) = &self.pool {
             pool.put(std::mem::take(&mut self.buf));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::IngestOptions;
+
+    #[test]
+    fn a_big_chunk_hands_over_its_buffer_at_full_length() {
+        let opts = IngestOptions {
+            chunk_size: 100,
+            max_record: 1 << 20,
+        };
+        let pool = Arc::new(BufferPool::new(&opts));
+        let mut f = Frame::new(100, 1 << 20, 64, Some(Arc::clone(&pool)));
+        let line = b"{\"a\":1}\n";
+        while !f.full() {
+            let at = f.len();
+            let spare = f.spare();
+            for (i, b) in spare.iter_mut().enumerate() {
+                *b = line[i % line.len()];
+            }
+            f.grow(64);
+            for start in (at..at + 64).step_by(line.len()) {
+                let index = f.take_index();
+                f.push_record(start, start + line.len() - 1, f.line(), index);
+                f.newline_at(start + line.len() - 1);
+                f.pos = start + line.len();
+            }
+        }
+        let chunk = f.split(0, 0);
+        let end = chunk.records.last().map_or(0, |r| r.end);
+        // Truncating it to its records would make the pool zero it again on reuse.
+        assert!(
+            chunk.data.len() > end + 1,
+            "{} bytes for records ending at {end}",
+            chunk.data.len()
+        );
+        assert_eq!(chunk.record(&chunk.records[0]), b"{\"a\":1}");
     }
 }

@@ -123,7 +123,7 @@ pub struct Chunk {
     pub source: usize,
     /// 0, 1, 2, ... per source, in stream order.
     pub seq: u64,
-    /// Raw bytes the spans point into.
+    /// Raw bytes the spans point into (possibly followed by stale bytes no span covers).
     pub data: Vec<u8>,
     /// Records in stream order.
     pub records: Vec<RecordSpan>,
