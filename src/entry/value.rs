@@ -28,6 +28,22 @@ pub enum Value<'a> {
     Raw(&'a str),
 }
 
+/// True when `b` holds a `\\`. Eight bytes at a time for the short strings of a
+/// record (service, revision, region: memchr's set-up cost more than the search).
+fn has_backslash(b: &[u8]) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    if b.len() >= 64 {
+        return memchr::memchr(b'\\', b).is_some();
+    }
+    let words = b.chunks_exact(8);
+    let tail = words.remainder();
+    let hit = words.fold(0, |acc, w| {
+        let x = u64::from_le_bytes(w.try_into().unwrap_or_default()) ^ (LO * u64::from(b'\\'));
+        acc | (x.wrapping_sub(LO) & !x)
+    });
+    hit & (LO << 7) != 0 || tail.contains(&b'\\')
+}
+
 impl<'a> Value<'a> {
     /// Reads a raw JSON value (valid JSON text) as a scalar where it is one.
     pub fn from_raw(raw: &'a str) -> Value<'a> {
@@ -36,10 +52,7 @@ impl<'a> Value<'a> {
             Some(b'"') => {
                 // Without a backslash the contents are the string itself.
                 let inner = text.get(1..text.len().saturating_sub(1)).unwrap_or("");
-                if text.len() >= 2
-                    && text.ends_with('"')
-                    && memchr::memchr(b'\\', inner.as_bytes()).is_none()
-                {
+                if text.len() >= 2 && text.ends_with('"') && !has_backslash(inner.as_bytes()) {
                     return Value::Str(Cow::Borrowed(inner));
                 }
                 match serde_json::from_str::<Cow<'a, str>>(text) {
@@ -237,6 +250,22 @@ impl<'de: 'a, 'a> Deserialize<'de> for SerdeObject<'a> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backslash_found_at_every_offset_and_length() {
+        for len in 0..80 {
+            let clean = vec![b'a'; len];
+            assert!(!has_backslash(&clean), "len {len}");
+            // Bytes around `\\` (0x5C) that a sloppy word test could confuse with it.
+            let near: Vec<u8> = (0..len).map(|i| [0x5B, 0x5D, 0xDC, 0x00][i % 4]).collect();
+            assert!(!has_backslash(&near), "len {len}");
+            for at in 0..len {
+                let mut b = clean.clone();
+                b[at] = b'\\';
+                assert!(has_backslash(&b), "len {len} at {at}");
+            }
+        }
+    }
 
     #[test]
     fn paths_and_types() {
