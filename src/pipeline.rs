@@ -571,20 +571,17 @@ fn process<S: Sink>(
         };
         match simdutf8::basic::from_utf8(bytes) {
             Ok(text) => {
-                if let Some(e) = admit(text, c, span, opts, stop, totals) {
-                    block.push(e);
-                    if block.len() == BLOCK {
-                        flush(&mut block, totals);
-                    }
+                if admit(text, c, span, opts, stop, totals, &mut block) && block.len() == BLOCK {
+                    flush(&mut block, totals);
                 }
             }
             Err(_) => {
                 let mut buf = String::new();
                 let text = lossy_text(bytes, &mut buf);
-                let kept = admit(text, c, span, opts, stop, totals);
-                if let Some(e) = kept {
+                let mut alone = Vec::with_capacity(1);
+                if admit(text, c, span, opts, stop, totals, &mut alone) {
                     flush(&mut block, totals);
-                    flush(&mut vec![e], totals);
+                    flush(&mut alone, totals);
                 }
             }
         }
@@ -592,8 +589,9 @@ fn process<S: Sink>(
     flush(&mut block, totals);
 }
 
-/// Parses a record and drops the later parts of a split entry, counting what it
-/// drops; repeats and filters are applied to whole blocks, by `process`.
+/// Parses a record onto `block` (true) unless it is malformed or a later part of a
+/// split entry, counting what it drops; repeats and filters are applied to whole
+/// blocks, by `process`. (Pushing here saves a move of the entry, 584 bytes.)
 fn admit<'t>(
     text: &'t str,
     c: &Chunk,
@@ -601,7 +599,8 @@ fn admit<'t>(
     opts: &ScanOptions,
     stop: &AtomicBool,
     totals: &mut ScanTotals,
-) -> Option<Entry<'t>> {
+    block: &mut Vec<Entry<'t>>,
+) -> bool {
     let entry = match Entry::parse(text) {
         Ok(e) => e,
         Err(err) => {
@@ -615,14 +614,15 @@ fn admit<'t>(
                 index: Some(span.index),
                 reason: err.0,
             });
-            return None;
+            return false;
         }
     };
     if entry.is_split_continuation() {
         totals.split_parts += 1;
-        return None;
+        return false;
     }
-    Some(entry)
+    block.push(entry);
+    true
 }
 
 /// Entries handed to the sink at once: enough to spread the per-search cost of the
