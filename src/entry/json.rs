@@ -129,6 +129,14 @@ impl<'a> P<'a> {
         if let Some(m) = specials16(self.b, start) {
             if m == 0 {
                 from = start + 16;
+                // Strings of 16 to 31 bytes are the next most common.
+                if let Some(m) = specials16(self.b, from) {
+                    let j = from + m.trailing_zeros() as usize;
+                    if m != 0 && self.b.get(j) == Some(&b'"') {
+                        self.i = j + 1;
+                        return Some((start, j, false));
+                    }
+                }
             } else {
                 let j = start + m.trailing_zeros() as usize;
                 if self.b.get(j) == Some(&b'"') {
