@@ -35,13 +35,18 @@ fn has_backslash(b: &[u8]) -> bool {
     if b.len() >= 64 {
         return memchr::memchr(b'\\', b).is_some();
     }
-    let words = b.chunks_exact(8);
-    let tail = words.remainder();
-    let hit = words.fold(0, |acc, w| {
+    let word = |w: &[u8]| {
         let x = u64::from_le_bytes(w.try_into().unwrap_or_default()) ^ (LO * u64::from(b'\\'));
-        acc | (x.wrapping_sub(LO) & !x)
-    });
-    hit & (LO << 7) != 0 || tail.contains(&b'\\')
+        x.wrapping_sub(LO) & !x
+    };
+    let hit = match b.len().checked_sub(8) {
+        // The last eight bytes as one more (overlapping) word: no byte loop.
+        Some(last) => b
+            .chunks_exact(8)
+            .fold(word(&b[last..]), |acc, w| acc | word(w)),
+        None => return b.contains(&b'\\'),
+    };
+    hit & (LO << 7) != 0
 }
 
 impl<'a> Value<'a> {
