@@ -107,9 +107,15 @@ impl<'a> P<'a> {
             }
             self.i += 1;
             // Pretty-printed records (gcloud's arrays) indent every line: skip the
-            // spaces eight at a time.
+            // spaces eight at a time, the last few with one count of a word's
+            // leading spaces.
             if c == b'\n' {
-                while word(self.b, self.i) == Some(LO * u64::from(b' ')) {
+                while let Some(w) = word(self.b, self.i) {
+                    let x = w ^ (LO * u64::from(b' '));
+                    if x != 0 {
+                        self.i += (x.trailing_zeros() / 8) as usize;
+                        break;
+                    }
                     self.i += 8;
                 }
             }
