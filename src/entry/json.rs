@@ -548,6 +548,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn indented_records_of_every_depth_split_like_serde() {
+        for n in 0..24 {
+            for nl in ["\n", "\r\n"] {
+                let pad = " ".repeat(n);
+                let doc =
+                    format!("{{{nl}{pad}\"a\": 1,{nl}{pad}\t\"b\": [{nl}{pad}  2{nl}{pad}]{nl}}}");
+                assert!(valid(&doc), "{doc:?}");
+                let pairs = split_object(&doc).unwrap_or_default();
+                let got: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_ref(), *v)).collect();
+                let inner = format!("[{nl}{pad}  2{nl}{pad}]");
+                assert_eq!(got, [("a", "1"), ("b", inner.as_str())], "{doc:?}");
+                let bad = format!("{{{nl}{pad}x\"a\": 1}}");
+                assert!(!valid(&bad), "{bad:?}");
+            }
+        }
+    }
+
+    #[test]
     fn agrees_with_serde_on_validity() {
         let cases = [
             r#"{}"#,
