@@ -27,7 +27,7 @@ pub(super) const TRACE_CAP: usize = 20_000;
 pub type Place = (String, String);
 
 /// One sample entry, already reduced to what a report shows.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Sample {
     /// Timestamp (None sorts first).
     pub timestamp: Option<Timestamp>,
@@ -47,44 +47,58 @@ pub struct Sample {
 /// are about 70): what the analysis keeps per trace must not grow with the input.
 const MAX_TRACE: usize = 256;
 
-/// The first `n` characters of `s`, owned.
-fn cut(s: &str, n: usize) -> String {
-    crate::text::cut_chars(s, n).to_string()
-}
-
 impl Sample {
-    fn of(e: &Entry<'_>) -> Sample {
-        let mut message: String = cut(&e.message, 500);
-        if message.is_empty() {
+    /// Makes this the sample of `e`, reusing its buffers (a newest-first export keeps
+    /// replacing samples, one per match).
+    fn fill(&mut self, e: &Entry<'_>) {
+        fn set(dst: &mut String, src: &str, n: usize) {
+            dst.clear();
+            dst.push_str(crate::text::cut_chars(src, n));
+        }
+        set(&mut self.message, &e.message, 500);
+        if self.message.is_empty() {
             if let (Some(s), Some(h)) = (e.http_status(), e.http.as_ref()) {
                 let m = h.get("requestMethod").map(|v| v.as_text().into_owned());
                 let u = h.get("requestUrl").map(|v| v.as_text().into_owned());
                 let line = format!("{} {} -> {s}", m.unwrap_or_default(), u.unwrap_or_default());
-                message = cut(&line, 500);
+                set(&mut self.message, &line, 500);
             }
         }
-        Sample {
-            timestamp: e.timestamp,
-            insert_id: cut(e.insert_id.as_deref().unwrap_or(""), MAX_TRACE),
-            severity: e.severity.name().to_string(),
-            trace: cut(e.trace.as_deref().unwrap_or(""), MAX_TRACE),
-            message,
-            status: e.http_status(),
-        }
+        self.timestamp = e.timestamp;
+        set(
+            &mut self.insert_id,
+            e.insert_id.as_deref().unwrap_or(""),
+            MAX_TRACE,
+        );
+        self.severity.clear();
+        self.severity.push_str(e.severity.name());
+        set(&mut self.trace, e.trace.as_deref().unwrap_or(""), MAX_TRACE);
+        self.status = e.http_status();
     }
 }
 
 /// Keeps the `SAMPLES` smallest by (timestamp, insertId): the earliest, deterministically.
-fn keep_sample(v: &mut Vec<Sample>, s: Sample) {
-    if v.len() >= SAMPLES && v.last().is_some_and(|l| *l <= s) {
+fn keep_sample(v: &mut Vec<Sample>, mut s: Sample) {
+    keep_sample_from(v, &mut s);
+}
+
+/// [`keep_sample`] taking the sample from `spare`, which gets back the one pushed out
+/// (or keeps its own when nothing was inserted), so its buffers are used again.
+fn keep_sample_from(v: &mut Vec<Sample>, spare: &mut Sample) {
+    if v.len() >= SAMPLES && v.last().is_some_and(|l| *l <= *spare) {
         return;
     }
-    let at = v.partition_point(|x| *x < s);
-    if v.get(at) == Some(&s) {
+    let at = v.partition_point(|x| *x < *spare);
+    if v.get(at) == Some(&*spare) {
         return;
     }
-    v.insert(at, s);
-    v.truncate(SAMPLES);
+    v.insert(at, std::mem::take(spare));
+    // At most one too many: `v` held at most `SAMPLES` before.
+    if v.len() > SAMPLES {
+        if let Some(out) = v.pop() {
+            *spare = out;
+        }
+    }
 }
 
 /// Matches of one rule on one (service, revision).
@@ -171,6 +185,8 @@ pub struct Analysis<'r> {
     /// (service, location, project) last added to `regions` and `projects`: entries
     /// come in runs from one place, and each run needs the sets looked up once.
     located: (String, Option<String>, Option<String>),
+    /// A sample's buffers, refilled for the next match that may be kept.
+    spare: Sample,
 }
 
 impl<'r> Analysis<'r> {
@@ -190,6 +206,7 @@ impl<'r> Analysis<'r> {
             block: BlockMatches::default(),
             key: (0, Place::default()),
             located: Default::default(),
+            spare: Sample::default(),
         }
     }
 
@@ -325,7 +342,8 @@ impl Analysis<'_> {
                 }
             }
             if sample_wanted(&agg.samples, e) {
-                keep_sample(&mut agg.samples, Sample::of(e));
+                self.spare.fill(e);
+                keep_sample_from(&mut agg.samples, &mut self.spare);
             }
             if let Some(tr) = e.trace.as_deref() {
                 let h = stable_hash(tr);
@@ -493,6 +511,35 @@ mod tests {
         assert_eq!(fwd, rev);
         assert_eq!(fwd.len(), SAMPLES);
         assert_eq!(fwd[0], mk(1, "a"));
+    }
+
+    /// The spare gets back the sample pushed out, or keeps its own when nothing was
+    /// inserted (later than all kept, or a repeat).
+    #[test]
+    fn the_spare_sample_takes_what_is_pushed_out() {
+        let mk = |t: i64| Sample {
+            timestamp: Some(Timestamp(t)),
+            insert_id: format!("id{t}"),
+            ..Sample::default()
+        };
+        let mut v: Vec<Sample> = (10..10 + SAMPLES as i64).map(mk).collect();
+        let last = v.last().cloned();
+        let mut spare = mk(5);
+        keep_sample_from(&mut v, &mut spare);
+        assert_eq!(v.len(), SAMPLES);
+        assert_eq!(v[0], mk(5));
+        assert_eq!(Some(spare), last, "the latest sample was pushed out");
+        let mut later = mk(99);
+        keep_sample_from(&mut v, &mut later);
+        assert_eq!(later, mk(99));
+        let mut repeat = mk(5);
+        keep_sample_from(&mut v, &mut repeat);
+        assert_eq!(repeat, mk(5));
+        assert_eq!(v.iter().filter(|s| **s == mk(5)).count(), 1);
+        let mut short = Vec::new();
+        let mut one = mk(1);
+        keep_sample_from(&mut short, &mut one);
+        assert_eq!((short.len(), one), (1, Sample::default()));
     }
 
     /// Runs of one place skip the region and project lookups; every (service,
