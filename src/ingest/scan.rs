@@ -87,10 +87,10 @@ impl Scan {
             let carry = if self.in_string { !0 } else { 0 };
             let inside = prefix_xor(m.quote) ^ carry;
             let (open, close) = (m.open & !inside, m.close & !inside);
-            if u64::from(close.count_ones()) < self.depth {
+            let closes = ones(close);
+            if closes < self.depth {
                 // Depth stays above 0 here: no comma or `]` of this element's level.
-                self.depth = (self.depth - u64::from(close.count_ones()))
-                    .saturating_add(u64::from(open.count_ones()));
+                self.depth = (self.depth - closes).saturating_add(ones(open));
             } else {
                 let comma = vs.as_ref().map_or(0, commas) & !inside;
                 let mut events = open | close | comma;
@@ -254,6 +254,17 @@ fn masks(vs: &[u8x16; 4]) -> Option<Masks> {
 fn commas(vs: &[u8x16; 4]) -> u64 {
     let comma = u8x16::splat(b',');
     bits(vs, |v| v.cmp_eq(comma))
+}
+
+/// Set bits of `x`. Most blocks of a pretty array hold no bracket, and without the
+/// `popcnt` instruction (not in baseline x86-64) a count costs a dozen instructions.
+#[inline(always)]
+fn ones(x: u64) -> u64 {
+    if x == 0 {
+        0
+    } else {
+        u64::from(x.count_ones())
+    }
 }
 
 /// Bit k set when an odd number of bits at or below k are set.
