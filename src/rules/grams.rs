@@ -193,20 +193,25 @@ impl Grams {
         if self.stride == Q {
             // The probes tile the text: no bounds check, no stride arithmetic.
             for (k, g) in text.chunks_exact(Q).enumerate() {
-                let h = slot(folded(g.try_into().unwrap_or(&[0; Q])));
-                if self.bits[h / 64] & (1 << (h % 64)) != 0 {
-                    self.confirm(text, k * Q, h, &mut hit);
+                if let Ok(g) = g.try_into() {
+                    self.probe(text, k * Q, g, &mut hit);
                 }
             }
             return;
         }
         let mut p = 0;
         while let Some(g) = gram(text, p) {
-            let h = slot(folded(g));
-            if self.bits[h / 64] & (1 << (h % 64)) != 0 {
-                self.confirm(text, p, h, &mut hit);
-            }
+            self.probe(text, p, g, &mut hit);
             p += self.stride;
+        }
+    }
+
+    /// The gram `g` found at `text[p..]`: its table bit, and on a hit the comparisons.
+    #[inline(always)]
+    fn probe(&self, text: &[u8], p: usize, g: &[u8; Q], hit: &mut impl FnMut(usize)) {
+        let h = slot(folded(g));
+        if self.bits[h / 64] & (1 << (h % 64)) != 0 {
+            self.confirm(text, p, h, hit);
         }
     }
 
