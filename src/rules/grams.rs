@@ -15,8 +15,12 @@
 
 /// Literals must be at least this long.
 const Q: usize = 4;
-/// Probes at most this far apart (more grams per literal, fewer probes).
+/// Probes at most this far apart (more grams per literal, fewer probes)...
 const MAX_STRIDE: usize = 8;
+/// ...unless the literals are so few that a wider stride still sets at most this many
+/// table bits: a lone long literal ("invalid token or user not found") is probed every
+/// 28 bytes with 28 bits set of 65,536.
+const SPARSE_PICKS: usize = 256;
 /// Bits in the table (a power of two: the hash's top 16 bits index it).
 const BITS: usize = 1 << 16;
 /// The confirmation index groups table slots by their top 12 bits.
@@ -148,7 +152,8 @@ impl Grams {
         if min < Q || lits.len() > usize::from(u16::MAX) {
             return None;
         }
-        let stride = (min - Q + 1).min(MAX_STRIDE);
+        let cap = (SPARSE_PICKS / lits.len()).max(MAX_STRIDE);
+        let stride = (min - Q + 1).min(cap);
         let mut bits = Box::new([0u64; BITS / 64]);
         let mut picks = Vec::new();
         for (li, l) in lits.iter().enumerate() {
@@ -354,5 +359,25 @@ mod tests {
         let g = Grams::build(&["abcd".to_string()]).unwrap();
         assert_eq!(g.stride, 1);
         assert_eq!(found(&g, "xxABCDxx"), [0]);
+    }
+
+    #[test]
+    fn a_lone_long_literal_is_probed_far_apart_and_still_found_everywhere() {
+        let lit = "invalid token or user not found";
+        let g = Grams::build(&strings(&[lit])).unwrap();
+        assert_eq!(g.stride, lit.len() - Q + 1);
+        for pad in 0..40 {
+            let text = format!(
+                "{}{}{}",
+                "x".repeat(pad),
+                lit.to_ascii_uppercase(),
+                "y".repeat(pad % 7)
+            );
+            assert_eq!(found(&g, &text), [0], "{text:?}");
+            assert!(found(&g, &text.replace("USER", "USR")).is_empty());
+        }
+        // Many literals keep the usual cap.
+        let many: Vec<String> = (0..40).map(|i| format!("{lit} {i:02}")).collect();
+        assert_eq!(Grams::build(&many).unwrap().stride, MAX_STRIDE);
     }
 }
