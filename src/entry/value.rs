@@ -175,6 +175,11 @@ impl<'a> Object<'a> {
         self.may_have_bit(key_bit(key))
     }
 
+    /// The OR of the [`key_bit`]s of its keys.
+    pub(crate) fn key_filter(&self) -> u64 {
+        self.keys
+    }
+
     /// [`Object::may_have`] with the key's [`key_bit`] computed once, by the caller.
     pub(crate) fn may_have_bit(&self, bit: u64) -> bool {
         self.keys & bit != 0

@@ -46,7 +46,7 @@ use super::exact::ExactLeaf;
 use super::grams::Grams;
 use super::literal::{longest_safe_run, regex_literals};
 use super::Rule;
-use crate::entry::{key_bit, parse_number_text, Entry, Field, Value};
+use crate::entry::{key_bit, parse_number_text, Entry, Field, Object, Value};
 use aho_corasick::{packed, AhoCorasick, AhoCorasickKind, MatchKind};
 use memchr::memmem;
 use regex::RegexSet;
@@ -70,8 +70,8 @@ enum Atom {
     Exact(Box<Leaf>),
 }
 
-/// The object a field's first key lives in.
-#[derive(Debug, Clone, Copy)]
+/// The object a field's first key lives in (an index into [`KeyFilters`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Part {
     Json,
     Proto,
@@ -105,24 +105,29 @@ impl KeyGate {
             bit: key_bit(key),
         })
     }
-
-    /// False when the entry certainly lacks the field.
-    fn may_hold(self, e: &Entry<'_>) -> bool {
-        let o = match self.part {
-            Part::Json => e.json_payload.as_ref(),
-            Part::Proto => e.proto_payload.as_ref(),
-            Part::Labels => Some(&e.labels),
-            Part::ResourceLabels => Some(&e.resource_labels),
-            Part::Operation => e.operation.as_ref(),
-            Part::SourceLocation => e.source_location.as_ref(),
-        };
-        o.is_some_and(|o| o.may_have_bit(self.bit))
-    }
 }
 
-/// `KeyGate::may_hold`, true for fields without a gate.
-fn may_hold(g: Option<KeyGate>, e: &Entry<'_>) -> bool {
-    g.is_none_or(|g| g.may_hold(e))
+/// An entry's key filters, one per [`Part`] (0 for an absent object), read once per
+/// entry so that each gate is one indexed AND.
+struct KeyFilters([u64; 6]);
+
+impl KeyFilters {
+    fn of(e: &Entry<'_>) -> KeyFilters {
+        let f = |o: Option<&Object<'_>>| o.map_or(0, Object::key_filter);
+        KeyFilters([
+            f(e.json_payload.as_ref()),
+            f(e.proto_payload.as_ref()),
+            e.labels.key_filter(),
+            e.resource_labels.key_filter(),
+            f(e.operation.as_ref()),
+            f(e.source_location.as_ref()),
+        ])
+    }
+
+    /// False when the entry certainly lacks the field; true for fields without a gate.
+    fn may_hold(&self, g: Option<KeyGate>) -> bool {
+        g.is_none_or(|g| self.0[g.part as usize] & g.bit != 0)
+    }
 }
 
 /// Which part an entry must have for a structural rule to be worth checking.
@@ -194,6 +199,37 @@ struct NumScan {
     /// `httpRequest.status`, which the entry holds as a number already.
     status: bool,
     tests: Vec<(Bounds, Vec<u32>)>,
+    /// For `httpRequest.status`: the rules of `tests` that hold, per whole code below
+    /// [`CODES`], so a request log costs one lookup instead of every bound.
+    by_code: Vec<Vec<u32>>,
+}
+
+/// Status codes looked up in `NumScan::by_code` (others are checked bound by bound).
+const CODES: usize = 1000;
+
+impl NumScan {
+    /// The rules of `tests` whose bounds all hold for `x`.
+    fn holding(&self, x: f64) -> impl Iterator<Item = &[u32]> {
+        self.tests
+            .iter()
+            .filter(move |(b, _)| b.iter().all(|&(op, n)| op.holds(x, n)))
+            .map(|(_, rs)| rs.as_slice())
+    }
+
+    /// Fills `by_code` (status only).
+    fn tabulate(&mut self) {
+        if !self.status {
+            return;
+        }
+        self.by_code = (0..CODES)
+            .map(|c| {
+                let mut rs: Vec<u32> = self.holding(c as f64).flatten().copied().collect();
+                rs.sort_unstable();
+                rs.dedup();
+                rs
+            })
+            .collect();
+    }
 }
 
 /// The literals and presence tests of one field.
@@ -591,6 +627,7 @@ impl Prefilter {
                                     gate: KeyGate::of(&f),
                                     field: f,
                                     tests: Vec::new(),
+                                    by_code: Vec::new(),
                                 });
                                 p.nums.len() - 1
                             }
@@ -623,6 +660,7 @@ impl Prefilter {
             p.plan.push(format!("any of {}", shown.join(", ")));
         }
         p.n_lits = p.lit_rules.len();
+        p.nums.iter_mut().for_each(NumScan::tabulate);
         for (field, lits, present) in fields {
             if lits.is_empty() && present.is_empty() {
                 continue;
@@ -843,6 +881,7 @@ impl Prefilter {
             lit_seen,
             rule_seen,
         };
+        let keys = KeyFilters::of(e);
         let mut fields = self.fields.iter();
         if self.message_first {
             if let Some(fs) = fields.next() {
@@ -860,7 +899,7 @@ impl Prefilter {
             }
         }
         for fs in fields {
-            if !may_hold(fs.gate, e) {
+            if !keys.may_hold(fs.gate) {
                 continue;
             }
             if let Some(text) = field_text(e, &fs.field) {
@@ -875,7 +914,7 @@ impl Prefilter {
             }
         }
         for ns in &self.nums {
-            if !may_hold(ns.gate, e) {
+            if !keys.may_hold(ns.gate) {
                 continue;
             }
             let x = if ns.status {
@@ -886,19 +925,20 @@ impl Prefilter {
             let Some(x) = x else {
                 continue;
             };
-            for (bounds, rs) in &ns.tests {
-                if bounds.iter().all(|&(op, n)| op.holds(x, n)) {
-                    m.add(rs, out);
-                }
+            match ns.by_code.get(x as usize) {
+                // `as` truncates and saturates (NaN reads 0): only a whole code reads back.
+                Some(rs) if x as usize as f64 == x => m.add(rs, out),
+                _ => ns.holding(x).for_each(|rs| m.add(rs, out)),
             }
         }
-        let (json, other) = self.exact.split_at(self.exact_json);
-        let json = match &e.json_payload {
-            Some(o) if o.may_have_bit(self.exact_json_bits) => json,
-            _ => &[],
+        // The jsonPayload leaves come first: an entry whose payload has none of their
+        // keys starts after them.
+        let exact = match keys.0[Part::Json as usize] & self.exact_json_bits {
+            0 => self.exact.get(self.exact_json..).unwrap_or_default(),
+            _ => &self.exact,
         };
-        for (g, leaf, rs) in json.iter().chain(other) {
-            if may_hold(*g, e) && leaf.holds(e) {
+        for (g, leaf, rs) in exact {
+            if keys.may_hold(*g) && leaf.holds(e) {
                 m.add(rs, out);
             }
         }

@@ -398,6 +398,16 @@ when = { any = [ { field = "httpRequest.status", one_of = [429, 503] }, { field 
         Vec::<usize>::new()
     );
     assert_eq!(cands(r#"{"httpRequest":{"status":"429"}}"#), [1]);
+    // Whole codes are looked up in a table; anything else is checked bound by bound.
+    assert_eq!(cands(r#"{"httpRequest":{"status":5e2}}"#), [0]);
+    assert_eq!(
+        cands(r#"{"httpRequest":{"status":499.999}}"#),
+        Vec::<usize>::new()
+    );
+    for odd in ["-503", "0.5", "1503", "1e300"] {
+        let json = format!(r#"{{"httpRequest":{{"status":{odd}}}}}"#);
+        assert_eq!(cands(&json), Vec::<usize>::new(), "{json}");
+    }
     assert_eq!(cands(r#"{"jsonPayload":{"elapsed_ms":"1000.5"}}"#), [1]);
     assert_eq!(
         cands(r#"{"jsonPayload":{"elapsed_ms":1000}}"#),
