@@ -190,10 +190,20 @@ impl<'a> Object<'a> {
         if !self.may_have(key) {
             return None;
         }
+        self.raw_unfiltered(key)
+    }
+
+    /// [`Object::raw`] without the key filter, for a caller that has tested the key's
+    /// bit already.
+    pub(crate) fn raw_unfiltered(&self, key: &str) -> Option<&'a str> {
         self.pairs
             .iter()
             .rev()
-            .find(|(k, _)| k == key)
+            // Keys of one length are common ("timestamp", "user_type"): the first byte
+            // rejects most of them without a call to memcmp.
+            .find(|(k, _)| {
+                k.len() == key.len() && k.bytes().next() == key.bytes().next() && k == key
+            })
             .map(|(_, v)| *v)
     }
 

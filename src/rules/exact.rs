@@ -52,13 +52,16 @@ impl ExactLeaf {
         ExactLeaf { leaf, fast }
     }
 
-    /// True when the leaf holds on `e`: same answer as [`Leaf::eval`].
+    /// True when the leaf holds on `e`: same answer as [`Leaf::eval`]. The caller has
+    /// tested the key's bit in the payload's key filter.
     pub fn holds(&self, e: &Entry<'_>) -> bool {
         match &self.fast {
-            Some((key, want)) => match e.json_payload.as_ref().and_then(|o| o.raw(key)) {
-                None => false,
-                Some(raw) => decide(raw.as_bytes(), want).unwrap_or_else(|| self.leaf.eval(e)),
-            },
+            Some((key, want)) => {
+                match e.json_payload.as_ref().and_then(|o| o.raw_unfiltered(key)) {
+                    None => false,
+                    Some(raw) => decide(raw.as_bytes(), want).unwrap_or_else(|| self.leaf.eval(e)),
+                }
+            }
             None => self.leaf.eval(e),
         }
     }

@@ -198,27 +198,37 @@ impl Grams {
     /// Calls `hit` with the index of every literal in `text`, at least once each.
     pub fn scan(&self, text: &[u8], mut hit: impl FnMut(usize)) {
         if self.stride == Q {
-            // The probes tile the text, two per 8 bytes sharing one branch (most log
-            // text sets no byte).
-            let mut pairs = text.chunks_exact(2 * Q);
+            // The probes tile the text, four per 16 bytes sharing one branch (most log
+            // text sets no slot).
+            let mut quads = text.chunks_exact(4 * Q);
             let mut at = 0;
-            for c in &mut pairs {
-                if let Ok(c) = <&[u8; 2 * Q]>::try_from(c) {
-                    let w = u64::from_le_bytes(*c) | 0x2020_2020_2020_2020;
-                    let (h0, h1) = (slot(w as u32), slot((w >> 32) as u32));
-                    if self.slots[h0] | self.slots[h1] != 0 {
-                        if self.slots[h0] != 0 {
-                            self.confirm(text, at, h0, &mut hit);
-                        }
-                        if self.slots[h1] != 0 {
-                            self.confirm(text, at + Q, h1, &mut hit);
+            for c in &mut quads {
+                if let Ok(c) = <&[u8; 4 * Q]>::try_from(c) {
+                    let (a, b) = c.split_at(2 * Q);
+                    let word = |x: &[u8]| {
+                        <[u8; 8]>::try_from(x).map_or(0, u64::from_le_bytes) | 0x2020_2020_2020_2020
+                    };
+                    let (a, b) = (word(a), word(b));
+                    let h = [
+                        slot(a as u32),
+                        slot((a >> 32) as u32),
+                        slot(b as u32),
+                        slot((b >> 32) as u32),
+                    ];
+                    let s = &self.slots;
+                    if s[h[0]] | s[h[1]] | s[h[2]] | s[h[3]] != 0 {
+                        for (k, &h) in h.iter().enumerate() {
+                            if s[h] != 0 {
+                                self.confirm(text, at + k * Q, h, &mut hit);
+                            }
                         }
                     }
                 }
-                at += 2 * Q;
+                at += 4 * Q;
             }
-            if let Some(g) = gram(text, at) {
+            while let Some(g) = gram(text, at) {
                 self.probe(text, at, g, &mut hit);
+                at += Q;
             }
             return;
         }

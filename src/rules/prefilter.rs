@@ -989,10 +989,18 @@ fn num_plan(f: &Field, bounds: &[(CmpOp, f64)]) -> String {
 /// The text conditions test for `f` (as `Leaf` reads it): `None` when the field is
 /// absent, null, or an empty message.
 fn field_text<'e>(e: &'e Entry<'_>, f: &Field) -> Option<Cow<'e, str>> {
-    if matches!(f, Field::Message) {
-        return (!e.message.is_empty()).then(|| Cow::Borrowed(e.message.as_ref()));
-    }
-    match e.get(f)? {
+    let v = match f {
+        Field::Message => {
+            return (!e.message.is_empty()).then(|| Cow::Borrowed(e.message.as_ref()));
+        }
+        // The common case, looked up without the generic path walk (the caller's gate
+        // has tested the key's bit).
+        Field::Json(p) if p.len() == 1 => {
+            Value::from_raw(e.json_payload.as_ref()?.raw_unfiltered(p.first()?)?)
+        }
+        _ => e.get(f)?,
+    };
+    match v {
         Value::Null => None,
         v => Some(match v {
             Value::Str(s) => s,
