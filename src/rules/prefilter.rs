@@ -293,6 +293,9 @@ pub(crate) struct Prefilter {
     lit_rules: Vec<Vec<u32>>,
     msg_set: Option<RegexSet>,
     re_rules: Vec<Vec<u32>>,
+    /// The numeric tests of `httpRequest.status` (held by the entry as a number).
+    status: Option<NumScan>,
+    /// Those of other fields.
     nums: Vec<NumScan>,
     /// Exact leaves, their key gates, and the rules needing them; those on jsonPayload
     /// fields first (`exact_json` of them).
@@ -660,7 +663,11 @@ impl Prefilter {
             p.plan.push(format!("any of {}", shown.join(", ")));
         }
         p.n_lits = p.lit_rules.len();
-        p.nums.iter_mut().for_each(NumScan::tabulate);
+        if let Some(i) = p.nums.iter().position(|n| n.status) {
+            let mut status = p.nums.remove(i);
+            status.tabulate();
+            p.status = Some(status);
+        }
         for (field, lits, present) in fields {
             if lits.is_empty() && present.is_empty() {
                 continue;
@@ -913,22 +920,19 @@ impl Prefilter {
                 }
             }
         }
-        for ns in &self.nums {
-            if !keys.may_hold(ns.gate) {
-                continue;
-            }
-            let x = if ns.status {
-                e.status
-            } else {
-                e.get(&ns.field).and_then(|v| v.as_f64())
-            };
-            let Some(x) = x else {
-                continue;
-            };
+        if let (Some(ns), Some(x)) = (&self.status, e.status) {
             match ns.by_code.get(x as usize) {
                 // `as` truncates and saturates (NaN reads 0): only a whole code reads back.
                 Some(rs) if x as usize as f64 == x => m.add(rs, out),
                 _ => ns.holding(x).for_each(|rs| m.add(rs, out)),
+            }
+        }
+        for ns in &self.nums {
+            if !keys.may_hold(ns.gate) {
+                continue;
+            }
+            if let Some(x) = e.get(&ns.field).and_then(|v| v.as_f64()) {
+                ns.holding(x).for_each(|rs| m.add(rs, out));
             }
         }
         // The jsonPayload leaves come first: an entry whose payload has none of their
