@@ -204,31 +204,22 @@ impl Grams {
             let mut at = 0;
             for c in &mut quads {
                 if let Ok(c) = <&[u8; 4 * Q]>::try_from(c) {
-                    let (a, b) = c.split_at(2 * Q);
-                    let word = |x: &[u8]| {
-                        <[u8; 8]>::try_from(x).map_or(0, u64::from_le_bytes) | 0x2020_2020_2020_2020
-                    };
-                    let (a, b) = (word(a), word(b));
-                    let h = [
-                        slot(a as u32),
-                        slot((a >> 32) as u32),
-                        slot(b as u32),
-                        slot((b >> 32) as u32),
-                    ];
-                    let s = &self.slots;
-                    if s[h[0]] | s[h[1]] | s[h[2]] | s[h[3]] != 0 {
-                        for (k, &h) in h.iter().enumerate() {
-                            if s[h] != 0 {
-                                self.confirm(text, at + k * Q, h, &mut hit);
-                            }
-                        }
-                    }
+                    self.quad(text, at, c, &mut hit);
                 }
                 at += 4 * Q;
             }
-            while let Some(g) = gram(text, at) {
-                self.probe(text, at, g, &mut hit);
-                at += Q;
+            if quads.remainder().len() >= Q {
+                match text.last_chunk::<{ 4 * Q }>() {
+                    // The last 16 bytes, probed every 4 from the end: they overlap the
+                    // last quad, so no two probes are more than 4 bytes apart.
+                    Some(c) => self.quad(text, text.len() - 4 * Q, c, &mut hit),
+                    None => {
+                        while let Some(g) = gram(text, at) {
+                            self.probe(text, at, g, &mut hit);
+                            at += Q;
+                        }
+                    }
+                }
             }
             return;
         }
@@ -236,6 +227,29 @@ impl Grams {
         while let Some(g) = gram(text, p) {
             self.probe(text, p, g, &mut hit);
             p += self.stride;
+        }
+    }
+
+    /// Four probes at `text[at..at + 16]` (that is `c`), one branch unless one hits.
+    #[inline(always)]
+    fn quad(&self, text: &[u8], at: usize, c: &[u8; 4 * Q], hit: &mut impl FnMut(usize)) {
+        let (a, b) = c.split_at(2 * Q);
+        let word =
+            |x: &[u8]| <[u8; 8]>::try_from(x).map_or(0, u64::from_le_bytes) | 0x2020_2020_2020_2020;
+        let (a, b) = (word(a), word(b));
+        let h = [
+            slot(a as u32),
+            slot((a >> 32) as u32),
+            slot(b as u32),
+            slot((b >> 32) as u32),
+        ];
+        let s = &self.slots;
+        if s[h[0]] | s[h[1]] | s[h[2]] | s[h[3]] != 0 {
+            for (k, &h) in h.iter().enumerate() {
+                if s[h] != 0 {
+                    self.confirm(text, at + k * Q, h, hit);
+                }
+            }
         }
     }
 
