@@ -14,7 +14,7 @@ pub use field::{Field, FIELD_NAMES};
 pub use resource::Placement;
 pub use severity::Severity;
 pub use time::Timestamp;
-pub(crate) use value::key_bit;
+pub(crate) use value::{key_bit, short_eq};
 pub use value::{parse_number_text, Object, Value};
 
 use serde::Deserialize;

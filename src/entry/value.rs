@@ -139,6 +139,29 @@ impl Drop for Object<'_> {
     }
 }
 
+/// `a == b`, without a call to memcmp for the short keys and values of log payloads:
+/// up to 16 bytes are compared as two overlapping words from each end.
+#[inline]
+pub(crate) fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    fn word<const N: usize>(x: Option<&[u8; N]>) -> Option<[u8; N]> {
+        x.copied()
+    }
+    if a.len() != b.len() {
+        return false;
+    }
+    match a.len() {
+        8..=16 => {
+            word::<8>(a.first_chunk()) == word(b.first_chunk())
+                && word::<8>(a.last_chunk()) == word(b.last_chunk())
+        }
+        4..=7 => {
+            word::<4>(a.first_chunk()) == word(b.first_chunk())
+                && word::<4>(a.last_chunk()) == word(b.last_chunk())
+        }
+        _ => a == b,
+    }
+}
+
 /// A key's bit in an object's 64-bit key filter, from its length and end bytes.
 pub(crate) fn key_bit(k: &str) -> u64 {
     let b = k.as_bytes();
@@ -199,11 +222,7 @@ impl<'a> Object<'a> {
         self.pairs
             .iter()
             .rev()
-            // Keys of one length are common ("timestamp", "user_type"): the first byte
-            // rejects most of them without a call to memcmp.
-            .find(|(k, _)| {
-                k.len() == key.len() && k.bytes().next() == key.bytes().next() && k == key
-            })
+            .find(|(k, _)| short_eq(k.as_bytes(), key.as_bytes()))
             .map(|(_, v)| *v)
     }
 
@@ -302,6 +321,24 @@ mod tests {
         assert!(matches!(o.path(&p("arr")).unwrap(), Value::Raw(_)));
         assert_eq!(parse_number_text("abc"), None);
         assert_eq!(parse_number_text("s"), None);
+    }
+
+    #[test]
+    fn short_eq_agrees_with_slice_equality() {
+        let base: Vec<u8> = (b'a'..=b'z').collect();
+        for la in 0..20 {
+            for lb in 0..20 {
+                let (a, b) = (&base[..la], &base[..lb]);
+                assert_eq!(short_eq(a, b), a == b, "{la} {lb}");
+            }
+            // One byte differs, at every position.
+            for i in 0..la {
+                let mut c = base[..la].to_vec();
+                c[i] ^= 1;
+                assert!(!short_eq(&base[..la], &c), "{la} {i}");
+                assert!(short_eq(&c, &c.clone()));
+            }
+        }
     }
 
     #[test]

@@ -182,12 +182,13 @@ impl Op {
 impl Leaf {
     /// The field's value, with `null` and an empty message counted as absent.
     fn value<'e>(&self, e: &'e Entry<'_>) -> Option<Value<'e>> {
-        if self.field == Field::Severity {
+        // `matches!`, not `==`: the derived comparison of fields is a call per leaf.
+        if matches!(self.field, Field::Severity) {
             return Some(Value::Str(Cow::Borrowed(e.severity.name())));
         }
         match e.get(&self.field)? {
             Value::Null => None,
-            Value::Str(s) if s.is_empty() && self.field == Field::Message => None,
+            Value::Str(s) if s.is_empty() && matches!(self.field, Field::Message) => None,
             v => Some(v),
         }
     }

@@ -10,7 +10,7 @@
 //! [`Value`]: crate::entry::Value
 
 use super::cond::{Leaf, Op, Scalar};
-use crate::entry::{Entry, Field};
+use crate::entry::{short_eq, Entry, Field};
 
 /// What the raw value must be.
 #[derive(Debug)]
@@ -81,7 +81,7 @@ fn decide(raw: &[u8], want: &Want) -> Option<bool> {
             let same = if *ci {
                 raw.eq_ignore_ascii_case(quoted)
             } else {
-                raw == &quoted[..]
+                short_eq(raw, quoted)
             };
             // Unescaped (and a whole string token), a string's raw text is its value: a
             // difference is final.
