@@ -22,6 +22,8 @@ pub trait Sink: Send + Sized {
     }
     /// Adds another worker's results.
     fn merge(&mut self, other: Self);
+    /// Called once on the final sink when the scan ends, before anyone reads it.
+    fn done(&mut self) {}
 }
 
 /// Which entries to keep.
@@ -443,7 +445,7 @@ where
         }
         (sink, totals, errors)
     };
-    let (sink, mut totals, mut errors) = if threads <= 1 {
+    let (mut sink, mut totals, mut errors) = if threads <= 1 {
         let mut items = items;
         work(&mut items)
     } else {
@@ -504,6 +506,7 @@ where
         }
         out.unwrap_or_else(|| (make(), ScanTotals::default(), Vec::new()))
     };
+    sink.done();
     totals.trim();
     totals.dedup_saturated |= dedup.saturated.load(Ordering::Relaxed);
     errors.sort_by_key(ToString::to_string);

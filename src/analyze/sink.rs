@@ -179,9 +179,13 @@ pub struct Analysis<'r> {
     pub projects: BTreeMap<String, BTreeSet<String>>,
     /// Matches of the block being taken.
     block: BlockMatches,
-    /// (rule, place) of the previous entry: its place is reused while it repeats, so
-    /// map keys are only built for a new place.
-    key: (usize, Place),
+    /// The place of the previous entry, reused while it repeats, so a key is only
+    /// built for a new place.
+    place: Place,
+    /// What was gathered since the last [`Analysis::settle`], by place index.
+    hot: Hot,
+    /// `place`'s index in `hot` (None: not looked up yet).
+    cur: Option<usize>,
     /// (service, location, project) last added to `regions` and `projects`: entries
     /// come in runs from one place, and each run needs the sets looked up once.
     located: (String, Option<String>, Option<String>),
@@ -189,7 +193,116 @@ pub struct Analysis<'r> {
     spare: Sample,
 }
 
+/// Per-place aggregates found by index: entries come in runs from one place, so the
+/// per-entry work does no map search with string compares (those were most of the
+/// sink's time). [`Analysis::settle`] moves them into the keyed maps.
+#[derive(Debug, Clone, Default)]
+struct Hot {
+    places: Vec<Place>,
+    index: BTreeMap<Place, usize>,
+    /// Per place, per rule index.
+    matches: Vec<Vec<Option<MatchAgg>>>,
+    combos: Vec<BTreeMap<Vec<usize>, u64>>,
+    requests: Vec<Option<RequestAgg>>,
+}
+
+impl Hot {
+    /// The index of `p`, added when new.
+    fn at(&mut self, p: &Place) -> usize {
+        if let Some(&i) = self.index.get(p) {
+            return i;
+        }
+        let i = self.places.len();
+        self.places.push(p.clone());
+        self.index.insert(p.clone(), i);
+        self.matches.push(Vec::new());
+        self.combos.push(BTreeMap::new());
+        self.requests.push(None);
+        i
+    }
+}
+
+/// Adds `v` into `a` (counts add, samples and sampled sets merge deterministically).
+fn merge_match(a: &mut MatchAgg, v: MatchAgg) {
+    a.count += v.count;
+    a.first = min_opt(a.first, v.first);
+    a.last = max_opt(a.last, v.last);
+    for (b, n) in v.buckets {
+        *a.buckets.entry(b).or_default() += n;
+    }
+    if a.captures.len() < v.captures.len() {
+        a.captures.resize_with(v.captures.len(), Sampled::default);
+    }
+    for (ci, m) in v.captures.into_iter().enumerate() {
+        a.captures[ci].merge(m, |x, y| *x += y);
+    }
+    for s in v.samples {
+        keep_sample(&mut a.samples, s);
+    }
+    a.traces.merge(v.traces, |_, _| {});
+}
+
+/// Adds `v` into `r`.
+fn merge_request(r: &mut RequestAgg, v: RequestAgg) {
+    r.requests += v.requests;
+    r.failures += v.failures;
+    for (s, n) in v.statuses {
+        *r.statuses.entry(s).or_default() += n;
+    }
+    r.failing_endpoints
+        .merge(v.failing_endpoints, |x, y| *x += y);
+    for (s, n) in v.latency {
+        *r.latency.entry(s).or_default() += n;
+    }
+    r.failed_traces
+        .merge(v.failed_traces, |x, y| *x = (*x).max(y));
+}
+
+fn add_combos(into: &mut BTreeMap<Vec<usize>, u64>, from: BTreeMap<Vec<usize>, u64>) {
+    for (c, n) in from {
+        *into.entry(c).or_default() += n;
+    }
+}
+
+/// Puts `v` under `k`: moved in when the key is new (merging into an empty aggregate
+/// re-inserts every bucket, capture and trace hash), merged otherwise.
+fn put<K: Ord, V>(m: &mut BTreeMap<K, V>, k: K, v: V, merge: impl FnOnce(&mut V, V)) {
+    match m.entry(k) {
+        std::collections::btree_map::Entry::Vacant(e) => {
+            e.insert(v);
+        }
+        std::collections::btree_map::Entry::Occupied(e) => merge(e.into_mut(), v),
+    }
+}
+
 impl<'r> Analysis<'r> {
+    /// Moves what was gathered by place index into `matches`, `combos` and `requests`.
+    /// The pipeline does it when the scan ends ([`Sink::done`]) and before a merge;
+    /// a caller feeding entries itself calls `done` before reading those maps.
+    pub fn settle(&mut self) {
+        let Hot {
+            places,
+            matches,
+            combos,
+            requests,
+            ..
+        } = std::mem::take(&mut self.hot);
+        self.cur = None;
+        for (((place, ms), cs), rq) in places.into_iter().zip(matches).zip(combos).zip(requests) {
+            for (ri, m) in ms.into_iter().enumerate() {
+                if let Some(m) = m {
+                    put(&mut self.matches, (ri, place.clone()), m, merge_match);
+                }
+            }
+            if !cs.is_empty() {
+                put(&mut self.combos, place.clone(), cs, add_combos);
+            }
+            if let Some(r) = rq {
+                put(&mut self.requests, place, r, merge_request);
+            }
+        }
+    }
+
     /// An empty analysis over `rules`, bucketing by `base_secs`.
     pub fn new(rules: &'r RuleSet, base_secs: i64) -> Analysis<'r> {
         Analysis {
@@ -204,7 +317,9 @@ impl<'r> Analysis<'r> {
             regions: BTreeMap::new(),
             projects: BTreeMap::new(),
             block: BlockMatches::default(),
-            key: (0, Place::default()),
+            place: Place::default(),
+            hot: Hot::default(),
+            cur: None,
             located: Default::default(),
             spare: Sample::default(),
         }
@@ -226,8 +341,9 @@ pub fn latency_upper(bucket: u32) -> f64 {
     10f64.powf(f64::from(bucket + 1) / 10.0) / 1e6
 }
 
-/// Sets `p` to the entry's (service, revision), allocating only when it changes.
-fn set_place(p: &mut Place, e: &Entry<'_>) {
+/// Sets `p` to the entry's (service, revision), allocating only when it changes; true
+/// when it changed.
+fn set_place(p: &mut Place, e: &Entry<'_>) -> bool {
     let s = e.place.service.as_deref().unwrap_or("");
     let r = e.place.revision.as_deref().unwrap_or("");
     if p.0 != s || p.1 != r {
@@ -235,7 +351,9 @@ fn set_place(p: &mut Place, e: &Entry<'_>) {
         p.0.push_str(s);
         p.1.clear();
         p.1.push_str(r);
+        return true;
     }
+    false
 }
 
 /// The value under `k`, inserting a default (cloning the key) only when missing.
@@ -293,8 +411,11 @@ fn is_deploy(e: &Entry<'_>) -> Option<String> {
 impl Analysis<'_> {
     /// Everything but the plain counts; `key.1` is the entry's place, `hits` the rules
     /// it matches (ascending).
-    fn entry_at(&mut self, e: &Entry<'_>, key: &mut (usize, Place), hits: &[usize]) {
-        let place = &key.1;
+    fn entry_at(&mut self, e: &Entry<'_>, place: &Place, hits: &[usize]) {
+        let cur = match self.cur {
+            Some(c) => c,
+            None => *self.cur.insert(self.hot.at(place)),
+        };
         let (loc, project) = (e.place.location.as_deref(), e.place.project.as_deref());
         let last = &mut self.located;
         let seen = (last.0.as_str(), last.1.as_deref(), last.2.as_deref());
@@ -313,17 +434,28 @@ impl Analysis<'_> {
         }
         let bucket = e.timestamp.map(|t| self.bucket(t));
         if !hits.is_empty() {
-            let per = slot(&mut self.combos, place);
-            if let Some(n) = per.get_mut(hits) {
-                *n += 1;
-            } else {
-                per.insert(hits.to_vec(), 1);
+            if let Some(per) = self.hot.combos.get_mut(cur) {
+                if let Some(n) = per.get_mut(hits) {
+                    *n += 1;
+                } else {
+                    per.insert(hits.to_vec(), 1);
+                }
             }
         }
         for &ri in hits {
             let rule = &self.rules.rules()[ri];
-            key.0 = ri;
-            let agg = slot(&mut self.matches, key);
+            let Some(row) = self.hot.matches.get_mut(cur) else {
+                break;
+            };
+            if row.len() <= ri {
+                row.resize_with(ri + 1, || None);
+            }
+            let Some(agg) = row
+                .get_mut(ri)
+                .map(|a| a.get_or_insert_with(MatchAgg::default))
+            else {
+                continue;
+            };
             agg.count += 1;
             if let Some(t) = e.timestamp {
                 agg.first = Some(agg.first.map_or(t, |f| f.min(t)));
@@ -352,9 +484,15 @@ impl Analysis<'_> {
                 }
             }
         }
-        let place = &key.1;
         if let Some(status) = e.http_status() {
-            let r = slot(&mut self.requests, place);
+            let Some(r) = self
+                .hot
+                .requests
+                .get_mut(cur)
+                .map(|r| r.get_or_insert_with(RequestAgg::default))
+            else {
+                return;
+            };
             r.requests += 1;
             *r.statuses.entry(status).or_default() += 1;
             let failed = status >= 400;
@@ -405,60 +543,37 @@ impl Sink for Analysis<'_> {
         self.entries(std::slice::from_ref(e));
     }
 
+    fn done(&mut self) {
+        self.settle();
+    }
+
     fn entries(&mut self, es: &[Entry<'_>]) {
         let mut block = std::mem::take(&mut self.block);
         self.rules.match_block(es, &mut block);
-        let mut key = std::mem::take(&mut self.key);
+        let mut place = std::mem::take(&mut self.place);
         for (i, e) in es.iter().enumerate() {
             self.counts.entry(e);
-            set_place(&mut key.1, e);
-            self.entry_at(e, &mut key, block.of(i));
+            if set_place(&mut place, e) {
+                self.cur = None;
+            }
+            self.entry_at(e, &place, block.of(i));
         }
-        self.key = key;
+        self.place = place;
         self.block = block;
     }
 
-    fn merge(&mut self, o: Analysis<'_>) {
+    fn merge(&mut self, mut o: Analysis<'_>) {
+        self.settle();
+        o.settle();
         self.counts.merge(o.counts);
         for (k, v) in o.matches {
-            let a = self.matches.entry(k).or_default();
-            a.count += v.count;
-            a.first = min_opt(a.first, v.first);
-            a.last = max_opt(a.last, v.last);
-            for (b, n) in v.buckets {
-                *a.buckets.entry(b).or_default() += n;
-            }
-            if a.captures.len() < v.captures.len() {
-                a.captures.resize_with(v.captures.len(), Sampled::default);
-            }
-            for (ci, m) in v.captures.into_iter().enumerate() {
-                a.captures[ci].merge(m, |x, y| *x += y);
-            }
-            for s in v.samples {
-                keep_sample(&mut a.samples, s);
-            }
-            a.traces.merge(v.traces, |_, _| {});
+            put(&mut self.matches, k, v, merge_match);
         }
         for (k, v) in o.combos {
-            let m = self.combos.entry(k).or_default();
-            for (c, n) in v {
-                *m.entry(c).or_default() += n;
-            }
+            put(&mut self.combos, k, v, add_combos);
         }
         for (k, v) in o.requests {
-            let r = self.requests.entry(k).or_default();
-            r.requests += v.requests;
-            r.failures += v.failures;
-            for (s, n) in v.statuses {
-                *r.statuses.entry(s).or_default() += n;
-            }
-            r.failing_endpoints
-                .merge(v.failing_endpoints, |x, y| *x += y);
-            for (s, n) in v.latency {
-                *r.latency.entry(s).or_default() += n;
-            }
-            r.failed_traces
-                .merge(v.failed_traces, |x, y| *x = (*x).max(y));
+            put(&mut self.requests, k, v, merge_request);
         }
         self.unknown.merge(o.unknown);
         self.deploys.extend(o.deploys);
@@ -573,6 +688,42 @@ mod tests {
         assert_eq!(set(&a.regions, "b"), ["europe-west1", "us-central1"]);
         assert_eq!(set(&a.projects, "a"), ["p1", "p2"]);
         assert_eq!(set(&a.projects, "b"), ["p1"]);
+    }
+
+    /// The per-place aggregates reach the maps the same whether they are settled
+    /// once, several times mid-stream, or per worker and merged.
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn settling_at_any_point_gives_the_same_maps() {
+        let rules = crate::rules::load(&crate::rules::LoadOptions::default()).unwrap();
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/samples/service-auth-regression.json"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let records: Vec<&serde_json::value::RawValue> = serde_json::from_str(&text).unwrap();
+        let es: Vec<Entry<'_>> = records
+            .iter()
+            .map(|r| Entry::parse(r.get()).unwrap())
+            .collect();
+        assert!(es.len() > 100);
+        let maps = |a: &Analysis<'_>| format!("{:?} {:?} {:?}", a.matches, a.combos, a.requests);
+        let mut once = Analysis::new(&rules, 60);
+        once.entries(&es);
+        once.done();
+        assert!(!once.matches.is_empty() && !once.requests.is_empty());
+        let mut often = Analysis::new(&rules, 60);
+        for part in es.chunks(7) {
+            often.entries(part);
+            often.done();
+        }
+        assert_eq!(maps(&often), maps(&once));
+        let (left, right) = es.split_at(es.len() / 3);
+        let (mut a, mut b) = (Analysis::new(&rules, 60), Analysis::new(&rules, 60));
+        a.entries(left);
+        b.entries(right);
+        a.merge(b);
+        assert_eq!(maps(&a), maps(&once));
     }
 
     #[test]

@@ -510,6 +510,7 @@ mod tests {
         for rec in records {
             a.entry(&Entry::parse(rec.get()).unwrap_or_else(|e| panic!("{e}")));
         }
+        a.done();
         let totals = ScanTotals {
             dedup_saturated: true,
             ..ScanTotals::default()
