@@ -39,7 +39,7 @@ struct Pick {
 pub(crate) struct Grams {
     stride: usize,
     /// One byte per slot, not one bit: a set byte is tested without shifting, and the
-    /// bytes of two probes are OR-ed for one branch.
+    /// bytes of four probes are OR-ed for one branch.
     slots: Box<[u8; SLOTS]>,
     /// `picks[first[b]..first[b + 1]]` are the picks whose slot is in bucket `b`.
     first: Vec<u32>,
@@ -208,18 +208,11 @@ impl Grams {
                 }
                 at += 4 * Q;
             }
-            if quads.remainder().len() >= Q {
-                match text.last_chunk::<{ 4 * Q }>() {
-                    // The last 16 bytes, probed every 4 from the end: they overlap the
-                    // last quad, so no two probes are more than 4 bytes apart.
-                    Some(c) => self.quad(text, text.len() - 4 * Q, c, &mut hit),
-                    None => {
-                        while let Some(g) = gram(text, at) {
-                            self.probe(text, at, g, &mut hit);
-                            at += Q;
-                        }
-                    }
-                }
+            // The rest on the same 4-byte grid: every occurrence's probes must stay in
+            // one residue class (a quad aligned to the end would shift it).
+            while let Some(g) = gram(text, at) {
+                self.probe(text, at, g, &mut hit);
+                at += Q;
             }
             return;
         }
@@ -392,6 +385,30 @@ mod tests {
                 }
             }
             assert_eq!(found(&g, &text), naive(&lits, &text), "{text:?}");
+        }
+    }
+
+    /// Long literals that end near the end of a text, at every offset: many straddle
+    /// the last full 16-byte chunk, so the probes after it must keep the 4-byte grid (a
+    /// probe quad aligned to the text's end, tried once, shifted the residue class and
+    /// missed some of them).
+    #[test]
+    fn long_literals_are_found_across_the_last_chunk() {
+        let lits = strings(&[
+            "timeout",
+            "qzxv wkjp yrtm bfgh ldsn",
+            "the request failed because either the response was malformed",
+            "no route to host: dial tcp 10.0.0.1:5432",
+        ]);
+        let g = Grams::build(&lits).unwrap();
+        assert_eq!(g.stride, 4);
+        for (i, l) in lits.iter().enumerate() {
+            for pre in 0..40 {
+                for post in 0..9 {
+                    let text = format!("{}{l}{}", "a".repeat(pre), "b".repeat(post));
+                    assert!(found(&g, &text).contains(&i), "{text:?}");
+                }
+            }
         }
     }
 
