@@ -484,15 +484,9 @@ impl Analysis<'_> {
                 }
             }
         }
-        if let Some(status) = e.http_status() {
-            let Some(r) = self
-                .hot
-                .requests
-                .get_mut(cur)
-                .map(|r| r.get_or_insert_with(RequestAgg::default))
-            else {
-                return;
-            };
+        let requests = self.hot.requests.get_mut(cur);
+        if let (Some(status), Some(r)) = (e.http_status(), requests) {
+            let r = r.get_or_insert_with(RequestAgg::default);
             r.requests += 1;
             *r.statuses.entry(status).or_default() += 1;
             let failed = status >= 400;
