@@ -198,27 +198,37 @@ pub struct Analysis<'r> {
 /// sink's time). [`Analysis::settle`] moves them into the keyed maps.
 #[derive(Debug, Clone, Default)]
 struct Hot {
-    places: Vec<Place>,
+    /// Place -> index in `aggs`.
     index: BTreeMap<Place, usize>,
-    /// Per place, per rule index.
-    matches: Vec<Vec<Option<MatchAgg>>>,
-    combos: Vec<BTreeMap<Vec<usize>, u64>>,
-    requests: Vec<Option<RequestAgg>>,
+    aggs: Vec<PlaceAgg>,
+}
+
+/// What one place gathered since the last settle.
+#[derive(Debug, Clone, Default)]
+struct PlaceAgg {
+    /// Per rule index.
+    matches: Vec<Option<MatchAgg>>,
+    combos: BTreeMap<Vec<usize>, u64>,
+    requests: Option<RequestAgg>,
 }
 
 impl Hot {
-    /// The index of `p`, added when new.
-    fn at(&mut self, p: &Place) -> usize {
-        if let Some(&i) = self.index.get(p) {
-            return i;
-        }
-        let i = self.places.len();
-        self.places.push(p.clone());
-        self.index.insert(p.clone(), i);
-        self.matches.push(Vec::new());
-        self.combos.push(BTreeMap::new());
-        self.requests.push(None);
-        i
+    /// The aggregates of `p`; `cur` caches its index while the place repeats (the
+    /// caller clears it when the place changes).
+    fn of(&mut self, cur: &mut Option<usize>, p: &Place) -> &mut PlaceAgg {
+        let i = match *cur {
+            Some(i) if i < self.aggs.len() => i,
+            _ => {
+                let next = self.aggs.len();
+                let i = *self.index.entry(p.clone()).or_insert(next);
+                if i == next {
+                    self.aggs.push(PlaceAgg::default());
+                }
+                *cur = Some(i);
+                i
+            }
+        };
+        &mut self.aggs[i]
     }
 }
 
@@ -279,25 +289,22 @@ impl<'r> Analysis<'r> {
     /// Moves what was gathered by place index into `matches`, `combos` and `requests`.
     /// The pipeline does it when the scan ends ([`Sink::done`]) and before a merge;
     /// a caller feeding entries itself calls `done` before reading those maps.
-    pub fn settle(&mut self) {
-        let Hot {
-            places,
-            matches,
-            combos,
-            requests,
-            ..
-        } = std::mem::take(&mut self.hot);
+    fn settle(&mut self) {
+        let Hot { index, mut aggs } = std::mem::take(&mut self.hot);
         self.cur = None;
-        for (((place, ms), cs), rq) in places.into_iter().zip(matches).zip(combos).zip(requests) {
-            for (ri, m) in ms.into_iter().enumerate() {
+        for (place, i) in index {
+            let Some(a) = aggs.get_mut(i).map(std::mem::take) else {
+                continue;
+            };
+            for (ri, m) in a.matches.into_iter().enumerate() {
                 if let Some(m) = m {
                     put(&mut self.matches, (ri, place.clone()), m, merge_match);
                 }
             }
-            if !cs.is_empty() {
-                put(&mut self.combos, place.clone(), cs, add_combos);
+            if !a.combos.is_empty() {
+                put(&mut self.combos, place.clone(), a.combos, add_combos);
             }
-            if let Some(r) = rq {
+            if let Some(r) = a.requests {
                 put(&mut self.requests, place, r, merge_request);
             }
         }
@@ -412,10 +419,6 @@ impl Analysis<'_> {
     /// Everything but the plain counts; `key.1` is the entry's place, `hits` the rules
     /// it matches (ascending).
     fn entry_at(&mut self, e: &Entry<'_>, place: &Place, hits: &[usize]) {
-        let cur = match self.cur {
-            Some(c) => c,
-            None => *self.cur.insert(self.hot.at(place)),
-        };
         let (loc, project) = (e.place.location.as_deref(), e.place.project.as_deref());
         let last = &mut self.located;
         let seen = (last.0.as_str(), last.1.as_deref(), last.2.as_deref());
@@ -433,24 +436,21 @@ impl Analysis<'_> {
             last.2 = project.map(str::to_string);
         }
         let bucket = e.timestamp.map(|t| self.bucket(t));
+        let pa = self.hot.of(&mut self.cur, place);
         if !hits.is_empty() {
-            if let Some(per) = self.hot.combos.get_mut(cur) {
-                if let Some(n) = per.get_mut(hits) {
-                    *n += 1;
-                } else {
-                    per.insert(hits.to_vec(), 1);
-                }
+            if let Some(n) = pa.combos.get_mut(hits) {
+                *n += 1;
+            } else {
+                pa.combos.insert(hits.to_vec(), 1);
             }
         }
         for &ri in hits {
             let rule = &self.rules.rules()[ri];
-            let Some(row) = self.hot.matches.get_mut(cur) else {
-                break;
-            };
-            if row.len() <= ri {
-                row.resize_with(ri + 1, || None);
+            if pa.matches.len() <= ri {
+                pa.matches.resize_with(ri + 1, || None);
             }
-            let Some(agg) = row
+            let Some(agg) = pa
+                .matches
                 .get_mut(ri)
                 .map(|a| a.get_or_insert_with(MatchAgg::default))
             else {
@@ -484,9 +484,8 @@ impl Analysis<'_> {
                 }
             }
         }
-        let requests = self.hot.requests.get_mut(cur);
-        if let (Some(status), Some(r)) = (e.http_status(), requests) {
-            let r = r.get_or_insert_with(RequestAgg::default);
+        if let Some(status) = e.http_status() {
+            let r = pa.requests.get_or_insert_with(RequestAgg::default);
             r.requests += 1;
             *r.statuses.entry(status).or_default() += 1;
             let failed = status >= 400;

@@ -313,7 +313,7 @@ mod tests {
         let g = Grams::build(&lits).unwrap();
         assert_eq!(g.stride, 4);
         for (i, l) in lits.iter().enumerate() {
-            // Past 16 bytes of padding: both probes of a pair and the last lone gram.
+            // Past 16 bytes of padding: each probe of a quad and the lone grams after it.
             for pad in 0..20 {
                 for upper in [false, true] {
                     let l = if upper {

@@ -223,11 +223,8 @@ impl NumScan {
             .map(|(_, rs)| rs.as_slice())
     }
 
-    /// Fills `by_code` (status only).
+    /// Fills `by_code` (for `httpRequest.status`).
     fn tabulate(&mut self) {
-        if !self.status {
-            return;
-        }
         self.by_code = (0..CODES)
             .map(|c| {
                 let mut rs: Vec<u32> = self.holding(c as f64).flatten().copied().collect();
