@@ -319,6 +319,9 @@ fn main() {
     if let (Some(all), Some(a)) = (find("ndjson, all"), find("gcloud")) {
         println!("pretty array time / NDJSON time: {:.2}x", a / all);
     }
+    if wanted("floor") {
+        floor(&nd, runs);
+    }
     if wanted("matching") {
         // LOGTRIAGE_BENCH_RULES: compare another rule set (files or a folder) with one rule.
         let full = match std::env::var_os("LOGTRIAGE_BENCH_RULES") {
@@ -330,6 +333,41 @@ fn main() {
             None => rules,
         };
         matching(&nd, &full, runs);
+    }
+}
+
+/// What one core spends on the JSON alone, the floor under any job that reads every
+/// record exactly: serde_json validating each record (and keeping nothing), and the
+/// entry stage building its view (which validates the same way). The report job costs
+/// this and more on every byte, so these rates bound what the peer targets can reach.
+fn floor(nd: &Path, runs: usize) {
+    let data = std::fs::read_to_string(nd).unwrap();
+    let lines: Vec<&str> = data.lines().filter(|l| !l.is_empty()).collect();
+    let bytes = lines.iter().map(|l| l.len() as u64 + 1).sum::<u64>();
+    let time = |f: &dyn Fn(&str) -> bool| {
+        let mut times = Vec::new();
+        for _ in 0..runs.max(3) {
+            let t = Instant::now();
+            let ok = lines.iter().filter(|l| f(l)).count();
+            times.push(t.elapsed());
+            assert_eq!(ok, lines.len(), "every generated record is valid");
+        }
+        median(times).as_secs_f64()
+    };
+    let validate = time(&|l| serde_json::from_str::<serde::de::IgnoredAny>(l).is_ok());
+    let view = time(&|l| Entry::parse(l).is_ok());
+    for (name, t) in [
+        ("floor: serde_json validation, 1 core", validate),
+        ("floor: entry view (parse), 1 core", view),
+    ] {
+        println!(
+            "| {:<40} | {:>8.3} s | {:>8.0} MB/s | {:>10.0} entries/s | 1 GB on 2 cores: {:.2} s |",
+            name,
+            t,
+            mb(bytes) / t,
+            lines.len() as f64 / t,
+            t * 1e9 / bytes as f64 / 2.0
+        );
     }
 }
 

@@ -86,14 +86,23 @@ impl Scan {
             };
             let carry = if self.in_string { !0 } else { 0 };
             let inside = prefix_xor(m.quote) ^ carry;
-            let (open, close) = (m.open & !inside, m.close & !inside);
+            self.in_string = inside >> 63 == 1;
+            let brackets = m.brackets & !inside;
+            // Most blocks of a record hold no bracket outside strings: inside the
+            // element the depth stays, and no comma can end it.
+            if brackets == 0 && self.depth > 0 {
+                i += 64;
+                continue;
+            }
+            let open = vs.as_ref().map_or(0, openers) & brackets;
+            let close = brackets & !open;
             let closes = ones(close);
             if closes < self.depth {
                 // Depth stays above 0 here: no comma or `]` of this element's level.
                 self.depth = (self.depth - closes).saturating_add(ones(open));
             } else {
                 let comma = vs.as_ref().map_or(0, commas) & !inside;
-                let mut events = open | close | comma;
+                let mut events = brackets | comma;
                 while events != 0 {
                     let k = events.trailing_zeros();
                     let bit = 1u64 << k;
@@ -114,7 +123,6 @@ impl Scan {
                     }
                 }
             }
-            self.in_string = inside >> 63 == 1;
             i += 64;
         }
         Err(i)
@@ -201,8 +209,8 @@ fn word(data: &[u8], i: usize) -> Option<u64> {
 /// One 64-byte block's masks (bit k: byte k).
 struct Masks {
     quote: u64,
-    open: u64,
-    close: u64,
+    /// `{` `}` `[` `]`.
+    brackets: u64,
 }
 
 /// The block's 16-byte vectors.
@@ -244,9 +252,18 @@ fn masks(vs: &[u8x16; 4]) -> Option<Masks> {
     );
     Some(Masks {
         quote: bits(vs, |v| v.cmp_eq(quote)),
-        open: bits(vs, |v| (v | lower).cmp_eq(open)),
-        close: bits(vs, |v| (v | lower).cmp_eq(close)),
+        brackets: bits(vs, |v| {
+            let l = v | lower;
+            l.cmp_eq(open) | l.cmp_eq(close)
+        }),
     })
+}
+
+/// The block's `{` and `[`, needed only where a bracket is.
+#[inline]
+fn openers(vs: &[u8x16; 4]) -> u64 {
+    let (lower, open) = (u8x16::splat(0x20), u8x16::splat(b'{'));
+    bits(vs, |v| (v | lower).cmp_eq(open))
 }
 
 /// The block's commas, needed only where the element may end.
