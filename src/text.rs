@@ -13,6 +13,19 @@ pub fn cut_chars(s: &str, n: usize) -> &str {
     }
 }
 
+/// What an empty name (no service or revision) shows as in reports.
+pub const NO_NAME: &str = "(none)";
+
+/// A name as inline code, or [`NO_NAME`] when empty: an empty code span renders as two
+/// literal backticks on GitHub.
+pub fn code_name(s: &str) -> String {
+    if s.is_empty() {
+        NO_NAME.into()
+    } else {
+        format!("`{s}`")
+    }
+}
+
 /// 1234567 -> "1,234,567".
 pub fn fmt_count(n: u64) -> String {
     let s = n.to_string();

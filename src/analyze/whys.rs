@@ -6,7 +6,7 @@ use super::outcome::{Action, Finding, Outcome, Why};
 use super::regress::Regression;
 use super::sink::Analysis;
 use crate::rules::{render, Rule};
-use crate::text::{fmt_count, fmt_span as duration};
+use crate::text::{code_name, fmt_count, fmt_span as duration};
 use std::cell::Cell;
 use std::collections::BTreeSet;
 
@@ -126,7 +126,7 @@ pub(super) fn evidence(f: &Finding, bucket: i64) -> Vec<String> {
         .revisions
         .iter()
         .take(4)
-        .map(|r| format!("`{}` ({})", r.revision, fmt_count(r.count)))
+        .map(|r| format!("{} ({})", code_name(&r.revision), fmt_count(r.count)))
         .collect();
     if !revs.is_empty() {
         ev.push(format!("revisions: {}", revs.join(", ")));
@@ -170,8 +170,8 @@ pub(super) fn evidence(f: &Finding, bucket: i64) -> Vec<String> {
 /// "`rev`: 0 failures in 2,214 entries (0.00%), start .. end".
 fn rate_line(f: &super::regress::RateFigures) -> String {
     format!(
-        "`{}`: {} failures in {} entries ({:.2}%), {} .. {}",
-        f.revision,
+        "{}: {} failures in {} entries ({:.2}%), {} .. {}",
+        code_name(&f.revision),
         fmt_count(f.failures),
         fmt_count(f.entries),
         f.rate * 100.0,

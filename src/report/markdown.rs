@@ -3,7 +3,7 @@
 
 use super::model::Report;
 use super::sanitize;
-use crate::text::{fmt_count, fmt_span as dur};
+use crate::text::{fmt_count, fmt_span as dur, NO_NAME};
 use std::io::{self, Write};
 
 /// Said after the duplicate count when the de-duplication set ran out of room.
@@ -37,7 +37,19 @@ fn cell(s: &str) -> String {
 }
 
 fn code(s: &str) -> String {
+    if s.is_empty() {
+        return NO_NAME.into();
+    }
     format!("`{}`", sanitize(s).replace('`', "'"))
+}
+
+/// A service cell: the name, or [`NO_NAME`].
+fn service_cell(s: &str) -> String {
+    if s.is_empty() {
+        NO_NAME.into()
+    } else {
+        cell(s)
+    }
 }
 
 /// "`a` (3), `b` (1)": code-formatted names with counts.
@@ -181,7 +193,7 @@ fn impact(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             writeln!(
                 w,
                 "| {} | {} | {} | {} | {:.1}% | {} | {} |",
-                cell(&m.service),
+                service_cell(&m.service),
                 code(&m.revision),
                 fmt_count(m.requests),
                 fmt_count(m.failed),
@@ -298,7 +310,7 @@ fn revisions(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         writeln!(
             w,
             "| {} | {} | {} | {} | {} | {} | {} | {} / {} | {} |",
-            cell(&v.service),
+            service_cell(&v.service),
             code(&v.revision),
             opt(&v.first_seen),
             opt(&v.last_seen),
@@ -541,6 +553,43 @@ mod tests {
         let mut table = Vec::new();
         super::super::table::write(&r, &mut table).unwrap_or_else(|e| panic!("{e}"));
         assert!(String::from_utf8_lossy(&table).contains(DEDUP_NOT_EXACT));
+    }
+
+    /// Request logs of a resource with no service or revision: their rows, endpoints
+    /// and evidence name "(none)", not an empty code span (two literal backticks).
+    #[test]
+    fn entries_without_a_place_show_none() {
+        use crate::analyze::Analysis;
+        use crate::entry::Entry;
+        use crate::pipeline::{ScanTotals, Sink};
+        let rules = crate::rules::load(&crate::rules::LoadOptions::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut a = Analysis::new(&rules, 60);
+        for i in 0..12 {
+            let rec = format!(
+                r#"{{"httpRequest":{{"requestMethod":"GET","requestUrl":"https://example.com/","status":500}},"insertId":"id{i}","resource":{{"type":"global"}},"severity":"ERROR","timestamp":"2025-09-15T06:00:{i:02}Z"}}"#
+            );
+            a.entry(&Entry::parse(&rec).unwrap_or_else(|e| panic!("{e}")));
+        }
+        a.done();
+        let totals = ScanTotals::default();
+        let facts = super::super::InputFacts {
+            totals: &totals,
+            files: 1,
+            bytes: 0,
+            unreadable: 0,
+        };
+        let r = super::super::build(&a, None, &facts);
+        let mut md = Vec::new();
+        write(&r, &mut md).unwrap_or_else(|e| panic!("{e}"));
+        let md = String::from_utf8_lossy(&md);
+        assert!(md.contains("12 failed on (none)"), "{md}");
+        assert!(md.contains("| (none) | (none) | 12 | 12 |"), "{md}");
+        let stray = md
+            .lines()
+            .filter(|l| !l.starts_with("```"))
+            .any(|l| l.contains("``"));
+        assert!(!stray, "{md}");
     }
 
     #[test]
