@@ -18,15 +18,29 @@ pub(super) struct Vars<'a> {
     a: &'a Analysis<'a>,
     f: &'a Finding,
     reg: Option<&'a Regression>,
+    /// The service the question is about, when the chain narrows it to one.
+    service: Option<String>,
+}
+
+/// The service of a finding's busiest revision that has one (entries of resources
+/// without a service have an empty name).
+fn first_service(f: &Finding) -> Option<String> {
+    f.revisions
+        .iter()
+        .map(|r| &r.service)
+        .find(|s| !s.is_empty())
+        .cloned()
+}
+
+/// The service an effect's question names: the cause's, when the effect was seen
+/// there too (a finding may span services while its cause is in one of them).
+fn question_scope(effect: &Finding, cause: &Finding) -> Option<String> {
+    first_service(cause).filter(|s| effect.revisions.iter().any(|r| &r.service == s))
 }
 
 impl Vars<'_> {
     fn service(&self) -> Option<String> {
-        self.f
-            .revisions
-            .first()
-            .map(|r| r.service.clone())
-            .filter(|s| !s.is_empty())
+        self.service.clone().or_else(|| first_service(self.f))
     }
 
     fn get(&self, name: &str) -> Option<String> {
@@ -224,6 +238,7 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
         a,
         f,
         reg: regression_for(out, f),
+        service: None,
     };
     for pair in chain.windows(2) {
         let (effect, cause) = (&fs[pair[0]], &fs[pair[1]]);
@@ -231,7 +246,11 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
             break;
         };
         whys.push(Why {
-            why: vars(effect).render(&re.why),
+            why: Vars {
+                service: question_scope(effect, cause),
+                ..vars(effect)
+            }
+            .render(&re.why),
             because: vars(cause).render(&rc.because),
             established: true,
             evidence: evidence(cause, bucket),
@@ -343,6 +362,7 @@ fn actions(a: &Analysis<'_>, out: &Outcome) -> Vec<Action> {
             a,
             f,
             reg: regression_for(out, f),
+            service: None,
         };
         for t in &r.actions {
             let Some(title) = v.render_all(&t.title) else {
@@ -371,7 +391,7 @@ fn actions(a: &Analysis<'_>, out: &Outcome) -> Vec<Action> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::outcome::{Timeline, TraceJoin};
+    use crate::analyze::outcome::{RevisionCount, Timeline, TraceJoin};
 
     fn finding(join: TraceJoin) -> Finding {
         Finding {
@@ -398,6 +418,43 @@ mod tests {
             join: Some(join),
             filter: String::new(),
         }
+    }
+
+    fn on(f: Finding, revs: &[(&str, u64)]) -> Finding {
+        Finding {
+            revisions: revs
+                .iter()
+                .map(|(svc, n)| RevisionCount {
+                    service: svc.to_string(),
+                    revision: if svc.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{svc}-00001-abc")
+                    },
+                    count: *n,
+                })
+                .collect(),
+            ..f
+        }
+    }
+
+    /// A 5xx burst busiest on entries without a service, caused in service b: the
+    /// question names b, not "<service>" nor the busiest service a.
+    #[test]
+    fn the_question_names_the_service_of_its_answer() {
+        let join = || TraceJoin {
+            failed_requests: 0,
+            statuses: Vec::new(),
+            traces: 0,
+            estimated: false,
+        };
+        let effect = on(finding(join()), &[("", 12), ("a", 12), ("b", 11)]);
+        let cause = on(finding(join()), &[("b", 11)]);
+        assert_eq!(first_service(&effect).as_deref(), Some("a"));
+        assert_eq!(question_scope(&effect, &cause).as_deref(), Some("b"));
+        let elsewhere = on(finding(join()), &[("c", 3)]);
+        assert_eq!(question_scope(&effect, &elsewhere), None);
+        assert_eq!(first_service(&on(finding(join()), &[("", 4)])), None);
     }
 
     #[test]
