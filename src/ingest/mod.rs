@@ -81,9 +81,9 @@ pub struct IngestOptions {
 impl Default for IngestOptions {
     fn default() -> Self {
         IngestOptions {
-            // Each worker, the reader and the read-ahead queue hold a chunk (or its
-            // buffer) at a time: 1 MiB keeps that ~10 MiB in all with 2 workers and is
-            // still ~1,000 entries per hand-off.
+            // Each worker and the reader (taken in turns) hold a chunk (or its buffer)
+            // at a time: 1 MiB keeps that a few MiB in all with 2 workers and is still
+            // ~1,000 entries per hand-off.
             chunk_size: 1 << 20,
             max_record: 16 << 20,
         }

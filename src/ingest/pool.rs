@@ -9,7 +9,7 @@
 
 use std::sync::Mutex;
 
-/// Buffers kept at most: the reader, the read-ahead queue and every worker each
+/// Buffers kept at most: the reader (whichever worker holds it) and every worker each
 /// hold one at a time; more than this are dropped.
 const KEPT: usize = 16;
 
