@@ -378,9 +378,9 @@ enum Item {
 ///
 /// The workers take turns at the reader: the one that takes the next chunk reads,
 /// inflates and frames it, then parses it while another takes its turn. So a chunk is
-/// parsed on the core that just wrote it into memory (a reader thread of its own had
-/// the workers fetch every chunk from the other core's cache: 4% more CPU, 1 GB
-/// report 0.86 s against 0.82 s), and gzip is still inflated on one core while the
+/// parsed on the core that just wrote it into memory (with a reader thread of its own
+/// the workers fetched every chunk from the other core's cache: 1 GB report 0.96 s
+/// against 0.825 s, 12% more CPU), and gzip is still inflated on one core while the
 /// other parses.
 pub fn scan<S, F>(sources: &[Source], opts: &ScanOptions, progress: &Progress, make: F) -> Scan<S>
 where
