@@ -183,7 +183,11 @@ fn print_row(r: &Row) {
 fn child(spec: &str) {
     let (threads, paths) = spec.split_once('|').unwrap();
     let inputs: Vec<PathBuf> = paths.split('|').map(PathBuf::from).collect();
-    let rules = rules::load(&LoadOptions::default()).unwrap();
+    let rules = if std::env::var_os(ONE_RULE_CHILD).is_some() {
+        rules::load_str("one.toml", ONE_RULE).unwrap()
+    } else {
+        rules::load(&LoadOptions::default()).unwrap()
+    };
     let t = Instant::now();
     let o = report_job(&inputs, &rules, threads.parse().unwrap());
     let secs = t.elapsed().as_secs_f64();
@@ -195,17 +199,22 @@ fn child(spec: &str) {
     );
 }
 
+/// Set for a child that runs the report with [`ONE_RULE`] alone.
+const ONE_RULE_CHILD: &str = "LOGTRIAGE_BENCH_ONE_RULE";
+
 /// Runs one case in a fresh process; returns (secs, entries, report bytes, peak RSS).
-fn run_child(inputs: &[PathBuf], threads: usize) -> (f64, u64, usize, u64) {
+fn run_child(inputs: &[PathBuf], threads: usize, one_rule: bool) -> (f64, u64, usize, u64) {
     let mut spec = threads.to_string();
     for p in inputs {
         spec.push('|');
         spec.push_str(&p.to_string_lossy());
     }
-    let out = Command::new(std::env::current_exe().unwrap())
-        .env("LOGTRIAGE_BENCH_CHILD", spec)
-        .output()
-        .unwrap();
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.env("LOGTRIAGE_BENCH_CHILD", spec);
+    if one_rule {
+        cmd.env(ONE_RULE_CHILD, "1");
+    }
+    let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -263,6 +272,12 @@ fn main() {
 
     let mut cases: Vec<(String, Vec<PathBuf>, usize, u64)> = vec![
         ("ndjson, all threads".into(), vec![nd.clone()], 0, nd_bytes),
+        (
+            "ndjson, all threads, 1 rule".into(),
+            vec![nd.clone()],
+            0,
+            nd_bytes,
+        ),
         ("ndjson, 1 thread".into(), vec![nd.clone()], 1, nd_bytes),
         (
             "gcloud pretty array, all threads".into(),
@@ -292,11 +307,12 @@ fn main() {
             continue;
         }
         // Warm-up (page cache) run, then timed runs, each in a fresh process.
-        let first = run_child(&inputs, threads);
+        let one_rule = name.ends_with("1 rule");
+        let first = run_child(&inputs, threads, one_rule);
         let mut times = Vec::new();
         let mut peak = 0;
         for _ in 0..runs {
-            let (secs, entries, report_bytes, p) = run_child(&inputs, threads);
+            let (secs, entries, report_bytes, p) = run_child(&inputs, threads, one_rule);
             times.push(Duration::from_secs_f64(secs));
             peak = peak.max(p);
             assert_eq!(entries, first.1);
@@ -314,12 +330,25 @@ fn main() {
         print_row(&row);
         rows.push(row);
     }
-    let find = |n: &str| rows.iter().find(|r| r.case.starts_with(n)).map(|r| r.secs);
-    if let (Some(all), Some(one)) = (find("ndjson, all"), find("ndjson, 1 thread")) {
+    let find = |n: &str| rows.iter().find(|r| r.case == n).map(|r| r.secs);
+    if let (Some(all), Some(one)) = (find("ndjson, all threads"), find("ndjson, 1 thread")) {
         println!("speed-up with {cores} threads over 1: {:.2}x", one / all);
     }
-    if let (Some(all), Some(a)) = (find("ndjson, all"), find("gcloud")) {
+    if let (Some(all), Some(a)) = (
+        find("ndjson, all threads"),
+        find("gcloud pretty array, all threads"),
+    ) {
         println!("pretty array time / NDJSON time: {:.2}x", a / all);
+    }
+    if let (Some(full), Some(one)) = (
+        find("ndjson, all threads"),
+        find("ndjson, all threads, 1 rule"),
+    ) {
+        // The whole job: matching, and the analysis of what matched (more with 20 rules).
+        println!(
+            "whole report with the full packs / one rule: {:.2}x (matching alone: below)",
+            full / one
+        );
     }
     if wanted("floor") {
         floor(&nd, runs);
