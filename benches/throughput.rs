@@ -18,7 +18,8 @@
 //! `LOGTRIAGE_BENCH_CHILD` set), after one warm-up run that brings the file into the
 //! page cache; peak memory is the child's VmHWM. The matching cases time
 //! `RuleSet::match_block` alone (entries parsed in blocks of 128 just before, as in the
-//! pipeline): the full default packs against one rule (issue 3: within 1.5x). The floor
+//! pipeline): the full default packs against one rule (issue 3: within 1.5x); the case
+//! "ndjson, all threads, 1 rule" runs the whole report with that rule alone. The floor
 //! cases time, on one core, serde_json validating each record and the entry view: what
 //! any exact reader of these records pays before matching anything.
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)]
