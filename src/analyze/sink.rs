@@ -416,8 +416,8 @@ fn is_deploy(e: &Entry<'_>) -> Option<String> {
 }
 
 impl Analysis<'_> {
-    /// Everything but the plain counts; `key.1` is the entry's place, `hits` the rules
-    /// it matches (ascending).
+    /// Everything but the plain counts; `place` is the entry's (service, revision),
+    /// `hits` the rules it matches (ascending).
     fn entry_at(&mut self, e: &Entry<'_>, place: &Place, hits: &[usize]) {
         let (loc, project) = (e.place.location.as_deref(), e.place.project.as_deref());
         let last = &mut self.located;

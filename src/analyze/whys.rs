@@ -194,6 +194,9 @@ fn rate_line(f: &super::regress::RateFigures) -> String {
     )
 }
 
+/// The regression of the service of the finding's busiest revision. Not
+/// [`first_service`]: when that revision has no service, another service's regression
+/// would enter a chain that is about something else.
 fn regression_for<'o>(out: &'o Outcome, f: &Finding) -> Option<&'o Regression> {
     let svc = f.revisions.first().map(|r| r.service.as_str())?;
     out.regressions.iter().find(|r| r.service == svc)
