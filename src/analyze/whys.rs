@@ -6,12 +6,16 @@ use super::outcome::{Action, Finding, Outcome, Why};
 use super::regress::Regression;
 use super::sink::Analysis;
 use crate::rules::{render, Rule};
-use crate::text::{code_name, fmt_count, fmt_span as duration};
+use crate::text::{code_name, cut_chars, fmt_count, fmt_span as duration};
 use std::cell::Cell;
 use std::collections::BTreeSet;
 
 /// Never more than five.
 const MAX_WHYS: usize = 5;
+/// Leads shown under a why the logs do not answer.
+const MAX_LEADS: usize = 3;
+/// Characters of a lead's example line.
+const LEAD_EXAMPLE_CHARS: usize = 200;
 
 /// Placeholder values for one finding's templates.
 pub(super) struct Vars<'a> {
@@ -181,6 +185,41 @@ pub(super) fn evidence(f: &Finding, bucket: i64) -> Vec<String> {
     ev
 }
 
+/// Errors no rule knows that appear only in failing revisions of the finding's
+/// service: leads for a why the rules cannot answer, said to be leads and never a
+/// cause. Each names its count, revisions, first entry and the example's line that
+/// holds the template's first words (a traceback's example is many lines, stored cut).
+fn leads(out: &Outcome, f: &Finding) -> Vec<String> {
+    let Some(svc) = first_service(f) else {
+        return Vec::new();
+    };
+    let revs: BTreeSet<&str> = out
+        .revisions
+        .iter()
+        .filter(|r| r.service == svc)
+        .map(|r| r.revision.as_str())
+        .collect();
+    out.unknown
+        .iter()
+        .filter(|u| u.only_in_failing_revision && u.revisions.iter().any(|r| revs.contains(r.as_str())))
+        .take(MAX_LEADS)
+        .map(|u| {
+            let on: Vec<String> = u.revisions.iter().take(3).map(|r| code_name(r)).collect();
+            let head = u.template.split("<*>").map(str::trim).find(|w| !w.is_empty());
+            let line = head.and_then(|h| u.example.lines().map(str::trim).find(|l| l.contains(h)));
+            format!(
+                "lead, not established as the cause: {} entries of `{}` (no rule knows it), only in failing revisions ({}), from {}{}",
+                fmt_count(u.count),
+                u.template.replace('`', "'"),
+                on.join(", "),
+                short_time(&u.first_seen),
+                line.map(|l| format!("; e.g. {}", cut_chars(l, LEAD_EXAMPLE_CHARS)))
+                    .unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
 /// "`rev`: 0 failures in 2,214 entries (0.00%), start .. end".
 fn rate_line(f: &super::regress::RateFigures) -> String {
     format!(
@@ -272,7 +311,7 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
                     vars(first).render(&r.check_next)
                 ),
                 established: false,
-                evidence: evidence(first, bucket),
+                evidence: [evidence(first, bucket), leads(out, first)].concat(),
                 rules: vec![first.rule.clone()],
             });
         }
@@ -317,15 +356,18 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
     }
     let answered_last = whys.last().is_none_or(|w| w.established);
     if whys.len() < MAX_WHYS && answered_last {
-        if let Some(r) = rule(a, &deepest.rule) {
+        let question = rule(a, &deepest.rule).map(|r| (r, vars(deepest).render(&r.why)));
+        // A lone finding's question was asked (unanswered) first; after the deploy
+        // step it would only repeat it.
+        if let Some((r, why)) = question.filter(|(_, q)| whys.iter().all(|w| &w.why != q)) {
             whys.push(Why {
-                why: vars(deepest).render(&r.why),
+                why,
                 because: format!(
                     "Not established by the logs. Check next: {}",
                     vars(deepest).render(&r.check_next)
                 ),
                 established: false,
-                evidence: Vec::new(),
+                evidence: leads(out, deepest),
                 rules: vec![deepest.rule.clone()],
             });
         }

@@ -95,6 +95,39 @@ fn service_auth_regression() {
     );
 }
 
+/// A crash loop no rule explains: the unanswered why lists, as leads and never as a
+/// cause, the unknown error seen only in the failing revision; the error both
+/// revisions log is no lead, and the question is not asked twice.
+#[test]
+fn an_unanswered_why_shows_errors_only_the_failing_revision_logs() {
+    let r = report(&fixture("crash-leads.ndjson"));
+    assert_eq!(count(&r, "CLOUD_RUN_CONTAINER_CRASH"), 8);
+    assert_eq!(r["regressions"][0]["first_bad"], "orders-00012-wab");
+    let whys = r["five_whys"].as_array().unwrap();
+    let open: Vec<&Value> = whys.iter().filter(|w| w["established"] == false).collect();
+    assert_eq!(open.len(), 1, "{whys:?}");
+    let leads: Vec<&str> = open[0]["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|e| e.starts_with("lead, not established as the cause"))
+        .collect();
+    assert_eq!(leads.len(), 1, "{leads:?}");
+    assert!(
+        leads[0].contains("8 entries of `ModuleNotFoundError: No module named <*>`")
+            && leads[0].contains("e.g. ModuleNotFoundError: No module named 'orders.metrics'"),
+        "{}",
+        leads[0]
+    );
+    let questions: Vec<&str> = whys.iter().filter_map(|w| w["why"].as_str()).collect();
+    let mut unique = questions.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), questions.len(), "{questions:?}");
+    assert_whys_cite_evidence(&r, "crash-leads");
+}
+
 #[test]
 fn system_user_auth() {
     let r = report(&sample("system-user-auth.ndjson"));
