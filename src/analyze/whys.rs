@@ -199,22 +199,29 @@ fn leads(out: &Outcome, f: &Finding) -> Vec<String> {
         .filter(|r| r.service == svc)
         .map(|r| r.revision.as_str())
         .collect();
+    let on_service = |r: &String| revs.contains(r.as_str());
     out.unknown
         .iter()
-        .filter(|u| u.only_in_failing_revision && u.revisions.iter().any(|r| revs.contains(r.as_str())))
+        .filter(|u| u.only_in_failing_revision && u.revisions.iter().any(on_service))
         .take(MAX_LEADS)
         .map(|u| {
             let on: Vec<String> = u.revisions.iter().take(3).map(|r| code_name(r)).collect();
-            let head = u.template.split("<*>").map(str::trim).find(|w| !w.is_empty());
+            let head = u
+                .template
+                .split("<*>")
+                .map(str::trim)
+                .find(|w| !w.is_empty());
             let line = head.and_then(|h| u.example.lines().map(str::trim).find(|l| l.contains(h)));
+            let example = line
+                .map(|l| format!("; e.g. {}", cut_chars(l, LEAD_EXAMPLE_CHARS)))
+                .unwrap_or_default();
             format!(
-                "lead, not established as the cause: {} entries of `{}` (no rule knows it), only in failing revisions ({}), from {}{}",
+                "lead, not established as the cause: {} entries of `{}` (no rule knows it), \
+                 only in failing revisions ({}), from {}{example}",
                 fmt_count(u.count),
                 u.template.replace('`', "'"),
                 on.join(", "),
                 short_time(&u.first_seen),
-                line.map(|l| format!("; e.g. {}", cut_chars(l, LEAD_EXAMPLE_CHARS)))
-                    .unwrap_or_default()
             )
         })
         .collect()
