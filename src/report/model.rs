@@ -122,8 +122,9 @@ fn redact_outcome_data(o: &mut Outcome) {
 /// Builds the report: outcome, redaction, whys, status.
 pub fn build(a: &Analysis<'_>, bucket: Option<i64>, facts: &InputFacts<'_>) -> Report {
     let mut outcome = analyze::finish(a, bucket);
-    // Captured values and samples are masked before whys and actions quote them;
-    // everything else in whys comes from rule text, revisions and counts.
+    // Captured values, samples and unknown templates are masked before whys (their
+    // evidence and leads) and actions quote them; everything else in whys comes from
+    // rule text, revisions and counts.
     redact_outcome_data(&mut outcome);
     analyze::explain(a, &mut outcome);
     let t = facts.totals;
