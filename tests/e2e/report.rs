@@ -96,8 +96,9 @@ fn service_auth_regression() {
 }
 
 /// A crash loop no rule explains: the unanswered why lists, as leads and never as a
-/// cause, the unknown error seen only in the failing revision; the error both
-/// revisions log is no lead, and the question is not asked twice.
+/// cause, the unknown errors seen only in the failing revision (one quoting a
+/// database password, which stays masked); the error both revisions log is no lead,
+/// and the question is not asked twice.
 #[test]
 fn an_unanswered_why_shows_errors_only_the_failing_revision_logs() {
     let r = report(&fixture("crash-leads.ndjson"));
@@ -113,13 +114,28 @@ fn an_unanswered_why_shows_errors_only_the_failing_revision_logs() {
         .filter_map(Value::as_str)
         .filter(|e| e.starts_with("lead, not established as the cause"))
         .collect();
-    assert_eq!(leads.len(), 1, "{leads:?}");
+    assert_eq!(leads.len(), 2, "{leads:?}");
     assert!(
         leads[0].contains("8 entries of `ModuleNotFoundError: No module named <*>`")
             && leads[0].contains("e.g. ModuleNotFoundError: No module named 'orders.metrics'"),
         "{}",
         leads[0]
     );
+    assert!(
+        leads[1].contains("postgresql://orders:[REDACTED]@"),
+        "{}",
+        leads[1]
+    );
+    let md = lt(["report"])
+        .arg(fixture("crash-leads.ndjson"))
+        .code(0)
+        .stdout;
+    for out in [md, r.to_string()] {
+        assert!(
+            !out.contains("Xq9vT2mLw7pR4zK8"),
+            "the password reached the report"
+        );
+    }
     let questions: Vec<&str> = whys.iter().filter_map(|w| w["why"].as_str()).collect();
     let mut unique = questions.clone();
     unique.sort_unstable();
