@@ -943,19 +943,25 @@ fn output_file_is_replaced_whole_or_not_at_all() {
         "a temporary file was left behind"
     );
     // A run killed mid-way leaves the old report too (the report is renamed in
-    // only once complete).
-    let big = dir.path().join("big.ndjson");
-    std::fs::write(&big, ndjson(100_000)).unwrap();
+    // only once complete). Its input is a pipe held open, so it is mid-way however
+    // fast it reads.
     let mut child = Command::new(env!("CARGO_BIN_EXE_logtriage"))
         .args(["report", "-j", "1", "-o"])
         .arg(&target)
-        .arg(&big)
+        .stdin(Stdio::piped())
         .stderr(std::fs::File::create(dir.path().join("killed.err")).unwrap())
         .spawn()
         .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(&ndjson(1_000)).unwrap();
     std::thread::sleep(Duration::from_millis(150));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "it ended before its input did"
+    );
     let _ = child.kill();
     let _ = child.wait();
+    drop(input);
     assert_eq!(
         std::fs::read_to_string(&target).unwrap(),
         "previous report\n"
