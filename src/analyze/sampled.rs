@@ -50,6 +50,21 @@ impl<K: Ord, V, const CAP: usize> Sampled<K, V, CAP> {
         self.map.get_mut(k).map(|(_, v)| v)
     }
 
+    /// Adds `v` under `k`, combined with the value held (ignored when the hash is
+    /// above the threshold: such a key is never held, so it is not looked up).
+    pub fn add(&mut self, k: K, h: u64, v: V, combine: impl FnOnce(&mut V, V)) {
+        if !self.admits(h) {
+            return;
+        }
+        match self.map.get_mut(&k) {
+            Some((_, have)) => combine(have, v),
+            None => {
+                self.map.insert(k, (h, v));
+                self.shrink();
+            }
+        }
+    }
+
     /// Inserts a new key (ignored when its hash is above the threshold).
     pub fn insert(&mut self, k: K, h: u64, v: V) {
         if self.admits(h) {
@@ -68,6 +83,12 @@ impl<K: Ord, V, const CAP: usize> Sampled<K, V, CAP> {
 
     /// Adds another map's keys; `combine` merges values of keys held by both.
     pub fn merge(&mut self, other: Sampled<K, V, CAP>, combine: impl Fn(&mut V, V)) {
+        // Into an empty map at a level no higher, the result is `other` as it is: move
+        // it rather than insert its keys one by one (the report merges into empty maps).
+        if self.map.is_empty() && self.level <= other.level {
+            *self = other;
+            return;
+        }
         if other.level > self.level {
             self.level = other.level;
             let t = self.threshold();
@@ -165,6 +186,47 @@ mod tests {
             a.merge(b, |x, y| *x += y);
             assert_eq!(snapshot(&a), snapshot(&one), "split at {split}");
         }
+    }
+
+    #[test]
+    fn merging_into_an_empty_map_gives_the_other_as_it_is() {
+        let keys: Vec<u32> = (0..3000).collect();
+        let full = filled::<100>(&keys);
+        assert!(full.level() > 0);
+        let mut into = Sampled::<String, u64, 100>::default();
+        into.merge(full.clone(), |x, y| *x += y);
+        assert_eq!(
+            (snapshot(&into), into.level()),
+            (snapshot(&full), full.level())
+        );
+        // An empty map at a higher level keeps its threshold: keys above it leave.
+        let mut higher = filled::<100>(&(0..30_000).collect::<Vec<_>>());
+        let level = higher.level();
+        assert!(level > full.level());
+        higher.map.clear();
+        higher.merge(full.clone(), |x, y| *x += y);
+        assert_eq!(higher.level(), level);
+        assert!(higher.len() < full.len());
+        assert!(higher.iter().all(|(_, h, _)| h <= u64::MAX >> level));
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn add_combines_held_keys_and_ignores_refused_ones() {
+        let mut m = filled::<100>(&(0..3000).collect::<Vec<_>>());
+        let t = u64::MAX >> m.level();
+        let (k, h, n) = m.iter().map(|(k, h, n)| (k.clone(), h, *n)).next().unwrap();
+        m.add(k.clone(), h, 5, |x, y| *x += y);
+        assert_eq!(m.get_mut(k.as_str()).copied(), Some(n + 5));
+        let before = snapshot(&m);
+        m.add("refused".into(), t + 1, 1, |x, y| *x += y);
+        assert_eq!(
+            snapshot(&m),
+            before,
+            "a hash above the threshold is not kept"
+        );
+        m.add("kept".into(), 0, 7, |x, y| *x += y);
+        assert_eq!(m.get_mut("kept").copied(), Some(7));
     }
 
     #[test]

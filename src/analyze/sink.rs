@@ -8,7 +8,7 @@ use super::templates::Templates;
 use crate::entry::{Entry, Timestamp};
 use crate::pipeline::Sink;
 use crate::rules::{BlockMatches, RuleSet};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Distinct values kept per capture per finding (beyond: a deterministic hash sample).
 pub(super) const CAPTURE_CAP: usize = 1000;
@@ -191,6 +191,8 @@ pub struct Analysis<'r> {
     located: (String, Option<String>, Option<String>),
     /// A sample's buffers, refilled for the next match that may be kept.
     spare: Sample,
+    /// Endpoints of failing requests seen lately.
+    endpoints: Endpoints,
 }
 
 /// Per-place aggregates found by index: entries come in runs from one place, so the
@@ -329,6 +331,7 @@ impl<'r> Analysis<'r> {
             cur: None,
             located: Default::default(),
             spare: Sample::default(),
+            endpoints: Endpoints::default(),
         }
     }
 
@@ -387,22 +390,71 @@ fn sample_wanted(v: &[Sample], e: &Entry<'_>) -> bool {
     }
 }
 
-fn endpoint(e: &Entry<'_>) -> String {
-    let h = e.http.as_ref();
-    let method = h
-        .and_then(|h| h.get("requestMethod"))
-        .map(|v| v.as_text().into_owned())
-        .unwrap_or_default();
-    let url = h
-        .and_then(|h| h.get("requestUrl"))
-        .map(|v| v.as_text().into_owned())
-        .unwrap_or_default();
+/// The endpoint ("METHOD /path/<*>") of a request with this method and URL.
+fn endpoint(method: &str, url: &str) -> String {
     // Keep the path: scheme, host and query vary per caller, the path is the endpoint.
-    let no_scheme = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+    // (A byte search: `split_once` sets up a substring searcher per call.)
+    let no_scheme = url
+        .as_bytes()
+        .windows(3)
+        .position(|w| w == b"://")
+        .map_or(url, |i| &url[i + 3..]);
     let path = no_scheme.find('/').map_or("/", |i| &no_scheme[i..]);
     let path = path.split(['?', '#']).next().unwrap_or("/");
     let path = super::templates::template_of(path);
-    format!("{method} {path}").trim().to_string()
+    let mut out = String::with_capacity(method.len() + 1 + path.len());
+    out.push_str(method);
+    out.push(' ');
+    out.push_str(&path);
+    let trimmed = out.trim();
+    if trimmed.len() != out.len() {
+        out = trimmed.to_string();
+    }
+    out
+}
+
+/// Endpoints of recent failing requests by method and URL: a failing URL tends to
+/// repeat, and templating its path was most of what a failing request cost.
+#[derive(Debug, Clone, Default)]
+struct Endpoints {
+    /// "METHOD URL" of the request being looked up (a reused buffer).
+    key: String,
+    /// "METHOD URL" -> endpoint, emptied when full.
+    known: HashMap<String, String>,
+}
+
+/// Endpoints remembered per worker; each key and endpoint is at most
+/// `ENDPOINT_KEY_MAX` bytes, so the cache stays under a few MiB.
+const ENDPOINTS_KEPT: usize = 1024;
+/// Longer "METHOD URL" keys are templated every time rather than remembered.
+const ENDPOINT_KEY_MAX: usize = 512;
+
+impl Endpoints {
+    /// The endpoint of request `e`.
+    fn of(&mut self, e: &Entry<'_>) -> &str {
+        let h = e.http.as_ref();
+        let text = |name: &str| {
+            h.and_then(|h| h.get(name))
+                .map(|v| v.into_text())
+                .unwrap_or_default()
+        };
+        let (method, url) = (text("requestMethod"), text("requestUrl"));
+        self.key.clear();
+        self.key.push_str(&method);
+        self.key.push(' ');
+        self.key.push_str(&url);
+        if self.key.len() > ENDPOINT_KEY_MAX {
+            self.key = endpoint(&method, &url);
+            return &self.key;
+        }
+        if !self.known.contains_key(self.key.as_str()) {
+            if self.known.len() >= ENDPOINTS_KEPT {
+                self.known.clear();
+            }
+            self.known.insert(self.key.clone(), endpoint(&method, &url));
+        }
+        self.known.get(self.key.as_str()).map_or("", String::as_str)
+    }
 }
 
 fn is_deploy(e: &Entry<'_>) -> Option<String> {
@@ -479,9 +531,7 @@ impl Analysis<'_> {
             }
             if let Some(tr) = e.trace.as_deref() {
                 let h = stable_hash(tr);
-                if agg.traces.get_mut(&h).is_none() {
-                    agg.traces.insert(h, h, ());
-                }
+                agg.traces.add(h, h, (), |_, _| {});
             }
         }
         if let Some(status) = e.http_status() {
@@ -491,14 +541,12 @@ impl Analysis<'_> {
             let failed = status >= 400;
             if failed {
                 r.failures += 1;
-                count_str(&mut r.failing_endpoints, &endpoint(e));
+                count_str(&mut r.failing_endpoints, self.endpoints.of(e));
                 if let Some(tr) = e.trace.as_deref() {
                     let h = stable_hash(tr);
                     // One status per trace: the highest, whatever the read order.
-                    match r.failed_traces.get_mut(&h) {
-                        Some(s) => *s = (*s).max(status),
-                        None => r.failed_traces.insert(h, h, status),
-                    }
+                    r.failed_traces
+                        .add(h, h, status, |s, new| *s = (*s).max(new));
                 }
             }
             if let Some(l) = e.http_latency() {
@@ -596,6 +644,41 @@ fn max_opt(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn request(method: &str, url: &str) -> String {
+        format!(
+            r#"{{"httpRequest":{{"requestMethod":"{method}","requestUrl":"{url}","status":403}},"insertId":"x"}}"#
+        )
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn endpoints_are_the_same_remembered_or_not() {
+        let mut cache = Endpoints::default();
+        let long = format!("https://h/{}", "a/".repeat(400));
+        let urls: Vec<String> = (0..ENDPOINTS_KEPT + 10)
+            .map(|i| format!("https://api.example.com/api/threads/thread_{i:012x}/messages?x=1"))
+            .chain(["https://h/a/b://c".into(), "/x".into(), String::new(), long])
+            .collect();
+        for round in 0..2 {
+            for (i, url) in urls.iter().enumerate() {
+                let method = if i % 3 == 0 { "" } else { "GET" };
+                let text = request(method, url);
+                let e = Entry::parse(&text).unwrap();
+                let want = endpoint(method, url);
+                assert_eq!(cache.of(&e), want, "round {round}, {method} {url}");
+            }
+            assert!(cache.known.len() <= ENDPOINTS_KEPT);
+        }
+        assert_eq!(
+            endpoint(
+                "GET",
+                "https://api.example.com/api/threads/thread_0a1b2c3d4e5f?q=1#f"
+            ),
+            "GET /api/threads/thread_<*>"
+        );
+        assert_eq!(endpoint("", "https://h"), "/");
+    }
 
     #[test]
     fn samples_keep_the_earliest_whatever_the_order() {
