@@ -15,6 +15,8 @@ use std::sync::Arc;
 /// A chunk is also closed once it holds this many problems, so a file of
 /// garbage cannot grow one chunk without bound.
 pub(crate) const MAX_PROBLEMS_PER_CHUNK: usize = 4096;
+/// The smallest read once a chunk is nearly full: enough for a few records.
+const MIN_READ: usize = 16 << 10;
 
 /// Skipped bytes after the last record are dropped once they reach this size.
 const JUNK_LIMIT: usize = 64 << 10;
@@ -209,7 +211,7 @@ impl Frame {
         }
     }
 
-    /// Returns spare room of at least one block after the data, growing if needed.
+    /// Returns spare room after the data (up to a block, growing if needed) to read into.
     pub(crate) fn spare(&mut self) -> &mut [u8] {
         if self.buf.len() - self.len < self.block && self.base > 0 {
             self.shift_to_front();
@@ -217,7 +219,13 @@ impl Frame {
         if self.buf.len() - self.len < self.block {
             self.buf.resize(self.len + self.block, 0);
         }
-        let end = self.len + self.block;
+        // Read little past this chunk's end: what lies beyond the record that ends the
+        // chunk is copied into the next buffer (a whole block was a quarter of the input).
+        let want = (self.base + self.chunk_size)
+            .saturating_sub(self.len)
+            .max(MIN_READ)
+            .min(self.block);
+        let end = self.len + want;
         self.buf.get_mut(self.len..end).unwrap_or_default()
     }
 

@@ -219,3 +219,42 @@ fn recycled_buffers_give_the_same_records() {
         }
     }
 }
+
+#[test]
+fn a_chunk_reads_little_past_its_end() {
+    // 1 KiB records, 1 MiB chunks, 256 KiB blocks: reading whole blocks, the reader
+    // had read most of a block past each chunk's end, which was copied into the next
+    // buffer.
+    let mut input = Vec::new();
+    let pad = "x".repeat(1000);
+    for i in 0..4000 {
+        input.extend_from_slice(format!("{{\"i\":{i:05},\"p\":\"{pad}\"}}\n").as_bytes());
+    }
+    let opts = IngestOptions {
+        chunk_size: 1 << 20,
+        max_record: 1 << 20,
+    };
+    let mut r = ChunkReader::new(
+        "t",
+        0,
+        Box::new(Cursor::new(input.clone())),
+        &opts,
+        256 << 10,
+    )
+    .unwrap();
+    let mut ends = 0u64;
+    let mut chunks = 0;
+    while let Some(c) = r.next() {
+        ends += c.records.last().map_or(0, |s| s.end as u64 + 1);
+        if (ends as usize) < input.len() {
+            let past = r.bytes_read() - ends;
+            assert!(
+                past <= 17 << 10,
+                "chunk {chunks}: read {past} bytes past its end"
+            );
+        }
+        chunks += 1;
+    }
+    assert!(chunks >= 3, "{chunks} chunks");
+    assert_eq!(ends as usize, input.len(), "every record framed once");
+}
