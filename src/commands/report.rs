@@ -26,7 +26,7 @@ pub fn run(args: &ReportArgs, threads: usize, diag: &Diag) -> Result<i32> {
     let facts = InputFacts {
         totals: &scanned.scan.totals,
         files: scanned.sources.len(),
-        bytes: scanned.sources.iter().filter_map(|s| s.size).sum(),
+        bytes: scanned.bytes,
         unreadable: scanned.scan.errors.len(),
     };
     let r = report::build(&scanned.scan.sink, bucket, &facts);

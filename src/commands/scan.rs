@@ -9,6 +9,7 @@ use crate::pipeline::{self, Filter, Progress, Scan, ScanOptions, Sink};
 use anyhow::{bail, Context, Result};
 use std::io::IsTerminal;
 use std::path::Path;
+use std::sync::atomic::Ordering;
 
 /// Warnings printed for skipped records before summarising the rest.
 const SHOWN_PROBLEMS: usize = 10;
@@ -29,6 +30,9 @@ pub struct Scanned<S> {
     pub filter: Filter,
     /// The sources read.
     pub sources: Vec<Source>,
+    /// Bytes read from them (compressed bytes for gzip): stdin counts too, which has
+    /// no size to look up.
+    pub bytes: u64,
 }
 
 /// Refuses `-o FILE` when FILE is one of the inputs (however it is spelled, or
@@ -216,6 +220,7 @@ pub fn run<S: Sink, F: Fn() -> S + Sync>(
         scan,
         filter: opts.filter,
         sources: inputs.sources,
+        bytes: progress.bytes.load(Ordering::Relaxed),
     })
 }
 

@@ -26,8 +26,13 @@ pub fn run(args: &StatsArgs, threads: usize, diag: &Diag) -> Result<i32> {
             writeln!(out)?;
         }
         StatsFormat::Table => {
-            let bytes: u64 = scanned.sources.iter().filter_map(|s| s.size).sum();
-            write_tables(&mut out, counts, totals, scanned.sources.len(), bytes)?;
+            write_tables(
+                &mut out,
+                counts,
+                totals,
+                scanned.sources.len(),
+                scanned.bytes,
+            )?;
         }
     }
     out.finish()?;
