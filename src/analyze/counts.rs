@@ -59,36 +59,56 @@ pub struct Counts {
     last: LastKeys,
 }
 
-/// The previous entry's (service, revision), and the last few log names with their
-/// decoded log ids: entries come in runs from one revision, and Cloud Run's request,
-/// stderr and stdout lines interleave, so map keys are built once per run.
+/// The run of entries being counted, and the last few log names with their decoded
+/// log ids and counts: entries come in runs from one revision, and Cloud Run's
+/// request, stderr and stdout lines interleave, so the maps (whose lookups compare
+/// strings) are updated once per run. [`Sink::done`] and merges add what is pending.
 #[derive(Debug, Clone, Default)]
 struct LastKeys {
-    place: (String, String),
-    /// (log name, log id), most recently used first.
-    logs: [Option<(Option<String>, String)>; LOG_SLOTS],
+    run: Run,
+    /// (log name, log id, entries not yet in `by_log`), most recently used first.
+    logs: [Option<(Option<String>, String, u64)>; LOG_SLOTS],
+}
+
+/// Entries in a row with one service, revision and resource type, not yet counted in
+/// the maps.
+#[derive(Debug, Clone, Default)]
+struct Run {
+    service: String,
+    revision: Option<String>,
+    resource: String,
+    /// Entries (0: no run).
+    entries: u64,
+    /// What the run adds to its revision's counts.
+    counts: RevisionCounts,
 }
 
 /// Logs remembered: a revision writes requests, stdout, stderr and maybe one more.
 const LOG_SLOTS: usize = 4;
 
 impl LastKeys {
-    /// The decoded log id of `e`'s log name.
-    fn log_id(&mut self, e: &Entry<'_>) -> &str {
+    /// Counts `e` under its log's decoded id; a log pushed out of the slots adds its
+    /// pending count to `by_log`.
+    fn count_log(&mut self, e: &Entry<'_>, by_log: &mut BTreeMap<String, u64>) {
         let name = e.log_name.as_deref();
         let at = self
             .logs
             .iter()
-            .position(|s| s.as_ref().is_some_and(|(n, _)| n.as_deref() == name));
+            .position(|s| s.as_ref().is_some_and(|(n, _, _)| n.as_deref() == name));
         match at {
             Some(i) => self.logs[..=i].rotate_right(1),
             None => {
                 self.logs.rotate_right(1);
+                if let Some((_, id, n)) = self.logs[0].take() {
+                    bump(by_log, &id, n);
+                }
                 let id = e.log_id().as_deref().unwrap_or("").to_string();
-                self.logs[0] = Some((name.map(str::to_string), id));
+                self.logs[0] = Some((name.map(str::to_string), id, 0));
             }
         }
-        self.logs[0].as_ref().map_or("", |(_, id)| id.as_str())
+        if let Some((_, _, n)) = &mut self.logs[0] {
+            *n += 1;
+        }
     }
 }
 
@@ -119,31 +139,39 @@ impl Sink for Counts {
         }
         *self.by_severity.entry(e.severity).or_default() += 1;
         let service = e.place.service.as_deref().unwrap_or("");
-        bump(&mut self.by_service, service);
-        if let Some(rev) = e.place.revision.as_deref() {
-            let key = &mut self.last.place;
-            if key.0 != service || key.1 != rev {
-                key.0.clear();
-                key.0.push_str(service);
-                key.1.clear();
-                key.1.push_str(rev);
+        let revision = e.place.revision.as_deref();
+        let resource = e.resource_type.as_deref().unwrap_or("");
+        let run = &self.last.run;
+        if run.entries == 0
+            || run.service != service
+            || run.revision.as_deref() != revision
+            || run.resource != resource
+        {
+            self.end_run();
+            let run = &mut self.last.run;
+            run.service.clear();
+            run.service.push_str(service);
+            match (&mut run.revision, revision) {
+                (Some(have), Some(r)) => {
+                    have.clear();
+                    have.push_str(r);
+                }
+                (have, r) => *have = r.map(str::to_string),
             }
-            let r = match self.by_revision.get_mut(key) {
-                Some(r) => r,
-                None => self.by_revision.entry(key.clone()).or_default(),
-            };
-            r.entries += 1;
-            r.errors += u64::from(is_error(e));
-            r.add_time(e.timestamp);
+            run.resource.clear();
+            run.resource.push_str(resource);
         }
-        bump(&mut self.by_log, self.last.log_id(e));
-        bump(
-            &mut self.by_resource,
-            e.resource_type.as_deref().unwrap_or(""),
-        );
+        let run = &mut self.last.run;
+        run.entries += 1;
+        run.counts.entries += 1;
+        run.counts.errors += u64::from(is_error(e));
+        run.counts.add_time(e.timestamp);
+        self.last.count_log(e, &mut self.by_log);
     }
 
-    fn merge(&mut self, o: Counts) {
+    fn merge(&mut self, mut o: Counts) {
+        self.done();
+        o.done();
         self.entries += o.entries;
         self.no_timestamp += o.no_timestamp;
         self.receive_time_only += o.receive_time_only;
@@ -161,13 +189,41 @@ impl Sink for Counts {
         add_map(&mut self.by_log, o.by_log);
         add_map(&mut self.by_resource, o.by_resource);
     }
+
+    fn done(&mut self) {
+        self.end_run();
+        for (_, id, n) in self.last.logs.iter_mut().flatten() {
+            bump(&mut self.by_log, id, std::mem::take(n));
+        }
+    }
 }
 
-fn bump(m: &mut BTreeMap<String, u64>, k: &str) {
+impl Counts {
+    /// Adds the run's counts to the maps and ends it.
+    fn end_run(&mut self) {
+        let run = &mut self.last.run;
+        let n = std::mem::take(&mut run.entries);
+        if n == 0 {
+            return;
+        }
+        let counts = std::mem::take(&mut run.counts);
+        bump(&mut self.by_service, &run.service, n);
+        bump(&mut self.by_resource, &run.resource, n);
+        if let Some(rev) = &run.revision {
+            let key = (run.service.clone(), rev.clone());
+            self.by_revision.entry(key).or_default().merge(&counts);
+        }
+    }
+}
+
+fn bump(m: &mut BTreeMap<String, u64>, k: &str, n: u64) {
+    if n == 0 {
+        return;
+    }
     if let Some(v) = m.get_mut(k) {
-        *v += 1;
+        *v += n;
     } else {
-        m.insert(k.to_string(), 1);
+        m.insert(k.to_string(), n);
     }
 }
 
@@ -218,7 +274,71 @@ mod tests {
         }
         c.entry(&Entry::parse(r#"{"textPayload":"no log name"}"#).unwrap());
         *want.entry(String::new()).or_default() += 1;
+        c.done();
         assert_eq!(c.by_log, want);
+    }
+
+    /// Runs of one place, broken by other places, resource types and a missing
+    /// revision: the maps hold what each entry adds, fed whole or split and merged.
+    #[test]
+    fn runs_count_like_entries() {
+        let places = [
+            ("a", Some("a-1"), "cloud_run_revision"),
+            ("a", Some("a-2"), "cloud_run_revision"),
+            ("b", None, "gae_app"),
+            ("a", Some("a-1"), "k8s_container"),
+        ];
+        let mut lines = Vec::new();
+        let (mut service, mut revision, mut resource) =
+            (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+        for i in 0..300usize {
+            let (svc, rev, kind) = places[(i / 7 + i % 3 / 2) % places.len()];
+            let sev = if i % 5 == 0 { "ERROR" } else { "INFO" };
+            let labels = match rev {
+                Some(r) => {
+                    format!(r#""service_name":"{svc}","revision_name":"{r}","module_id":"{svc}""#)
+                }
+                None => format!(r#""module_id":"{svc}""#),
+            };
+            lines.push(format!(
+                r#"{{"severity":"{sev}","timestamp":"2025-01-01T00:{:02}:00Z","resource":{{"type":"{kind}","labels":{{{labels}}}}},"textPayload":"x"}}"#,
+                i % 60
+            ));
+            let svc_key = if kind == "k8s_container" { "" } else { svc };
+            *service.entry(svc_key.to_string()).or_insert(0u64) += 1;
+            *resource.entry(kind.to_string()).or_insert(0u64) += 1;
+            if let (Some(r), false) = (rev, kind == "k8s_container") {
+                let c: &mut (u64, u64) = revision
+                    .entry((svc.to_string(), r.to_string()))
+                    .or_default();
+                c.0 += 1;
+                c.1 += u64::from(sev == "ERROR");
+            }
+        }
+        let feed = |ls: &[String]| {
+            let mut c = Counts::default();
+            for l in ls {
+                c.entry(&Entry::parse(l).unwrap());
+            }
+            c
+        };
+        let mut whole = feed(&lines);
+        whole.done();
+        assert_eq!(whole.by_service, service);
+        assert_eq!(whole.by_resource, resource);
+        let got: BTreeMap<_, _> = whole
+            .by_revision
+            .iter()
+            .map(|(k, v)| (k.clone(), (v.entries, v.errors)))
+            .collect();
+        assert_eq!(got, revision);
+        assert_eq!(whole.by_log.values().sum::<u64>(), 300);
+        for split in [1, 6, 7, 150, 299] {
+            let mut a = feed(&lines[..split]);
+            a.merge(feed(&lines[split..]));
+            a.done();
+            assert_eq!(a, whole, "split at {split}");
+        }
     }
 
     #[test]
@@ -232,6 +352,7 @@ mod tests {
         for l in lines {
             one.entry(&Entry::parse(l).unwrap());
         }
+        one.done();
         let mut a = Counts::default();
         let mut b = Counts::default();
         a.entry(&Entry::parse(lines[2]).unwrap());

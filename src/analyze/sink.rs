@@ -586,6 +586,7 @@ impl Sink for Analysis<'_> {
 
     fn done(&mut self) {
         self.settle();
+        self.counts.done();
     }
 
     fn entries(&mut self, es: &[Entry<'_>]) {
