@@ -34,7 +34,8 @@ impl RevisionCounts {
     }
 }
 
-/// Counts by severity, service, revision and log.
+/// Counts by severity, service, revision and log; the maps are complete once
+/// [`Sink::done`] has run (a merge completes both sides too).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Counts {
     /// Distinct entries.

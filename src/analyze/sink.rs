@@ -423,8 +423,8 @@ struct Endpoints {
     known: HashMap<String, String>,
 }
 
-/// Endpoints remembered per worker; each key and endpoint is at most
-/// `ENDPOINT_KEY_MAX` bytes, so the cache stays under a few MiB.
+/// Endpoints remembered per worker; keys are at most `ENDPOINT_KEY_MAX` bytes (their
+/// endpoints about as long), so the cache holds on the order of 1 MiB.
 const ENDPOINTS_KEPT: usize = 1024;
 /// Longer "METHOD URL" keys are templated every time rather than remembered.
 const ENDPOINT_KEY_MAX: usize = 512;
