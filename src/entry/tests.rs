@@ -26,6 +26,17 @@ fn request_log() {
 }
 
 #[test]
+fn a_status_beyond_f64_is_no_status() {
+    // RFC 8259 allows `401e3083`; it is not status 401, and no request log.
+    let t = REQUEST.replace(r#""status":503"#, r#""status":401e3083"#);
+    let e = Entry::parse(&t).unwrap();
+    assert_eq!(e.http_status(), None);
+    assert!(!e.is_request());
+    let status = e.get(&Field::parse("httpRequest.status").unwrap()).unwrap();
+    assert_eq!(status.as_f64(), Some(f64::INFINITY));
+}
+
+#[test]
 fn json_payload_message_and_fields() {
     let t = r#"{"jsonPayload":{"message":"CRITICAL_AUTH_FAILURE: 403","user_id":"service:netra-backend","is_service_call":false,"ctx":{"stage":"session"}},"severity":"ERROR","timestamp":"2025-09-15T17:38:00Z"}"#;
     let e = Entry::parse(t).unwrap();
