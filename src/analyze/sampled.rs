@@ -5,6 +5,7 @@
 //! their exact counts) are then the same for one thread or many: each is the set of
 //! all keys with a hash under the final threshold, which only depends on the keys.
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
@@ -53,14 +54,21 @@ impl<K: Ord, V, const CAP: usize> Sampled<K, V, CAP> {
     /// Adds `v` under `k`, combined with the value held (ignored when the hash is
     /// above the threshold: such a key is never held, so it is not looked up).
     pub fn add(&mut self, k: K, h: u64, v: V, combine: impl FnOnce(&mut V, V)) {
-        if !self.admits(h) {
-            return;
+        if self.admits(h) && self.put(k, h, v, combine) {
+            self.shrink();
         }
-        match self.map.get_mut(&k) {
-            Some((_, have)) => combine(have, v),
-            None => {
-                self.map.insert(k, (h, v));
-                self.shrink();
+    }
+
+    /// Combines `v` into the value held under `k`, or inserts it; true when inserted.
+    fn put(&mut self, k: K, h: u64, v: V, combine: impl FnOnce(&mut V, V)) -> bool {
+        match self.map.entry(k) {
+            Entry::Occupied(mut held) => {
+                combine(&mut held.get_mut().1, v);
+                false
+            }
+            Entry::Vacant(slot) => {
+                slot.insert((h, v));
+                true
             }
         }
     }
@@ -96,14 +104,8 @@ impl<K: Ord, V, const CAP: usize> Sampled<K, V, CAP> {
         }
         let t = self.threshold();
         for (k, (h, v)) in other.map {
-            if h > t {
-                continue;
-            }
-            match self.map.get_mut(&k) {
-                Some((_, have)) => combine(have, v),
-                None => {
-                    self.map.insert(k, (h, v));
-                }
+            if h <= t {
+                self.put(k, h, v, &combine);
             }
         }
         self.shrink();
