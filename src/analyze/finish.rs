@@ -37,7 +37,7 @@ fn ts(t: Option<Timestamp>) -> Option<String> {
     t.map(Timestamp::to_rfc3339)
 }
 
-/// Per rule: everything summed over places.
+/// Per rule: everything summed over the places of the services where it fired.
 pub(super) struct RuleTotal<'a> {
     pub idx: usize,
     pub rule: &'a Rule,
@@ -48,12 +48,41 @@ pub(super) struct RuleTotal<'a> {
     pub places: Vec<(&'a Place, &'a MatchAgg)>,
 }
 
-pub(super) fn rule_totals<'a>(a: &'a Analysis<'_>, bucket: i64) -> Vec<RuleTotal<'a>> {
-    let mut by: BTreeMap<usize, RuleTotal<'a>> = BTreeMap::new();
+/// The rules that meet their threshold, each summed over the services where it does,
+/// and the matches left below threshold, per rule. Thresholds are met per service: a
+/// burst of 5xx on one service does not make a lone 5xx on another a finding.
+pub(super) fn rule_totals<'a>(
+    a: &'a Analysis<'_>,
+    bucket: i64,
+) -> (Vec<RuleTotal<'a>>, Vec<BelowThreshold>) {
+    let mut per_service: BTreeMap<(usize, &str), BTreeMap<i64, u64>> = BTreeMap::new();
     for ((ri, place), m) in &a.matches {
-        let Some(rule) = a.rules.rules().get(*ri) else {
+        let s = per_service.entry((*ri, place.0.as_str())).or_default();
+        for (b, n) in &m.buckets {
+            *s.entry(*b).or_default() += n;
+        }
+    }
+    let rules = a.rules.rules();
+    let firing: BTreeSet<(usize, &str)> = per_service
+        .iter()
+        .filter(|((ri, _), s)| {
+            let series: Vec<(i64, u64)> = s.iter().map(|(k, v)| (*k, *v)).collect();
+            rules
+                .get(*ri)
+                .is_some_and(|r| r.threshold.fires(&series, a.base_secs))
+        })
+        .map(|(k, _)| *k)
+        .collect();
+    let mut by: BTreeMap<usize, RuleTotal<'a>> = BTreeMap::new();
+    let mut below: BTreeMap<usize, u64> = BTreeMap::new();
+    for ((ri, place), m) in &a.matches {
+        let Some(rule) = rules.get(*ri) else {
             continue;
         };
+        if !firing.contains(&(*ri, place.0.as_str())) {
+            *below.entry(*ri).or_default() += m.count;
+            continue;
+        }
         let t = by.entry(*ri).or_insert_with(|| RuleTotal {
             idx: *ri,
             rule,
@@ -71,7 +100,16 @@ pub(super) fn rule_totals<'a>(a: &'a Analysis<'_>, bucket: i64) -> Vec<RuleTotal
         }
         t.places.push((place, m));
     }
-    by.into_values().collect()
+    let below = below
+        .into_iter()
+        .filter_map(|(ri, count)| {
+            Some(BelowThreshold {
+                rule: rules.get(ri)?.id.clone(),
+                count,
+            })
+        })
+        .collect();
+    (by.into_values().collect(), below)
 }
 
 fn timeline(t: &RuleTotal<'_>, bucket: i64, end_of_logs: Option<Timestamp>) -> Timeline {
@@ -239,20 +277,8 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
     let bucket = bucket
         .unwrap_or_else(|| default_bucket(window))
         .max(a.base_secs);
-    let totals = rule_totals(a, bucket);
-    let mut fired = Vec::new();
-    let mut below = Vec::new();
-    for t in &totals {
-        let series: Vec<(i64, u64)> = t.series.iter().map(|(k, v)| (*k, *v)).collect();
-        if t.rule.threshold.fires(&series, bucket) {
-            fired.push(t);
-        } else {
-            below.push(BelowThreshold {
-                rule: t.rule.id.clone(),
-                count: t.count,
-            });
-        }
-    }
+    let (totals, below) = rule_totals(a, bucket);
+    let mut fired: Vec<&RuleTotal<'_>> = totals.iter().collect();
     fired.sort_by(|x, y| {
         y.rule
             .severity
@@ -260,7 +286,11 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
             .then(y.count.cmp(&x.count))
             .then(x.rule.id.cmp(&y.rule.id))
     });
-    let fired_idx: BTreeSet<usize> = fired.iter().map(|t| t.idx).collect();
+    // (rule, service) pairs that make findings.
+    let fired_on: BTreeSet<(usize, &str)> = fired
+        .iter()
+        .flat_map(|t| t.places.iter().map(|(p, _)| (t.idx, p.0.as_str())))
+        .collect();
     let end_of_logs = window.map(|w| w.1);
     let failed = failed_traces(a);
     let findings: Vec<Finding> = fired
@@ -325,10 +355,11 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
         // Distinct entries that matched at least one fired rule.
         let failures = a.combos.get(&(svc.clone(), rev.clone())).map_or(0, |m| {
             m.iter()
-                .filter(|(set, _)| set.iter().any(|i| fired_idx.contains(i)))
+                .filter(|(set, _)| set.iter().any(|i| fired_on.contains(&(*i, svc.as_str()))))
                 .map(|(_, n)| n)
                 .sum()
         });
+        let req = a.requests.get(&(svc.clone(), rev.clone()));
         per_service.entry(svc.as_str()).or_default().push(RevStats {
             revision: rev.clone(),
             entries: rc.entries,
@@ -336,6 +367,10 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
             first_seen: rc.first_seen,
             last_seen: rc.last_seen,
             by_rule,
+            requests: req.map_or(0, |q| q.requests),
+            failed_requests: req.map_or(0, |q| q.failures),
+            server_errors: req.map_or(0, |q| q.statuses.range(500..).map(|(_, n)| n).sum()),
+            errors: rc.errors,
         });
     }
     let mut regressions = Vec::new();
@@ -348,10 +383,9 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
             .as_ref()
             .and_then(|r| revs.iter().position(|x| x.revision == r.first_bad));
         for (i, r) in revs.iter().enumerate() {
-            let req = a.requests.get(&(svc.to_string(), r.revision.clone()));
             let verdict = if r.failures > 0 && bad_from.is_none_or(|b| i >= b) {
                 "broken"
-            } else if r.failures == 0 && r.entries >= 10 {
+            } else if r.working() {
                 "working"
             } else {
                 "unknown"
@@ -368,8 +402,8 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
                 entries: r.entries,
                 errors: rc.map_or(0, |c| c.errors),
                 findings: r.failures,
-                requests: req.map_or(0, |q| q.requests),
-                failed_requests: req.map_or(0, |q| q.failures),
+                requests: r.requests,
+                failed_requests: r.failed_requests,
                 verdict: verdict.to_string(),
             });
         }

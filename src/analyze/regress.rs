@@ -28,6 +28,14 @@ pub struct RevStats {
     pub last_seen: Option<Timestamp>,
     /// Failures per rule id.
     pub by_rule: BTreeMap<String, u64>,
+    /// Request logs.
+    pub requests: u64,
+    /// Request logs with status >= 400.
+    pub failed_requests: u64,
+    /// Request logs with status >= 500.
+    pub server_errors: u64,
+    /// Entries at ERROR or above, or request logs with status >= 500.
+    pub errors: u64,
 }
 
 impl RevStats {
@@ -37,6 +45,32 @@ impl RevStats {
         } else {
             self.failures as f64 / self.entries as f64
         }
+    }
+
+    /// Its requests, if it served any, mostly succeeded: under half failed and at most
+    /// one in twenty with 5xx. A burst rule can stay under its threshold while every
+    /// request of a quiet service fails; such a revision is not "working".
+    pub fn requests_healthy(&self) -> bool {
+        self.requests == 0
+            || (self.failed_requests * 2 < self.requests
+                && self.server_errors * 20 <= self.requests)
+    }
+
+    /// Shown to work: no finding matches, enough entries, healthy requests, and errors
+    /// under half of what it logged (a revision that logs nothing but tracebacks is not
+    /// working because no rule knows them).
+    pub fn working(&self) -> bool {
+        self.failures == 0
+            && self.entries >= MIN_GOOD_ENTRIES
+            && self.requests_healthy()
+            && self.errors * 2 < self.entries
+    }
+
+    /// Its working can be set against `bad`'s failures: when `bad` served requests,
+    /// this revision served some too (entries of another kind, such as a batch run's
+    /// stdout, say nothing about how requests fare).
+    fn comparable_to(&self, bad: &RevStats) -> bool {
+        bad.requests == 0 || self.requests > 0
     }
 }
 
@@ -59,6 +93,9 @@ pub struct Regression {
     pub before: RateFigures,
     /// Failures and entries on the first bad revision.
     pub after: RateFigures,
+    /// The latest revision of the service, when it came after the first bad one and
+    /// works: the failures stopped with it, so no rollback is called for.
+    pub resolved_by: Option<RateFigures>,
 }
 
 /// Failures over entries on one revision, with its time span.
@@ -152,7 +189,7 @@ pub fn find(service: &str, revs: &[RevStats], deploys: &[&Deploy]) -> Option<Reg
             return None;
         }
         let good = earlier.last()?;
-        if good.entries < MIN_GOOD_ENTRIES {
+        if !good.working() || !good.comparable_to(bad) {
             return None;
         }
         let bad_first = bad.first_seen?;
@@ -185,6 +222,10 @@ pub fn find(service: &str, revs: &[RevStats], deploys: &[&Deploy]) -> Option<Reg
             rules,
             before: RateFigures::of(good),
             after: RateFigures::of(bad),
+            resolved_by: revs[k + 1..]
+                .last()
+                .filter(|r| r.working() && r.comparable_to(bad))
+                .map(RateFigures::of),
         });
     }
     None
@@ -203,7 +244,66 @@ mod tests {
             first_seen: Some(Timestamp::from_secs(first)),
             last_seen: Some(Timestamp::from_secs(first + 600)),
             by_rule: [("R".to_string(), failures)].into_iter().collect(),
+            requests: 0,
+            failed_requests: 0,
+            server_errors: 0,
+            errors: failures,
         }
+    }
+
+    fn serving(mut r: RevStats, requests: u64, failed: u64, server_errors: u64) -> RevStats {
+        (r.requests, r.failed_requests, r.server_errors) = (requests, failed, server_errors);
+        r
+    }
+
+    #[test]
+    fn a_later_working_revision_resolves_the_regression() {
+        let revs = vec![
+            rev("s-00010-a", 60, 0, 0),
+            rev("s-00011-b", 60, 30, 1000),
+            rev("s-00012-c", 60, 0, 2000),
+        ];
+        let r = find("s", &revs, &[]).unwrap();
+        assert_eq!(
+            (r.last_good.as_str(), r.first_bad.as_str()),
+            ("s-00010-a", "s-00011-b")
+        );
+        assert_eq!(r.resolved_by.unwrap().revision, "s-00012-c");
+        // Still failing on the latest revision: not resolved.
+        let failing = [
+            revs[0].clone(),
+            revs[1].clone(),
+            rev("s-00012-c", 60, 9, 2000),
+        ];
+        let r = find("s", &failing, &[]);
+        assert!(r.is_none_or(|r| r.resolved_by.is_none()));
+        // The bad revision is the latest.
+        assert!(find("s", &revs[..2], &[]).unwrap().resolved_by.is_none());
+    }
+
+    #[test]
+    fn a_good_revision_must_have_served_requests_like_the_bad_one() {
+        // The "good" revision logged only stdout lines; the bad one failed requests.
+        let good = rev("s-00045-a", 500, 0, 0);
+        let bad = serving(rev("s-00056-b", 12, 12, 9000), 12, 12, 12);
+        assert!(find("s", &[good.clone(), bad.clone()], &[]).is_none());
+        let good = serving(good, 400, 10, 0);
+        assert!(find("s", &[good, bad], &[]).is_some());
+    }
+
+    #[test]
+    fn failing_requests_are_not_working() {
+        let all_500 = serving(rev("s-00056-b", 12, 0, 0), 12, 12, 12);
+        assert!(!all_500.working());
+        // Some 404s of a healthy service still work; 5xx above one in twenty do not.
+        assert!(serving(rev("s-1", 951, 0, 0), 951, 30, 0).working());
+        assert!(!serving(rev("s-1", 951, 0, 0), 951, 60, 60).working());
+        assert!(!rev("s-1", 9, 0, 0).working(), "too few entries to tell");
+        let tracebacks = RevStats {
+            errors: 50,
+            ..rev("s-2", 50, 0, 0)
+        };
+        assert!(!tracebacks.working(), "every entry an error");
     }
 
     #[test]

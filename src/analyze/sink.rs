@@ -430,8 +430,9 @@ const ENDPOINTS_KEPT: usize = 1024;
 const ENDPOINT_KEY_MAX: usize = 512;
 
 impl Endpoints {
-    /// The endpoint of request `e`.
-    fn of(&mut self, e: &Entry<'_>) -> &str {
+    /// The endpoint of request `e`; `None` when it names neither method nor URL (Cloud
+    /// Scheduler's record of an attempt holds only the status): no path is made up.
+    fn of(&mut self, e: &Entry<'_>) -> Option<&str> {
         let h = e.http.as_ref();
         let text = |name: &str| {
             h.and_then(|h| h.get(name))
@@ -439,13 +440,16 @@ impl Endpoints {
                 .unwrap_or_default()
         };
         let (method, url) = (text("requestMethod"), text("requestUrl"));
+        if method.is_empty() && url.is_empty() {
+            return None;
+        }
         self.key.clear();
         self.key.push_str(&method);
         self.key.push(' ');
         self.key.push_str(&url);
         if self.key.len() > ENDPOINT_KEY_MAX {
             self.key = endpoint(&method, &url);
-            return &self.key;
+            return Some(&self.key);
         }
         if !self.known.contains_key(self.key.as_str()) {
             if self.known.len() >= ENDPOINTS_KEPT {
@@ -453,7 +457,7 @@ impl Endpoints {
             }
             self.known.insert(self.key.clone(), endpoint(&method, &url));
         }
-        self.known.get(self.key.as_str()).map_or("", String::as_str)
+        self.known.get(self.key.as_str()).map(String::as_str)
     }
 }
 
@@ -541,7 +545,9 @@ impl Analysis<'_> {
             let failed = status >= 400;
             if failed {
                 r.failures += 1;
-                count_str(&mut r.failing_endpoints, self.endpoints.of(e));
+                if let Some(at) = self.endpoints.of(e) {
+                    count_str(&mut r.failing_endpoints, at);
+                }
                 if let Some(tr) = e.trace.as_deref() {
                     let h = stable_hash(tr);
                     // One status per trace: the highest, whatever the read order.
@@ -667,7 +673,12 @@ mod tests {
                 let text = request(method, url);
                 let e = Entry::parse(&text).unwrap();
                 let want = endpoint(method, url);
-                assert_eq!(cache.of(&e), want, "round {round}, {method} {url}");
+                let named = !(method.is_empty() && url.is_empty());
+                assert_eq!(
+                    cache.of(&e),
+                    named.then_some(want.as_str()),
+                    "round {round}, {method} {url}"
+                );
             }
             assert!(cache.known.len() <= ENDPOINTS_KEPT);
         }

@@ -6,7 +6,7 @@ use super::outcome::{Action, Finding, Outcome, Why};
 use super::regress::Regression;
 use super::sink::Analysis;
 use crate::rules::{render, Rule};
-use crate::text::{code_name, cut_chars, fmt_count, fmt_span as duration};
+use crate::text::{code_name, cut_chars, fmt_count, fmt_span as duration, shell_word};
 use std::cell::Cell;
 use std::collections::BTreeSet;
 
@@ -54,7 +54,12 @@ impl Vars<'_> {
             "region" => svc.and_then(|s| self.a.regions.get(&s)?.iter().next().cloned()),
             "project" => svc.and_then(|s| self.a.projects.get(&s)?.iter().next().cloned()),
             "revision" => self.f.revisions.first().map(|r| r.revision.clone()),
-            "last_good" => self.reg.map(|r| r.last_good.clone()),
+            // A regression that a later revision resolved calls for no rollback: its
+            // actions are left out with the missing value.
+            "last_good" => self
+                .reg
+                .filter(|r| r.resolved_by.is_none())
+                .map(|r| r.last_good.clone()),
             "first_bad" => self.reg.map(|r| r.first_bad.clone()),
             "count" => Some(fmt_count(self.f.count)),
             "first_seen" => self.f.first_seen.clone(),
@@ -71,13 +76,22 @@ impl Vars<'_> {
 
     /// Renders, or `None` when a placeholder has no value here.
     fn render_all(&self, tpl: &str) -> Option<String> {
+        self.render_with(tpl, |v| v)
+    }
+
+    /// [`Vars::render_all`] for a shell command: every value is one shell word.
+    fn render_command(&self, tpl: &str) -> Option<String> {
+        self.render_with(tpl, |v| shell_word(&v))
+    }
+
+    fn render_with(&self, tpl: &str, word: impl Fn(String) -> String) -> Option<String> {
         let missing = Cell::new(false);
         let s = render(tpl, &|n: &str| {
             let v = self.get(n);
             if v.is_none() {
                 missing.set(true);
             }
-            v
+            v.map(&word)
         });
         (!missing.get()).then_some(s)
     }
@@ -336,28 +350,42 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
             .map(String::as_str)
             .filter(|i| chain_ids.contains(i))
             .collect();
+        let mut because = format!(
+            "Revision `{}` replaced `{}` at {} ({}). `{}` served {} entries over {} with {} matching entries; `{}` logged {} matching entries from {}.",
+            reg.first_bad,
+            reg.last_good,
+            reg.switched_at,
+            reg.switch_source,
+            reg.last_good,
+            fmt_count(reg.before.entries),
+            duration(reg.before.span_secs),
+            fmt_count(reg.before.failures),
+            reg.first_bad,
+            fmt_count(reg.after.failures),
+            short_time(&reg.after.first_seen),
+        );
+        let mut evidence = vec![rate_line(&reg.before), rate_line(&reg.after)];
+        if let Some(fix) = &reg.resolved_by {
+            because.push_str(&format!(
+                " The latest revision, `{}`, logged none of them in {} entries from {}: resolved.",
+                fix.revision,
+                fmt_count(fix.entries),
+                short_time(&fix.first_seen),
+            ));
+            evidence.push(rate_line(fix));
+        }
         whys.push(Why {
             why: format!(
                 "Why did these failures ({}) start at {}?",
-                ids.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", "),
+                ids.iter()
+                    .map(|i| format!("`{i}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 reg.switched_at
             ),
-            because: format!(
-                "Revision `{}` replaced `{}` at {} ({}). `{}` served {} entries over {} with {} matching entries; `{}` logged {} matching entries from {}.",
-                reg.first_bad,
-                reg.last_good,
-                reg.switched_at,
-                reg.switch_source,
-                reg.last_good,
-                fmt_count(reg.before.entries),
-                duration(reg.before.span_secs),
-                fmt_count(reg.before.failures),
-                reg.first_bad,
-                fmt_count(reg.after.failures),
-                short_time(&reg.after.first_seen),
-            ),
+            because,
             established: true,
-            evidence: vec![rate_line(&reg.before), rate_line(&reg.after)],
+            evidence,
             rules: ids.iter().map(|s| s.to_string()).collect(),
         });
     }
@@ -387,7 +415,7 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
 fn actions(a: &Analysis<'_>, out: &Outcome) -> Vec<Action> {
     let mut acts: Vec<Action> = Vec::new();
     let mut seen = BTreeSet::new();
-    for reg in &out.regressions {
+    for reg in out.regressions.iter().filter(|r| r.resolved_by.is_none()) {
         let region = a
             .regions
             .get(&reg.service)
@@ -395,7 +423,9 @@ fn actions(a: &Analysis<'_>, out: &Outcome) -> Vec<Action> {
         let cmd = region.map(|r| {
             format!(
                 "gcloud run services update-traffic {} --to-revisions={}=100 --region={}",
-                reg.service, reg.last_good, r
+                shell_word(&reg.service),
+                shell_word(&reg.last_good),
+                shell_word(&r)
             )
         });
         seen.insert(cmd.clone());
@@ -421,7 +451,7 @@ fn actions(a: &Analysis<'_>, out: &Outcome) -> Vec<Action> {
                 continue;
             };
             let command = match &t.command {
-                Some(c) => match v.render_all(c) {
+                Some(c) => match v.render_command(c) {
                     Some(c) => Some(c),
                     None => continue,
                 },

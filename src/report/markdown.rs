@@ -144,7 +144,7 @@ fn impact(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             let b = counted(o.below_threshold.iter().map(|b| (b.rule.as_str(), b.count)));
             writeln!(
                 w,
-                "Below threshold (isolated matches, not an incident): {b}."
+                "Matched but below threshold (not reported as findings): {b}."
             )?;
         }
         writeln!(w)?;
@@ -290,11 +290,23 @@ fn revisions(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             opt(&g.after.first_seen),
             g.rules.iter().map(|x| code(x)).collect::<Vec<_>>().join(", ")
         )?;
+        if let Some(fix) = &g.resolved_by {
+            writeln!(
+                w,
+                "- ✅ **Resolved by {}**, the latest revision: {} failures in {} entries over {} ({} .. {}); no rollback needed.",
+                code(&fix.revision),
+                fmt_count(fix.failures),
+                fmt_count(fix.entries),
+                dur(fix.span_secs),
+                opt(&fix.first_seen),
+                opt(&fix.last_seen)
+            )?;
+        }
     }
     if o.regressions.is_empty() {
         writeln!(
             w,
-            "No regression: no revision switch lines up with a change in the failure rate.\n"
+            "No regression: no revision switch lines up with a change in the rate of finding matches.\n"
         )?;
     } else {
         writeln!(w)?;

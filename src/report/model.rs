@@ -147,7 +147,7 @@ pub fn build(a: &Analysis<'_>, bucket: Option<i64>, facts: &InputFacts<'_>) -> R
         start: c.window.map(|w| w.0.to_rfc3339()),
         end: c.window.map(|w| w.1.to_rfc3339()),
     };
-    let status = status(&outcome, c.entries);
+    let status = status(&outcome, c.entries, c.errors);
     Report {
         schema: SCHEMA,
         generator: format!("logtriage {}", env!("CARGO_PKG_VERSION")),
@@ -159,16 +159,39 @@ pub fn build(a: &Analysis<'_>, bucket: Option<i64>, facts: &InputFacts<'_>) -> R
     }
 }
 
-fn status(o: &Outcome, entries: u64) -> Status {
+/// Failed requests of one revision that the status line mentions when no rule fired.
+const MIN_FAILING_REQUESTS: u64 = 5;
+
+fn status(o: &Outcome, entries: u64, errors: u64) -> Status {
     let Some(top) = o.findings.first() else {
-        let errors: u64 = o.revisions.iter().map(|r| r.errors).sum();
+        let mut headline = format!(
+            "No incident pattern found: {} entries, {} errors, no rule reached its threshold",
+            super::fmt_count(entries),
+            super::fmt_count(errors)
+        );
+        // A quiet service whose every request fails can stay under a burst rule's
+        // threshold: the headline says so rather than leave "OK" unqualified.
+        let failing = o
+            .impact
+            .iter()
+            .filter(|i| i.failed >= MIN_FAILING_REQUESTS && i.failed * 2 >= i.requests)
+            .max_by_key(|i| (i.failed, !i.service.is_empty()));
+        if let Some(i) = failing {
+            headline.push_str(&format!(
+                ", but {} of {} requests {} failed (see the impact table)",
+                super::fmt_count(i.failed),
+                super::fmt_count(i.requests),
+                if i.service.is_empty() {
+                    "without a service".to_string()
+                } else {
+                    format!("to `{}`", i.service)
+                }
+            ));
+        }
+        headline.push('.');
         return Status {
             level: "ok".into(),
-            headline: format!(
-                "No incident pattern found: {} entries, {} errors, no rule reached its threshold.",
-                super::fmt_count(entries),
-                super::fmt_count(errors)
-            ),
+            headline,
         };
     };
     // The chain starts at the most severe symptom; the headline names it.
@@ -220,6 +243,9 @@ fn status(o: &Outcome, entries: u64) -> Status {
             "; broken since revision `{}`, last good `{}`",
             reg.first_bad, reg.last_good
         ));
+        if let Some(fix) = &reg.resolved_by {
+            h.push_str(&format!("; resolved by `{}`", fix.revision));
+        }
     }
     let others = o.findings.len() - 1;
     if others > 0 {

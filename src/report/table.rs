@@ -72,11 +72,14 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     for g in &o.regressions {
         writeln!(
             w,
-            "\nregression: {} working until {}, broken since {} (switch {})",
+            "\nregression: {} working until {}, broken since {} (switch {}){}",
             sanitize(&g.service),
             g.last_good,
             g.first_bad,
-            g.switched_at
+            g.switched_at,
+            g.resolved_by
+                .as_ref()
+                .map_or(String::new(), |f| format!(", resolved by {}", f.revision))
         )?;
     }
     Ok(())

