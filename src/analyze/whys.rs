@@ -187,16 +187,27 @@ pub(super) fn evidence(f: &Finding, bucket: i64) -> Vec<String> {
         ));
     }
     if let Some(s) = f.samples.first() {
+        // The message is log text: quoted as code, it cannot render as Markdown.
         ev.push(format!(
             "sample: {} {} insertId={} trace={}: {}",
             short_time(&s.timestamp),
             s.severity,
             s.insert_id,
             if s.trace.is_empty() { "-" } else { &s.trace },
-            s.message
+            quoted(&s.message)
         ));
     }
     ev
+}
+
+/// Log text as one inline code span (backticks in it become `'`; lines are joined).
+fn quoted(text: &str) -> String {
+    let one_line: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    format!("`{}`", one_line.join(" ").replace('`', "'"))
 }
 
 /// Errors no rule knows that appear only in failing revisions of the finding's
@@ -227,7 +238,7 @@ fn leads(out: &Outcome, f: &Finding) -> Vec<String> {
                 .find(|w| !w.is_empty());
             let line = head.and_then(|h| u.example.lines().map(str::trim).find(|l| l.contains(h)));
             let example = line
-                .map(|l| format!("; e.g. {}", cut_chars(l, LEAD_EXAMPLE_CHARS)))
+                .map(|l| format!("; e.g. {}", quoted(cut_chars(l, LEAD_EXAMPLE_CHARS))))
                 .unwrap_or_default();
             format!(
                 "lead, not established as the cause: {} entries of `{}` (no rule knows it), \

@@ -43,6 +43,37 @@ fn code(s: &str) -> String {
     format!("`{}`", sanitize(s).replace('`', "'"))
 }
 
+/// [`code`] in a table cell: GitHub ends a cell at a `|` even inside a code span.
+fn code_cell(s: &str) -> String {
+    code(s).replace('|', "\\|")
+}
+
+/// Text holding log values, as a line of Markdown prose: outside code spans `[`, `]`,
+/// `<` and `>` are escaped, so a message cannot render as a link, an image or HTML.
+/// With an odd number of backticks no span is trusted and everything is escaped.
+fn prose(s: &str) -> String {
+    let s = sanitize(s);
+    let spans_ok = s.matches('`').count() % 2 == 0;
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut in_code = false;
+    for c in s.chars() {
+        match c {
+            '`' if spans_ok => {
+                in_code = !in_code;
+                out.push(c);
+            }
+            '[' | ']' if !in_code => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' if !in_code => out.push_str("&lt;"),
+            '>' if !in_code => out.push_str("&gt;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// A service cell: the name, or [`NO_NAME`].
 fn service_cell(s: &str) -> String {
     if s.is_empty() {
@@ -194,7 +225,7 @@ fn impact(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                 w,
                 "| {} | {} | {} | {} | {:.1}% | {} | {} |",
                 service_cell(&m.service),
-                code(&m.revision),
+                code_cell(&m.revision),
                 fmt_count(m.requests),
                 fmt_count(m.failed),
                 m.failure_share * 100.0,
@@ -251,11 +282,11 @@ fn whys(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(w, "## Five Whys\n")?;
     for (n, y) in o.five_whys.iter().enumerate() {
-        writeln!(w, "{}. **{}**  ", n + 1, cell(&y.why))?;
+        writeln!(w, "{}. **{}**  ", n + 1, prose(&y.why))?;
         let mark = if y.established { "→" } else { "→ ❓" };
-        writeln!(w, "   {mark} {}", cell(&y.because))?;
+        writeln!(w, "   {mark} {}", prose(&y.because))?;
         for e in &y.evidence {
-            writeln!(w, "   - {}", cell(e))?;
+            writeln!(w, "   - {}", prose(e))?;
         }
     }
     writeln!(w)
@@ -323,7 +354,7 @@ fn revisions(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             w,
             "| {} | {} | {} | {} | {} | {} | {} | {} / {} | {} |",
             service_cell(&v.service),
-            code(&v.revision),
+            code_cell(&v.revision),
             opt(&v.first_seen),
             opt(&v.last_seen),
             fmt_count(v.entries),
@@ -363,7 +394,7 @@ fn timeline(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         writeln!(
             w,
             "| {} | {} | {} | {} | {} ({}/{} buckets) | `{}` |",
-            code(&f.rule),
+            code_cell(&f.rule),
             opt(&t.onset),
             end,
             dur(t.duration_secs),
@@ -396,12 +427,13 @@ fn findings(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                 .iter()
                 .take(3)
                 .map(|r| (r.revision.as_str(), r.count)),
-        );
+        )
+        .replace('|', "\\|");
         writeln!(
             w,
             "| {} | {} | {} | {} | {} | {} | {} |",
             f.severity,
-            code(&f.rule),
+            code_cell(&f.rule),
             cell(&f.title),
             fmt_count(f.count),
             opt(&f.first_seen),
@@ -441,11 +473,11 @@ fn unknown(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             w,
             "| {} | {} | {} | {} |",
             fmt_count(u.count),
-            code(&tpl),
+            code_cell(&tpl),
             u.revisions
                 .iter()
                 .take(3)
-                .map(|x| code(x))
+                .map(|x| code_cell(x))
                 .collect::<Vec<_>>()
                 .join(", "),
             notes.join(", ")
@@ -504,7 +536,7 @@ fn actions(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(w, "## Recommended actions\n")?;
     for (n, a) in o.actions.iter().enumerate() {
-        writeln!(w, "{}. {} _({})_", n + 1, cell(&a.title), a.source)?;
+        writeln!(w, "{}. {} _({})_", n + 1, prose(&a.title), a.source)?;
         if let Some(c) = &a.command {
             writeln!(w, "\n   ```sh\n   {}\n   ```\n", sanitize(c))?;
         }

@@ -67,7 +67,8 @@ const SHAPE: u8 = 8;
 const SCHEME: u8 = 16;
 const KV: u8 = 32;
 const PATH: u8 = 64;
-const ALL: u8 = PEM | JWT | CONN | SHAPE | SCHEME | KV | PATH;
+const ENCODED: u8 = 128;
+const ALL: u8 = PEM | JWT | CONN | SHAPE | SCHEME | KV | PATH | ENCODED;
 
 /// Substrings (ASCII case-insensitive) at least one of which every match of a pass
 /// contains; a pass runs only when one of its triggers is present.
@@ -106,6 +107,12 @@ const TRIGGERS: &[(&str, u8)] = &[
     ("sig", KV),
     ("dsn", KV),
     ("code", KV),
+    // Session ids and JWTs as URL parameters (`?sid=`, `?jwt=`).
+    ("sess", KV),
+    ("sid", KV),
+    ("jwt", KV),
+    // A parameter of a URL inside a URL (`?next=...%3Faccess_token%3D...`).
+    ("%3D", ENCODED),
     // URL and file paths: segments that look like credentials.
     ("/", PATH),
 ];
@@ -333,7 +340,20 @@ const FLAG_PREFIXES: &[&str] = &[
 ];
 
 /// Names that are secret only as URL parameters (`?key=...`, `&sig=...`).
-const URL_PARAM_NAMES: &[&str] = &["key", "sig", "code", "auth"];
+const URL_PARAM_NAMES: &[&str] = &[
+    "key",
+    "sig",
+    "code",
+    "auth",
+    "jwt",
+    "sid",
+    "session",
+    "sessionid",
+    "session_id",
+    "sessid",
+    "jsessionid",
+    "phpsessid",
+];
 
 /// Masks secrets in free text: returns the text with each secret replaced by
 /// `[REDACTED]`, keeping a short non-secret prefix where it helps ("Bearer
@@ -384,8 +404,12 @@ fn redact_once(text: &str) -> Cow<'_, str> {
     if passes & SCHEME != 0 {
         t = apply(t, |s| replace(scheme_re(), s, scheme_token));
     }
+    if passes & ENCODED != 0 {
+        t = apply(t, |s| replace(encoded_param_re(), s, encoded_param));
+    }
     if passes & KV != 0 {
         t = apply(t, redact_kv);
+        t = apply(t, |s| replace(prose_re(), s, prose_value));
     }
     if passes & PATH != 0 {
         t = apply(t, redact_paths);
@@ -564,13 +588,58 @@ fn scheme_re() -> Option<&'static Regex> {
     compiled(&RE, r"(?i)\b(bearer|basic)([ \t]+)([A-Za-z0-9._~+/\-]+=*)")
 }
 
+/// A parameter of a percent-encoded URL (a redirect target inside a query string):
+/// `%3F` / `%26` / `%23` / `%3B`, a name, `%3D`, then the value up to the next
+/// encoded or plain separator.
+fn encoded_param_re() -> Option<&'static Regex> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    compiled(
+        &RE,
+        r#"(?i)(%3F|%26|%23|%3B)([a-z0-9_.\-]+)%3D((?:[^%&#\s"'<>]|%(?:[0-14-9a-f][0-9a-f]|2[0-2457-9a-f]|3[0-9ace]))*)"#,
+    )
+}
+
+fn encoded_param(c: &Captures<'_>) -> String {
+    let (name, value) = (&c[2], &c[3]);
+    let secret = (is_secret_name(name) || in_list(name, URL_PARAM_NAMES))
+        && value.len() >= 4
+        && !is_stop(value)
+        && !value.contains(REDACTED);
+    if secret {
+        format!("{}{}%3D{REDACTED}", &c[1], name)
+    } else {
+        c[0].to_string()
+    }
+}
+
+/// A secret named in prose, then its value: `password is X`, `login with password X
+/// failed`, `refresh token X expired`, `Invalid API key provided: X`, `('Authorization',
+/// 'Token X')`. Only a value that looks like a credential ([`looks_like_credential`])
+/// is masked, so `password reset` or `token expired` stay.
+fn prose_re() -> Option<&'static Regex> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    compiled(
+        &RE,
+        r#"(?i)\b(passwords?|passwd|passphrase|pwd|secret|tokens?|(?:api|access|secret|private|client)[ _-]?key|credentials?)\b((?:[ \t]+(?:is|was|of|provided|given|used|value))*[ \t]*:?[ \t]+)([^\s'"`,;()\[\]{}<>/]{8,})"#,
+    )
+}
+
+fn prose_value(c: &Captures<'_>) -> String {
+    let value = c[3].trim_end_matches(['.', '!', '?', ':']);
+    if looks_like_credential(value) && !is_stop(value) {
+        format!("{}{}{REDACTED}{}", &c[1], &c[2], &c[3][value.len()..])
+    } else {
+        c[0].to_string()
+    }
+}
+
 /// Candidate `name` + separator; the name must contain a stem (see `TRIGGERS`) and
 /// is then checked by [`is_secret_name`]; the value is parsed by hand.
 fn kv_re() -> Option<&'static Regex> {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
     compiled(
         &RE,
-        r#"(?i)[a-z0-9_.\-]*(?:secret|pass|pwd|token|auth|key|credential|cookie|sig|dsn|code)[a-z0-9_.\-]*(?:\\?["'])?[ \t]*[:=][ \t]*"#,
+        r#"(?i)[a-z0-9_.\-]*(?:secret|pass|pwd|token|auth|key|credential|cookie|sig|dsn|code|sess|sid|jwt)[a-z0-9_.\-]*(?:\\?["'])?[ \t]*[:=][ \t]*"#,
     )
 }
 
@@ -1048,6 +1117,8 @@ mod tests {
             shape_re(),
             scheme_re(),
             kv_re(),
+            encoded_param_re(),
+            prose_re(),
         ] {
             assert!(re.is_some());
         }
@@ -1191,6 +1262,13 @@ mod tests {
             "GET /api/threads/thread_<*>/messages",
             "run.googleapis.com/requests/2025/09/15/17:00:00_17:59:59_S0.json",
             "projects/netra-staging/logs/run.googleapis.com%2Frequests",
+            "password reset requested for user 42",
+            "refresh token expired, asking the user to sign in again",
+            "Invalid API key provided: check the key in Secret Manager",
+            "secret projects/123/secrets/jwt-secret-staging/versions/3 not found",
+            "session_id=sess_49d058bae632 created",
+            "GET /login?next=%2Fdashboard%3Ftab%3Dbilling 302",
+            "inside the sidecar: 3 sessions open",
         ];
         for s in benign {
             assert_eq!(redact(s), s, "over-masked");

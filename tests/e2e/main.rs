@@ -7,6 +7,7 @@ mod errors;
 mod formats;
 mod hostile;
 mod json_schema;
+mod markdown;
 mod prop;
 mod query;
 mod report;

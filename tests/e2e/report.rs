@@ -117,7 +117,7 @@ fn an_unanswered_why_shows_errors_only_the_failing_revision_logs() {
     assert_eq!(leads.len(), 2, "{leads:?}");
     assert!(
         leads[0].contains("8 entries of `ModuleNotFoundError: No module named <*>`")
-            && leads[0].contains("e.g. ModuleNotFoundError: No module named 'orders.metrics'"),
+            && leads[0].contains("e.g. `ModuleNotFoundError: No module named 'orders.metrics'`"),
         "{}",
         leads[0]
     );

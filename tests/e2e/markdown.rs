@@ -1,0 +1,87 @@
+//! Log text cannot change how the Markdown report renders: a message holding a link,
+//! an image or a `|` shows as text, and every table row keeps its columns.
+
+use crate::util::*;
+
+/// A Cloud Run stderr line with this message, `i` seconds after 17:00:00Z.
+fn stderr(i: usize, revision: &str, severity: &str, message: &str) -> String {
+    let payload = serde_json::json!({ "message": message });
+    format!(
+        concat!(
+            r#"{{"insertId":"68c3090b{i:08x}","jsonPayload":{payload},"#,
+            r#""labels":{{"instanceId":"0069c7a98824795ed4cca76950d82f38b005d1f6"}},"#,
+            r#""logName":"projects/shop-prod/logs/run.googleapis.com%2Fstderr","#,
+            r#""receiveTimestamp":"2025-09-11T17:{m:02}:{s:02}.100000Z","#,
+            r#""resource":{{"labels":{{"configuration_name":"orders","location":"europe-west1","project_id":"shop-prod","#,
+            r#""revision_name":"{rev}","service_name":"orders"}},"type":"cloud_run_revision"}},"#,
+            r#""severity":"{sev}","timestamp":"2025-09-11T17:{m:02}:{s:02}.000100Z"}}"#
+        ),
+        i = i,
+        payload = payload,
+        m = i / 60,
+        s = i % 60,
+        rev = revision,
+        sev = severity,
+    )
+}
+
+/// The line without its code spans (what GitHub renders as Markdown).
+fn outside_code(line: &str) -> String {
+    line.split('`').step_by(2).collect::<Vec<_>>().join(" ")
+}
+
+/// `|` that end table cells (not escaped).
+fn cell_bars(line: &str) -> usize {
+    let b = line.as_bytes();
+    (0..b.len())
+        .filter(|&i| b[i] == b'|' && (i == 0 || b[i - 1] != b'\\'))
+        .count()
+}
+
+#[test]
+fn links_images_and_bars_in_log_text_do_not_render() {
+    let hostile = "could not connect to database postgres: connection refused \
+                   [click](https://evil.example/login) <img src=https://evil.example/t.png>";
+    let mut lines: Vec<String> = (0..6)
+        .map(|i| stderr(i * 20, "orders-00007-xuf", "ERROR", hostile))
+        .collect();
+    // An error no rule knows, with a `|`: its template goes into a table.
+    lines.extend((0..3).map(|i| {
+        stderr(
+            200 + i,
+            "orders-00007-xuf",
+            "ERROR",
+            "Error in 'handler' | column a | b done",
+        )
+    }));
+    let md = lt(["report", "-"]).stdin(lines.join("\n")).code(0).stdout;
+    assert!(md.contains("DB_CONNECTIVITY_FAILURE"), "{md}");
+    assert!(md.contains("Error in 'handler'"), "{md}");
+    let mut fenced = false;
+    for line in md.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if fenced {
+            continue;
+        }
+        let text = outside_code(line);
+        assert!(
+            !text.contains("[click](") && !text.contains("<img"),
+            "log text renders as Markdown: {line}"
+        );
+    }
+    let mut header = None;
+    for line in md.lines() {
+        if !line.starts_with('|') {
+            header = None;
+            continue;
+        }
+        let n = cell_bars(line);
+        match header {
+            None => header = Some(n),
+            Some(h) => assert_eq!(n, h, "a row with other columns than its header: {line}"),
+        }
+    }
+}
