@@ -7,14 +7,24 @@ use std::path::PathBuf;
 ///
 /// Reads `gcloud logging read --format=json` output, Cloud Storage sink exports
 /// (NDJSON, gzip, folders) or stdin, matches incident rules, and writes a report.
+/// Most worker threads `-j` accepts: each holds a chunk and its own aggregates, and
+/// thousands of them only cost memory and start-up time.
+pub const MAX_THREADS: u64 = 256;
+
 #[derive(Debug, Parser)]
 #[command(name = "logtriage", version, propagate_version = true, after_help = EXAMPLES)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
-    /// Worker threads (default: all cores).
-    #[arg(long, short = 'j', global = true, value_name = "N")]
+    /// Worker threads, 1 to 256 (default: all cores).
+    #[arg(
+        long,
+        short = 'j',
+        global = true,
+        value_name = "N",
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_THREADS)
+    )]
     pub threads: Option<usize>,
 
     /// When to colour output.

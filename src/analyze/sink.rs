@@ -468,7 +468,13 @@ fn is_deploy(e: &Entry<'_>) -> Option<String> {
         || m.contains("Services.UpdateService")
         || m.contains("Services.CreateService")
         || m.contains("Revisions.") && m.contains("Create");
-    deploy.then(|| m.into_owned())
+    // A refused call (`status.code` 10, "Conflict ... version was specified but current
+    // version is ...") deployed nothing; 0 or no status is success.
+    let refused = p
+        .path(&["status".into(), "code".into()])
+        .and_then(|v| v.as_f64())
+        .is_some_and(|c| c != 0.0);
+    (deploy && !refused).then(|| m.into_owned())
 }
 
 impl Analysis<'_> {
@@ -690,6 +696,31 @@ mod tests {
             "GET /api/threads/thread_<*>"
         );
         assert_eq!(endpoint("", "https://h"), "/");
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn a_refused_deploy_is_no_deploy() {
+        let audit = |status: &str| {
+            format!(
+                concat!(
+                    r#"{{"insertId":"a1","protoPayload":{{"@type":"type.googleapis.com/google.cloud.audit.AuditLog","#,
+                    r#""methodName":"google.cloud.run.v1.Services.ReplaceService","#,
+                    r#""resourceName":"namespaces/shop-prod/services/orders"{}}},"#,
+                    r#""resource":{{"labels":{{"service_name":"orders","location":"europe-west1"}},"type":"cloud_run_revision"}},"#,
+                    r#""severity":"NOTICE","timestamp":"2025-09-11T17:20:00Z"}}"#
+                ),
+                status
+            )
+        };
+        let ok = audit("");
+        let zero = audit(r#","status":{}"#);
+        let refused = audit(
+            r#","status":{"code":10,"message":"Conflict for resource 'orders': version '1' was specified but current version is '2'."}"#,
+        );
+        assert!(is_deploy(&Entry::parse(&ok).unwrap()).is_some());
+        assert!(is_deploy(&Entry::parse(&zero).unwrap()).is_some());
+        assert!(is_deploy(&Entry::parse(&refused).unwrap()).is_none());
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub fn run(args: &ReportArgs, threads: usize, diag: &Diag) -> Result<i32> {
         totals: &scanned.scan.totals,
         files: scanned.sources.len(),
         bytes: scanned.bytes,
-        unreadable: scanned.scan.errors.len(),
+        unreadable: scanned.unreadable,
     };
     let r = report::build(&scanned.scan.sink, bucket, &facts);
     match args.format {

@@ -18,6 +18,8 @@ const SHOWN_PROBLEMS: usize = 10;
 pub struct Inputs {
     /// The sources, in scan order.
     pub sources: Vec<Source>,
+    /// Paths that could not be found or opened (missing, dangling links, loops).
+    pub unreadable: usize,
     /// Holds stdin's copy when it had to be read twice.
     _spool: Option<tempfile::NamedTempFile>,
 }
@@ -33,6 +35,9 @@ pub struct Scanned<S> {
     /// Bytes read from them (compressed bytes for gzip): stdin counts too, which has
     /// no size to look up.
     pub bytes: u64,
+    /// Inputs named or found that could not be read at all: missing paths, dangling
+    /// links and loops at discovery, and files that failed to open or read.
+    pub unreadable: usize,
 }
 
 /// Refuses `-o FILE` when FILE is one of the inputs (however it is spelled, or
@@ -98,6 +103,7 @@ pub fn discover(args: &InputArgs, diag: &Diag, spool_stdin: bool) -> Result<Inpu
     }
     Ok(Inputs {
         sources,
+        unreadable: found.errors.len(),
         _spool: spool,
     })
 }
@@ -111,6 +117,15 @@ pub fn run<S: Sink, F: Fn() -> S + Sync>(
 ) -> Result<Scanned<S>> {
     let since = args.since.as_deref().map(TimeSpec::parse).transpose()?;
     let until = args.until.as_deref().map(TimeSpec::parse).transpose()?;
+    if let (Some(TimeSpec::At(a)), Some(TimeSpec::At(b))) = (since, until) {
+        if a > b {
+            bail!(
+                "--since {} is after --until {}: no entry can be in that window",
+                a.to_rfc3339(),
+                b.to_rfc3339()
+            );
+        }
+    }
     let relative = [since, until]
         .iter()
         .any(|t| matches!(t, Some(TimeSpec::Back(_))));
@@ -217,6 +232,7 @@ pub fn run<S: Sink, F: Fn() -> S + Sync>(
         ));
     }
     Ok(Scanned {
+        unreadable: inputs.unreadable + scan.errors.len(),
         scan,
         filter: opts.filter,
         sources: inputs.sources,

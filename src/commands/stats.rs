@@ -21,7 +21,7 @@ pub fn run(args: &StatsArgs, threads: usize, diag: &Diag) -> Result<i32> {
     let totals = &scanned.scan.totals;
     match args.format {
         StatsFormat::Json => {
-            let v = to_json(counts, totals);
+            let v = to_json(counts, totals, scanned.unreadable);
             serde_json::to_writer_pretty(&mut out, &v)?;
             writeln!(out)?;
         }
@@ -32,6 +32,7 @@ pub fn run(args: &StatsArgs, threads: usize, diag: &Diag) -> Result<i32> {
                 totals,
                 scanned.sources.len(),
                 scanned.bytes,
+                scanned.unreadable,
             )?;
         }
     }
@@ -54,7 +55,7 @@ struct RevisionRow<'a> {
 }
 
 /// The stable JSON form (documented in docs/report-json.md, "stats --format json").
-pub fn to_json(c: &Counts, t: &ScanTotals) -> Value {
+pub fn to_json(c: &Counts, t: &ScanTotals, unreadable: usize) -> Value {
     let map = |m: &std::collections::BTreeMap<String, u64>| {
         let mut o = Map::new();
         for (k, v) in m {
@@ -87,6 +88,7 @@ pub fn to_json(c: &Counts, t: &ScanTotals) -> Value {
         "split_parts": t.split_parts,
         "filtered_out": t.filtered_out,
         "truncated_inputs": t.truncated,
+        "unreadable_inputs": unreadable,
         "dedup": { "exact": !t.dedup_saturated, "capacity": DEDUP_CAPACITY },
         "no_timestamp": c.no_timestamp,
         "receive_timestamp_only": c.receive_time_only,
@@ -127,6 +129,7 @@ fn write_tables(
     t: &ScanTotals,
     files: usize,
     bytes: u64,
+    unreadable: usize,
 ) -> Result<()> {
     let mut s = table(&["input", "count"]);
     s.add_row(vec![Cell::new("files"), num(files as u64)]);
@@ -152,6 +155,12 @@ fn write_tables(
             Cell::new("outside --since/--until/--service"),
             num(t.filtered_out),
         ]);
+    }
+    if t.truncated > 0 {
+        s.add_row(vec![Cell::new("inputs cut short"), num(t.truncated)]);
+    }
+    if unreadable > 0 {
+        s.add_row(vec![Cell::new("inputs unreadable"), num(unreadable as u64)]);
     }
     s.add_row(vec![Cell::new("without timestamp"), num(c.no_timestamp)]);
     let w = c.window.map_or("-".to_string(), |(a, b)| {

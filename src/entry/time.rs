@@ -30,7 +30,11 @@ impl Timestamp {
         if b[13] != b':' || b[16] != b':' {
             return None;
         }
-        if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 {
+        if !(1..=12).contains(&month)
+            || !(1..=days_in_month(year, month)).contains(&day)
+            || hour > 23
+            || min > 59
+        {
             return None;
         }
         // 60 is a leap second; fold it into the next second like chrono does.
@@ -64,6 +68,10 @@ impl Timestamp {
                     [h1, h2] => (two(*h1, *h2)?, 0),
                     _ => return None,
                 };
+                // RFC 3339 offsets stay within a day: `-24:00` is no offset.
+                if h > 23 || m > 59 {
+                    return None;
+                }
                 let o = h * 3600 + m * 60;
                 if *sign == b'+' {
                     o
@@ -130,6 +138,16 @@ fn digits(b: &[u8], at: usize, n: usize) -> Option<i64> {
     Some(v)
 }
 
+/// Days of `month` in `year` (proleptic Gregorian): 2025-02-30 is no date, not March 2.
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
 /// Days since 1970-01-01 (Howard Hinnant's algorithm).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -179,6 +197,24 @@ mod tests {
         assert!(Timestamp::parse("2018-01-26T11:35:11+0x:00").is_none());
         assert!(Timestamp::parse("").is_none());
         assert!(Timestamp::parse("2018-01-26T11:35:11é").is_none());
+        // Dates that do not exist, and offsets of a day or more, are not times.
+        for bad in [
+            "2025-02-30T17:00:06Z",
+            "2025-02-29T17:00:06Z",
+            "2025-04-31T17:00:06Z",
+            "1900-02-29T00:00:00Z",
+            "2025-09-11T17:00:06-24:00",
+            "2025-09-11T17:00:06+05:60",
+        ] {
+            assert!(Timestamp::parse(bad).is_none(), "{bad}");
+        }
+        for good in [
+            "2024-02-29T17:00:06Z",
+            "2000-02-29T00:00:00Z",
+            "2025-12-31T23:59:59-23:59",
+        ] {
+            assert!(Timestamp::parse(good).is_some(), "{good}");
+        }
     }
 
     #[test]

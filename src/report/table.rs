@@ -14,16 +14,29 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         r.status.level.to_uppercase(),
         sanitize(&r.status.headline)
     )?;
+    let i = &r.input;
+    let lost = i.truncated_inputs + i.unreadable_inputs as u64;
     writeln!(
         w,
-        "{} entries, {} malformed skipped, {} duplicates dropped{}, window {} .. {} UTC\n",
-        fmt_count(r.input.entries),
-        fmt_count(r.input.malformed),
-        fmt_count(r.input.duplicates),
-        if r.input.dedup_exact {
+        "{} entries, skipped: {} malformed, {} too large, {} duplicates dropped{}{}{}, window {} .. {} UTC\n",
+        fmt_count(i.entries),
+        fmt_count(i.malformed),
+        fmt_count(i.too_large),
+        fmt_count(i.duplicates),
+        if i.dedup_exact {
             ""
         } else {
             super::markdown::DEDUP_NOT_EXACT
+        },
+        if i.filtered_out > 0 {
+            format!(", {} outside the filters", fmt_count(i.filtered_out))
+        } else {
+            String::new()
+        },
+        if lost > 0 {
+            format!(", {lost} input(s) truncated or unreadable")
+        } else {
+            String::new()
         },
         r.window.start.as_deref().unwrap_or("-"),
         r.window.end.as_deref().unwrap_or("-")

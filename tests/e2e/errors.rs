@@ -17,7 +17,28 @@ fn unreadable_input_does_not_stop_the_others() {
         .code(2);
     let v: serde_json::Value = serde_json::from_str(&d.stdout).unwrap();
     assert!(v["entries"].as_u64().unwrap() > 0);
+    assert_eq!(
+        v["unreadable_inputs"], 1,
+        "a missing path is an unreadable input"
+    );
     assert!(d.stderr.contains("no/such/file.json"), "{}", d.stderr);
+    // Every report format says so too, so a saved report shows it was incomplete.
+    let d = lt(["report", "--format", "json"])
+        .arg(fixture("kinds.ndjson"))
+        .arg("no/such/file.json")
+        .code(2);
+    let v: serde_json::Value = serde_json::from_str(&d.stdout).unwrap();
+    assert_eq!(v["input"]["unreadable_inputs"], 1);
+    for (format, says) in [
+        ("markdown", "1 input(s) truncated or unreadable"),
+        ("table", "1 input(s) truncated or unreadable"),
+    ] {
+        let d = lt(["report", "--format", format])
+            .arg(fixture("kinds.ndjson"))
+            .arg("no/such/file.json")
+            .code(2);
+        assert!(d.stdout.contains(says), "{format}: {}", d.stdout);
+    }
 }
 
 #[test]
@@ -34,6 +55,25 @@ fn usage_errors_exit_2() {
         .stdin(Vec::new())
         .code(2);
     assert!(d.stderr.contains("invalid time"), "{}", d.stderr);
+    let d = lt([
+        "report",
+        "--since",
+        "2025-09-12",
+        "--until",
+        "2025-09-11",
+        "-",
+    ])
+    .stdin(Vec::new())
+    .code(2);
+    assert!(d.stderr.contains("is after --until"), "{}", d.stderr);
+    let d = lt(["report", "--since", "2025-02-30", "-"])
+        .stdin(Vec::new())
+        .code(2);
+    assert!(d.stderr.contains("invalid time"), "{}", d.stderr);
+    for n in ["0", "257", "99999"] {
+        let d = lt(["report", "-j", n, "-"]).stdin(Vec::new()).code(2);
+        assert!(d.stderr.contains("1..=256"), "-j {n}: {}", d.stderr);
+    }
 }
 
 #[test]

@@ -318,6 +318,7 @@ struct StatsV1 {
     split_parts: u64,
     filtered_out: u64,
     truncated_inputs: u64,
+    unreadable_inputs: u64,
     dedup: Dedup,
     no_timestamp: u64,
     receive_timestamp_only: u64,
