@@ -1,11 +1,13 @@
 //! Array framing: splits top-level JSON arrays (gcloud's `--format=json`,
 //! pretty or compact) into their elements. Arrays may follow each other
 //! (`cat`-ed exports); element indexes continue across them. Every element is
-//! framed, object or not: the entry stage rejects non-objects.
+//! framed, object or not: the entry stage rejects non-objects. Objects after an
+//! array (NDJSON appended to a gcloud export) are framed as back-to-back objects.
 
 use memchr::memchr;
 
 use super::frame::{Frame, Open};
+use super::objects::Objects;
 use super::scan::{is_ws, trim, Hit, Mode, Scan};
 use super::ProblemKind;
 
@@ -37,6 +39,8 @@ pub(crate) struct Array {
     state: State,
     scan: Scan,
     skip: Option<Skip>,
+    /// Framing of what follows the arrays once an object starts outside them.
+    after: Option<Objects>,
 }
 
 impl Array {
@@ -45,11 +49,15 @@ impl Array {
             state: State::Outside,
             scan: Scan::default(),
             skip: None,
+            after: None,
         }
     }
 
     /// Frames elements; returns true when the chunk is full, false when it needs data.
     pub(crate) fn step(&mut self, f: &mut Frame) -> bool {
+        if let Some(o) = &mut self.after {
+            return o.step(f);
+        }
         loop {
             match self.state {
                 State::Outside | State::ElementStart => {
@@ -59,6 +67,10 @@ impl Array {
                         if b == b'[' {
                             self.state = State::ElementStart;
                             f.pos = p + 1;
+                        } else if b == b'{' {
+                            // Records as objects from here on: dropping them as "text
+                            // after the closing ]" lost every line of an NDJSON tail.
+                            return self.after.insert(Objects::new()).step(f);
                         } else {
                             let line = f.line_at(p);
                             let why = "unexpected text after the closing ]".to_string();
@@ -174,6 +186,9 @@ impl Array {
     /// Reports an array left open at the end of the input, keeping a last
     /// element whose brackets all closed (`[{"a":1}` keeps `{"a":1}`).
     pub(crate) fn finish(&mut self, f: &mut Frame) {
+        if let Some(o) = &mut self.after {
+            return o.finish(f);
+        }
         let line = match self.state {
             State::Outside | State::Resync { .. } => return,
             State::ElementStart => f.line_at(f.pos),
@@ -191,6 +206,11 @@ impl Array {
 
     /// Frames the open element if it is a complete object or array.
     pub(crate) fn salvage(&mut self, f: &mut Frame) {
+        if self.after.is_some() {
+            // The objects framer frames only closed objects: nothing to salvage.
+            f.open = None;
+            return;
+        }
         let Some(open) = f.open else { return };
         let opener = f.data().get(open.start).copied();
         if self.state == State::Element

@@ -65,30 +65,31 @@ pub(crate) fn sniff(data: &[u8], eof: bool, max_record: usize) -> Sniff {
     }
 }
 
-/// NDJSON if the first object closes with only whitespace after it on its line.
+/// NDJSON if the first object closes with only whitespace after it on its line,
+/// back-to-back objects if something follows it there or it spans lines.
+///
+/// The first object decides, not the first line: objects written back to back with
+/// no newline (or with CR line ends) make one line of any length, and waiting for
+/// it to end, then calling it one too-large NDJSON record, lost the whole file.
 fn first_object(rest: &[u8], eof: bool, max_record: usize) -> Option<Format> {
     let (line, complete) = match memchr(b'\n', rest) {
         Some(k) => (rest.get(..k).unwrap_or_default(), true),
         None => (rest, eof),
     };
-    if line.len() > max_record {
-        // Too long to be one record either way; NDJSON framing reports it and moves on.
-        return Some(Format::Ndjson);
-    }
-    if !complete {
-        return None;
-    }
-    match Scan::default().run(line, 0, Mode::Object) {
-        Some(Hit::End(end))
-            if line
-                .get(end..)
-                .unwrap_or_default()
-                .iter()
-                .all(|&b| is_ws(b)) =>
-        {
-            Some(Format::Ndjson)
+    let look = line.get(..max_record.saturating_add(1)).unwrap_or(line);
+    match Scan::default().run(look, 0, Mode::Object) {
+        Some(Hit::End(end)) => {
+            if line.get(end..).unwrap_or_default().iter().all(|&b| is_ws(b)) {
+                // Only whitespace so far: NDJSON once the line is known to end here.
+                complete.then_some(Format::Ndjson)
+            } else {
+                Some(Format::Objects)
+            }
         }
-        _ => Some(Format::Objects),
+        // Larger than a record either way: NDJSON framing reports it and moves on.
+        _ if line.len() > max_record => Some(Format::Ndjson),
+        _ if complete => Some(Format::Objects),
+        _ => None,
     }
 }
 

@@ -174,6 +174,29 @@ fn garbage_after_array_is_reported_then_next_array_framed() {
 }
 
 #[test]
+fn objects_after_an_array_are_framed_not_dropped() {
+    // NDJSON appended to a gcloud array, then pretty and back-to-back objects.
+    let out = run(b"[{\"a\":1},\n{\"b\":2}]\n{\"c\":3}\n{\"d\":4}\n{\n  \"e\": 5\n}{\"f\":6}\n");
+    assert_eq!(out.format, Format::Array);
+    assert_eq!(
+        out.texts(),
+        [
+            r#"{"a":1}"#,
+            r#"{"b":2}"#,
+            r#"{"c":3}"#,
+            r#"{"d":4}"#,
+            "{\n  \"e\": 5\n}",
+            r#"{"f":6}"#
+        ]
+    );
+    assert_eq!(out.records[2].line, 3);
+    assert!(out.problems.is_empty(), "{:?}", out.problems);
+    // An empty array, then NDJSON.
+    let out = run(b"[]\n{\"a\":1}\n{\"b\":2}\n");
+    assert_eq!(out.texts(), [r#"{"a":1}"#, r#"{"b":2}"#]);
+}
+
+#[test]
 fn arrays_back_to_back_continue_the_index() {
     let out = run(b"[{\"a\":1}][{\"b\":2}]\n[\n  {\"c\":3}\n]\n");
     assert_eq!(
