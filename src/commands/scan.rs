@@ -204,9 +204,29 @@ pub fn run<S: Sink, F: Fn() -> S + Sync>(
         diag.warn(&format!("... and {hidden} more problems"));
     }
     if t.skipped() > 0 {
+        if t.records <= t.skipped() {
+            // Nothing but bad records: a report of "0 entries, OK" would hide it.
+            diag.error(&format!(
+                "no log entry could be read: {} malformed and {} oversized records \
+                 skipped; is this a Cloud Logging JSON export (gcloud logging read \
+                 --format=json, or a Cloud Storage sink's files)?",
+                t.malformed, t.too_large
+            ));
+        } else {
+            diag.warn(&format!(
+                "skipped {} malformed and {} oversized records; the counts are in the output",
+                t.malformed, t.too_large
+            ));
+        }
+    }
+    let kept = t
+        .records
+        .saturating_sub(t.skipped() + t.duplicates + t.split_parts + t.filtered_out);
+    if t.filtered_out > 0 && kept == 0 {
         diag.warn(&format!(
-            "skipped {} malformed and {} oversized records; the counts are in the output",
-            t.malformed, t.too_large
+            "all {} entries were outside --since/--until/--service; `logtriage stats` \
+             lists the services and the time window the input holds",
+            t.filtered_out
         ));
     }
     for p in t.cut.iter().take(SHOWN_PROBLEMS) {

@@ -29,6 +29,16 @@ pub enum InputError {
         /// The source's display name.
         display: String,
     },
+    /// An encoding or compression that is not read (UTF-16, bzip2, xz, zstd, zip).
+    #[error("{display}: this is {what}, not JSON; {fix}")]
+    Unsupported {
+        /// The source's display name.
+        display: String,
+        /// What the bytes are.
+        what: &'static str,
+        /// How to get JSON out of them.
+        fix: &'static str,
+    },
     /// A directory holds no file with a log extension.
     #[error(
         "{}: no .json, .jsonl, .ndjson or .log files (optionally .gz) in this directory; \

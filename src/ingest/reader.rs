@@ -230,6 +230,13 @@ impl ChunkReader {
                         display: display.to_string(),
                     })
                 }
+                Sniff::Unsupported { what, fix } => {
+                    return Err(InputError::Unsupported {
+                        display: display.to_string(),
+                        what,
+                        fix,
+                    })
+                }
                 Sniff::More { skip } => {
                     self.frame.pos += skip;
                     self.frame.compact();

@@ -20,6 +20,65 @@ pub(crate) enum Sniff {
     Format { format: Format, skip: usize },
     /// gcloud's default YAML output.
     Yaml,
+    /// An encoding or compression that is not read: what it is, and what to do.
+    Unsupported {
+        /// What the bytes are.
+        what: &'static str,
+        /// How to get JSON out of them.
+        fix: &'static str,
+    },
+}
+
+/// Magic bytes of what is not read, with its name and the way to JSON. Without this,
+/// a UTF-16 file (PowerShell's `>`) or an xz archive gave one "not a JSON object"
+/// warning per line and an "OK" report of 0 entries.
+const UNSUPPORTED: &[(&[u8], &str, &str)] = &[
+    (
+        b"\xFF\xFE",
+        "UTF-16 text",
+        "convert it to UTF-8 first (PowerShell: `Out-File -Encoding utf8`)",
+    ),
+    (
+        b"\xFE\xFF",
+        "UTF-16 text",
+        "convert it to UTF-8 first (`iconv -f UTF-16 -t UTF-8`)",
+    ),
+    (
+        b"BZh",
+        "a bzip2 archive",
+        "decompress it first (`bzip2 -dc FILE | logtriage report`)",
+    ),
+    (
+        b"\xFD7zXZ\x00",
+        "an xz archive",
+        "decompress it first (`xz -dc FILE | logtriage report`)",
+    ),
+    (
+        b"\x28\xB5\x2F\xFD",
+        "a zstd archive",
+        "decompress it first (`zstd -dc FILE | logtriage report`)",
+    ),
+    (
+        b"\x1F\x8B",
+        "gzip inside gzip",
+        "decompress the outer layer first (`zcat FILE | logtriage report`)",
+    ),
+    (
+        b"PK\x03\x04",
+        "a zip archive",
+        "unzip it and pass the files or the folder",
+    ),
+];
+
+/// What the first bytes of the (decompressed) stream say it is, when it is a format
+/// that is not read; `None` when it is something else.
+fn unsupported(data: &[u8]) -> Option<Sniff> {
+    UNSUPPORTED.iter().find_map(|(magic, what, fix)| {
+        let whole = data.starts_with(magic);
+        // bzip2's "BZh" is only a magic number with its block-size digit after it.
+        let bzip_digit = *magic != b"BZh" || data.get(3).is_some_and(|d| (b'1'..=b'9').contains(d));
+        (whole && bzip_digit).then_some(Sniff::Unsupported { what, fix })
+    })
 }
 
 /// Length of a UTF-8 byte order mark at the start of `data`; `None` until enough is read.
@@ -39,6 +98,18 @@ pub(crate) fn bom_len(data: &[u8], eof: bool) -> Option<usize> {
 /// back-to-back objects; `---` or a `key: value` first line is YAML; anything
 /// else is framed as NDJSON so each bad line gets reported.
 pub(crate) fn sniff(data: &[u8], eof: bool, max_record: usize) -> Sniff {
+    if !eof
+        && data.len() < 6
+        && data
+            .first()
+            .is_some_and(|b| !is_ws(*b) && *b != b'{' && *b != b'[')
+    {
+        // Too few bytes to rule out a magic number.
+        return Sniff::More { skip: 0 };
+    }
+    if let Some(u) = unsupported(data) {
+        return u;
+    }
     let Some(p) = data.iter().position(|&b| !is_ws(b)) else {
         return if eof {
             Sniff::Format {
@@ -79,7 +150,12 @@ fn first_object(rest: &[u8], eof: bool, max_record: usize) -> Option<Format> {
     let look = line.get(..max_record.saturating_add(1)).unwrap_or(line);
     match Scan::default().run(look, 0, Mode::Object) {
         Some(Hit::End(end)) => {
-            if line.get(end..).unwrap_or_default().iter().all(|&b| is_ws(b)) {
+            if line
+                .get(end..)
+                .unwrap_or_default()
+                .iter()
+                .all(|&b| is_ws(b))
+            {
                 // Only whitespace so far: NDJSON once the line is known to end here.
                 complete.then_some(Format::Ndjson)
             } else {
@@ -146,6 +222,25 @@ mod tests {
         assert_eq!(bom_len(b"\xEF\xBB", true), Some(0));
         assert_eq!(bom_len(b"{}", false), Some(0));
         assert_eq!(bom_len(b"", false), None);
+    }
+
+    #[test]
+    fn encodings_and_archives_not_read_are_named() {
+        for (data, what) in [
+            (&b"\xFF\xFE{\x00\"\x00"[..], "UTF-16 text"),
+            (b"BZh91AY&SY", "a bzip2 archive"),
+            (b"\xFD7zXZ\x00\x00", "an xz archive"),
+            (b"\x28\xB5\x2F\xFD\x00\x58", "a zstd archive"),
+            (b"\x1F\x8B\x08\x00\x00\x00", "gzip inside gzip"),
+        ] {
+            match fmt(data) {
+                Sniff::Unsupported { what: w, .. } => assert_eq!(w, what),
+                other => panic!("{what}: {other:?}"),
+            }
+        }
+        // "BZh" without a block size is text, reported per line as NDJSON.
+        assert_eq!(fmt(b"BZhello\n"), format(Format::Ndjson, 0));
+        assert_eq!(sniff(b"BZ", false, 100), Sniff::More { skip: 0 });
     }
 
     #[test]

@@ -42,6 +42,42 @@ fn unreadable_input_does_not_stop_the_others() {
 }
 
 #[test]
+fn nothing_readable_is_an_error_not_an_ok_report() {
+    // Only garbage: exit 2, with a hint, whatever --fail-on says.
+    let d = lt(["report", "--fail-on", "low", "-"])
+        .stdin("garbage\nmore garbage\n")
+        .code(2);
+    assert!(
+        d.stderr.contains("no log entry could be read"),
+        "{}",
+        d.stderr
+    );
+    // UTF-16 (PowerShell's `>`) and archives that are not gzip are named, with the fix.
+    let dir = tempfile::tempdir().unwrap();
+    let utf16 = dir.path().join("export.json");
+    let mut bytes = vec![0xFF, 0xFE];
+    for u in "{\"insertId\":\"a\"}\n".encode_utf16() {
+        bytes.extend(u.to_le_bytes());
+    }
+    std::fs::write(&utf16, bytes).unwrap();
+    let d = lt(["report"]).arg(&utf16).code(2);
+    assert!(
+        d.stderr.contains("this is UTF-16 text, not JSON"),
+        "{}",
+        d.stderr
+    );
+    let xz = dir.path().join("export.json.xz");
+    std::fs::write(&xz, b"\xFD7zXZ\x00\x00\x04\xE6\xD6\xB4\x46").unwrap();
+    let d = lt(["report"]).arg(&xz).code(2);
+    assert!(d.stderr.contains("xz -dc"), "{}", d.stderr);
+    // A --service that matches nothing says where to look.
+    let d = lt(["report", "--service", "netra-backend-stagin"])
+        .arg(sample("healthy.ndjson"))
+        .code(0);
+    assert!(d.stderr.contains("entries were outside"), "{}", d.stderr);
+}
+
+#[test]
 fn yaml_is_refused_with_advice() {
     let d = lt(["stats"]).arg(fixture("gcloud.yaml")).code(2);
     assert!(d.stderr.contains("--format=json"), "{}", d.stderr);

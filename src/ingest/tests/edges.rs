@@ -44,7 +44,12 @@ fn too_large_records_are_skipped_in_every_format() {
 fn back_to_back_objects_longer_than_a_record_keep_every_object() {
     // 300 objects with no newline between them (or CR line ends) make one "line"
     // far over max_record: the first object decides the framing, not that line.
-    let one = |i: usize| format!(r#"{{"insertId":"id{i}","textPayload":"{}"}}"#, "x".repeat(40));
+    let one = |i: usize| {
+        format!(
+            r#"{{"insertId":"id{i}","textPayload":"{}"}}"#,
+            "x".repeat(40)
+        )
+    };
     let joined: String = (0..300).map(one).collect();
     let with_cr: String = (0..300).map(|i| one(i) + "\r").collect();
     for input in [joined, with_cr] {
@@ -54,7 +59,10 @@ fn back_to_back_objects_longer_than_a_record_keep_every_object() {
         assert!(out.problems.is_empty(), "{:?}", out.problems);
     }
     // A first NDJSON line over max_record is still one too-large record, the rest read.
-    let huge = format!(r#"{{"insertId":"id0","textPayload":"{}"}}"#, "x".repeat(2000));
+    let huge = format!(
+        r#"{{"insertId":"id0","textPayload":"{}"}}"#,
+        "x".repeat(2000)
+    );
     let big = format!("{huge}\n{}\n", one(1));
     let out = run_with(big.as_bytes(), 4096, 1024, 1024).unwrap();
     assert_eq!(out.format, Format::Ndjson);
