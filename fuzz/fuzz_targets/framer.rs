@@ -42,7 +42,7 @@ fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
-/// Frames `data`; `None` when it is refused as YAML.
+/// Frames `data`; `None` when it is refused (YAML, UTF-16, an archive not gzip).
 fn frame(data: &[u8], chunk_size: usize, max_record: usize, step: usize) -> Option<Framed> {
     let opts = IngestOptions {
         chunk_size,
@@ -54,7 +54,7 @@ fn frame(data: &[u8], chunk_size: usize, max_record: usize, step: usize) -> Opti
     };
     let reader = match open_reader("fuzz", 0, input, &opts) {
         Ok(r) => r,
-        Err(InputError::Yaml { display }) => {
+        Err(InputError::Yaml { display } | InputError::Unsupported { display, .. }) => {
             assert_eq!(display, "fuzz");
             return None;
         }

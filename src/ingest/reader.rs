@@ -13,7 +13,7 @@ use super::array::Array;
 use super::frame::Frame;
 use super::ndjson::Ndjson;
 use super::objects::Objects;
-use super::sniff::{bom_len, sniff, Sniff};
+use super::sniff::{bom_len, sniff, unsupported, Sniff, MAGIC_LEN};
 use super::{BufferPool, Chunk, Format, IngestOptions, InputError, Origin, ProblemKind, Source};
 
 /// Bytes asked of the input per read. Every chunk buffer has a block of room past
@@ -222,19 +222,23 @@ impl ChunkReader {
             self.fill();
         };
         self.frame.pos = bom;
+        // Magic numbers stand at the very start of the stream, before any blank.
+        while !self.eof && self.frame.len() < bom + MAGIC_LEN {
+            self.fill();
+        }
+        if let Some((what, fix)) = unsupported(self.frame.data().get(bom..).unwrap_or_default()) {
+            return Err(InputError::Unsupported {
+                display: display.to_string(),
+                what,
+                fix,
+            });
+        }
         loop {
             let rest = self.frame.data().get(self.frame.pos..).unwrap_or_default();
             match sniff(rest, self.eof, self.frame.max_record) {
                 Sniff::Yaml => {
                     return Err(InputError::Yaml {
                         display: display.to_string(),
-                    })
-                }
-                Sniff::Unsupported { what, fix } => {
-                    return Err(InputError::Unsupported {
-                        display: display.to_string(),
-                        what,
-                        fix,
                     })
                 }
                 Sniff::More { skip } => {

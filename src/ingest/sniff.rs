@@ -20,13 +20,6 @@ pub(crate) enum Sniff {
     Format { format: Format, skip: usize },
     /// gcloud's default YAML output.
     Yaml,
-    /// An encoding or compression that is not read: what it is, and what to do.
-    Unsupported {
-        /// What the bytes are.
-        what: &'static str,
-        /// How to get JSON out of them.
-        fix: &'static str,
-    },
 }
 
 /// Magic bytes of what is not read, with its name and the way to JSON. Without this,
@@ -70,14 +63,17 @@ const UNSUPPORTED: &[(&[u8], &str, &str)] = &[
     ),
 ];
 
-/// What the first bytes of the (decompressed) stream say it is, when it is a format
-/// that is not read; `None` when it is something else.
-fn unsupported(data: &[u8]) -> Option<Sniff> {
+/// Bytes that [`unsupported`] needs to see (fewer at the end of input).
+pub(crate) const MAGIC_LEN: usize = 6;
+
+/// What the first bytes of the (decompressed) stream are, when it is a format that
+/// is not read: its name and how to get JSON out of it.
+pub(crate) fn unsupported(data: &[u8]) -> Option<(&'static str, &'static str)> {
     UNSUPPORTED.iter().find_map(|(magic, what, fix)| {
         let whole = data.starts_with(magic);
         // bzip2's "BZh" is only a magic number with its block-size digit after it.
         let bzip_digit = *magic != b"BZh" || data.get(3).is_some_and(|d| (b'1'..=b'9').contains(d));
-        (whole && bzip_digit).then_some(Sniff::Unsupported { what, fix })
+        (whole && bzip_digit).then_some((*what, *fix))
     })
 }
 
@@ -98,18 +94,6 @@ pub(crate) fn bom_len(data: &[u8], eof: bool) -> Option<usize> {
 /// back-to-back objects; `---` or a `key: value` first line is YAML; anything
 /// else is framed as NDJSON so each bad line gets reported.
 pub(crate) fn sniff(data: &[u8], eof: bool, max_record: usize) -> Sniff {
-    if !eof
-        && data.len() < 6
-        && data
-            .first()
-            .is_some_and(|b| !is_ws(*b) && *b != b'{' && *b != b'[')
-    {
-        // Too few bytes to rule out a magic number.
-        return Sniff::More { skip: 0 };
-    }
-    if let Some(u) = unsupported(data) {
-        return u;
-    }
     let Some(p) = data.iter().position(|&b| !is_ws(b)) else {
         return if eof {
             Sniff::Format {
@@ -233,14 +217,12 @@ mod tests {
             (b"\x28\xB5\x2F\xFD\x00\x58", "a zstd archive"),
             (b"\x1F\x8B\x08\x00\x00\x00", "gzip inside gzip"),
         ] {
-            match fmt(data) {
-                Sniff::Unsupported { what: w, .. } => assert_eq!(w, what),
-                other => panic!("{what}: {other:?}"),
-            }
+            assert_eq!(unsupported(data).map(|u| u.0), Some(what));
         }
-        // "BZh" without a block size is text, reported per line as NDJSON.
-        assert_eq!(fmt(b"BZhello\n"), format(Format::Ndjson, 0));
-        assert_eq!(sniff(b"BZ", false, 100), Sniff::More { skip: 0 });
+        // "BZh" without a block size is text; magic numbers count at the start only.
+        assert_eq!(unsupported(b"BZhello\n"), None);
+        assert_eq!(unsupported(b" BZh91AY&SY"), None);
+        assert_eq!(unsupported(b"{\"a\":1}\n"), None);
     }
 
     #[test]
