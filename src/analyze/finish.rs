@@ -435,7 +435,7 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
                 },
                 statuses,
                 top_failing: top,
-                latency: percentiles(&r.latency),
+                latency: percentiles(&r.latency, r.latency_max),
             }
         })
         .collect();
@@ -489,7 +489,10 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
     }
 }
 
-fn percentiles(h: &BTreeMap<u32, u64>) -> Option<[f64; 3]> {
+/// p50, p95 and p99 as the upper bounds of their histogram buckets, none above the
+/// longest latency seen (`max`): one request of 203.68 s reads 203.678, not the
+/// bucket bound 251.189.
+fn percentiles(h: &BTreeMap<u32, u64>, max: f64) -> Option<[f64; 3]> {
     let total: u64 = h.values().sum();
     if total == 0 {
         return None;
@@ -500,7 +503,7 @@ fn percentiles(h: &BTreeMap<u32, u64>) -> Option<[f64; 3]> {
         for (b, n) in h {
             seen += n;
             if seen >= want {
-                return (latency_upper(*b) * 1e4).round() / 1e4;
+                return (latency_upper(*b).min(max) * 1e4).round() / 1e4;
             }
         }
         0.0
@@ -511,6 +514,18 @@ fn percentiles(h: &BTreeMap<u32, u64>) -> Option<[f64; 3]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percentiles_stay_at_or_under_the_longest_latency() {
+        use super::super::sink::latency_bucket;
+        let one: BTreeMap<u32, u64> = [(latency_bucket(203.678_286), 1)].into();
+        assert_eq!(percentiles(&one, 203.678_286), Some([203.6783; 3]));
+        let many: BTreeMap<u32, u64> =
+            [(latency_bucket(0.05), 97), (latency_bucket(9.06), 3)].into();
+        let p = percentiles(&many, 9.06).unwrap();
+        assert!(p[0] >= 0.05 && p[0] < 0.065, "{p:?}");
+        assert_eq!(p[2], 9.06);
+    }
 
     #[test]
     fn bucket_defaults_scale_with_the_window() {

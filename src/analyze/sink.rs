@@ -134,6 +134,8 @@ pub struct RequestAgg {
     pub failing_endpoints: Sampled<String, u64, ENDPOINT_CAP>,
     /// Latency histogram: bucket index -> count (log scale, see `latency_bucket`).
     pub latency: BTreeMap<u32, u64>,
+    /// The longest latency seen, seconds: no percentile is shown above it.
+    pub latency_max: f64,
     /// Trace hashes of failing requests with their highest status (for the join).
     pub failed_traces: Sampled<u64, u16, TRACE_CAP>,
 }
@@ -266,6 +268,7 @@ fn merge_request(r: &mut RequestAgg, v: RequestAgg) {
     for (s, n) in v.latency {
         *r.latency.entry(s).or_default() += n;
     }
+    r.latency_max = r.latency_max.max(v.latency_max);
     r.failed_traces
         .merge(v.failed_traces, |x, y| *x = (*x).max(y));
 }
@@ -563,6 +566,7 @@ impl Analysis<'_> {
             }
             if let Some(l) = e.http_latency() {
                 *r.latency.entry(latency_bucket(l)).or_default() += 1;
+                r.latency_max = r.latency_max.max(l);
             }
         }
         if is_error(e) && hits.is_empty() && !e.is_request() {

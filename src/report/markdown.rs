@@ -209,7 +209,7 @@ fn impact(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         }
     }
     if !o.impact.is_empty() {
-        writeln!(w, "\n| service | revision | requests | failed | share | status mix | latency p50 / p95 / p99 |")?;
+        writeln!(w, "\n| service | revision | requests | failed | share | status mix | latency p50 / p95 / p99 (upper bounds) |")?;
         writeln!(w, "|---|---|--:|--:|--:|---|---|")?;
         for m in &o.impact {
             let mix: Vec<String> = m
