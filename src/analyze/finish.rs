@@ -516,6 +516,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::unwrap_used)]
     fn percentiles_stay_at_or_under_the_longest_latency() {
         use super::super::sink::latency_bucket;
         let one: BTreeMap<u32, u64> = [(latency_bucket(203.678_286), 1)].into();
