@@ -5,6 +5,7 @@
 use super::outcome::{Action, Finding, Outcome, Why};
 use super::regress::Regression;
 use super::sink::Analysis;
+use crate::entry::Timestamp;
 use crate::rules::{render, Rule};
 use crate::text::{code_name, cut_chars, fmt_count, fmt_span as duration, shell_word};
 use std::cell::Cell;
@@ -110,7 +111,77 @@ fn explains(cause: &Rule, effect: &Rule) -> bool {
     effect.explained_by.contains(&cause.id) || cause.explains.contains(&effect.id)
 }
 
-/// Longest chain of fired causes starting at `at` (depth-first; the graph is small).
+fn when(t: &Option<String>) -> Option<Timestamp> {
+    t.as_deref().and_then(Timestamp::parse)
+}
+
+/// Services a finding matched on ("" for entries without one).
+fn services(f: &Finding) -> BTreeSet<&str> {
+    f.revisions.iter().map(|r| r.service.as_str()).collect()
+}
+
+/// The logs bear a rule pack's link out: cause and effect were seen on a common
+/// service, and the cause began before the effect ended. A cause on another service,
+/// or one that only began afterwards, explains nothing here.
+fn cooccur(effect: &Finding, cause: &Finding) -> bool {
+    let shared = services(effect)
+        .intersection(&services(cause))
+        .next()
+        .is_some();
+    let in_time = match (when(&cause.first_seen), when(&effect.last_seen)) {
+        (Some(c), Some(e)) => c <= e,
+        _ => true,
+    };
+    shared && in_time
+}
+
+/// Why the report calls `cause` a cause of `effect`: the rule pack's link, and what the
+/// logs show of it (where both were seen, when each began, requests whose trace
+/// carries both). Without a shared trace the line says the link rests on the rule
+/// pack and the timing.
+fn link_line(a: &Analysis<'_>, effect: &Finding, cause: &Finding) -> String {
+    let shared: BTreeSet<&str> = services(effect)
+        .intersection(&services(cause))
+        .copied()
+        .collect();
+    let traces = |f: &Finding| -> BTreeSet<u64> {
+        let Some((idx, _)) = a.rules.get(&f.rule) else {
+            return BTreeSet::new();
+        };
+        a.matches
+            .iter()
+            .filter(|((i, p), _)| *i == idx && shared.contains(p.0.as_str()))
+            .flat_map(|(_, m)| m.traces.iter().map(|(k, _, _)| *k))
+            .collect()
+    };
+    let (te, tc) = (traces(effect), traces(cause));
+    let both = te.intersection(&tc).count();
+    let traced = if te.is_empty() || tc.is_empty() {
+        String::new()
+    } else if both > 0 {
+        format!(
+            "; at least {} traced requests carry both",
+            fmt_count(both as u64)
+        )
+    } else {
+        "; no traced request carries both, so the link rests on the rule pack and the timing"
+            .to_string()
+    };
+    let on: Vec<String> = shared.iter().take(3).map(|s| code_name(s)).collect();
+    format!(
+        "link: `{}` is a known cause of `{}` (rule pack); in these logs both are on {}, `{}` from {}, `{}` from {}{traced}",
+        cause.rule,
+        effect.rule,
+        on.join(", "),
+        cause.rule,
+        short_time(&cause.first_seen),
+        effect.rule,
+        short_time(&effect.first_seen),
+    )
+}
+
+/// Longest chain of fired causes starting at `at` (depth-first; the graph is small),
+/// each link one the rule pack makes and the logs bear out ([`cooccur`]).
 fn longest(a: &Analysis<'_>, fs: &[Finding], at: usize, seen: &mut BTreeSet<usize>) -> Vec<usize> {
     let mut best = vec![at];
     let Some(effect) = rule(a, &fs[at].rule) else {
@@ -124,7 +195,7 @@ fn longest(a: &Analysis<'_>, fs: &[Finding], at: usize, seen: &mut BTreeSet<usiz
         let Some(cause) = rule(a, &f.rule) else {
             continue;
         };
-        if explains(cause, effect) {
+        if explains(cause, effect) && cooccur(&fs[at], f) {
             let mut tail = longest(a, fs, j, seen);
             if tail.len() + 1 > best.len() {
                 tail.insert(0, at);
@@ -327,7 +398,7 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
             .render(&re.why),
             because: vars(cause).render(&rc.because),
             established: true,
-            evidence: evidence(cause, bucket),
+            evidence: [vec![link_line(a, effect, cause)], evidence(cause, bucket)].concat(),
             rules: vec![effect.rule.clone(), cause.rule.clone()],
         });
     }

@@ -1,6 +1,7 @@
 //! What the report concludes about services and revisions: thresholds met per service
 //! and whatever the time span, a regression that a later revision resolved, revisions
-//! whose requests fail, and suggested commands that quote what came from the logs.
+//! whose requests fail, causes linked only where the logs bear the link out, and
+//! suggested commands that quote what came from the logs.
 //! Inputs are Cloud Run request logs written the way Cloud Logging writes them.
 
 use crate::util::*;
@@ -282,4 +283,66 @@ fn suggested_commands_quote_what_came_from_the_logs() {
     for c in &cmds {
         assert!(!c.contains(" orders$("), "unquoted: {c}");
     }
+}
+
+/// Cloud Run's own line about a container, `secs` seconds after 2025-03-01T00:00:00Z.
+fn system_line(i: usize, secs: i64, service: &str, revision: &str, text: &str) -> String {
+    let t = chrono_free_time(secs);
+    format!(
+        concat!(
+            r#"{{"insertId":"65e1b{i:09x}","labels":{{"instanceId":"0069c7a98824795ed4cca76950d82f38b005d1f6"}},"#,
+            r#""logName":"projects/shop-prod/logs/run.googleapis.com%2Fvarlog%2Fsystem","receiveTimestamp":"{t}","#,
+            r#""resource":{{"labels":{{"configuration_name":"{svc}","location":"europe-west1","project_id":"shop-prod","#,
+            r#""revision_name":"{rev}","service_name":"{svc}"}},"type":"cloud_run_revision"}},"#,
+            r#""severity":"WARNING","textPayload":"{text}","timestamp":"{t}"}}"#
+        ),
+        i = i,
+        t = t,
+        svc = service,
+        rev = revision,
+        text = text,
+    )
+}
+
+#[test]
+fn a_cause_on_another_service_explains_nothing() {
+    // 5xx on orders; containers of billing crash at the same time.
+    let mut lines: Vec<String> = (0..12)
+        .map(|i| request(i, 600 + i as i64 * 10, "orders", "orders-00007-xuf", 503))
+        .collect();
+    let crash = |id: usize, k: usize, svc: &str, rev: &str| {
+        system_line(
+            id,
+            590 + k as i64 * 5,
+            svc,
+            rev,
+            "Container called exit(1).",
+        )
+    };
+    lines.extend((0..6).map(|k| crash(100 + k, k, "billing", "billing-00003-kip")));
+    let r = report_of(&lines);
+    assert!(finding(&r, "HTTP_5XX_BURST").is_some());
+    assert!(finding(&r, "CLOUD_RUN_CONTAINER_CRASH").is_some());
+    for w in r["five_whys"].as_array().unwrap() {
+        let rules = w["rules"].as_array().unwrap();
+        assert!(
+            !(rules.contains(&"HTTP_5XX_BURST".into())
+                && rules.contains(&"CLOUD_RUN_CONTAINER_CRASH".into())),
+            "linked across services: {w}"
+        );
+    }
+    // On the same service the link is made, and its evidence says what it rests on.
+    lines.extend((0..6).map(|k| crash(200 + k, k, "orders", "orders-00007-xuf")));
+    let r = report_of(&lines);
+    let linked = r["five_whys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["rules"][1] == "CLOUD_RUN_CONTAINER_CRASH")
+        .unwrap_or_else(|| panic!("no link: {}", r["five_whys"]));
+    let link = linked["evidence"][0].as_str().unwrap();
+    assert!(
+        link.starts_with("link: `CLOUD_RUN_CONTAINER_CRASH` is a known cause of `HTTP_5XX_BURST` (rule pack); in these logs both are on `orders`"),
+        "{link}"
+    );
 }
