@@ -180,6 +180,40 @@ fn link_line(a: &Analysis<'_>, effect: &Finding, cause: &Finding) -> String {
     )
 }
 
+/// Fired findings outside the chain that are known causes of the same effect too: the
+/// chain follows one cause, and the others must not drop out of the report (a
+/// golden-path failure with both tables and JWT functions missing).
+fn other_causes(
+    a: &Analysis<'_>,
+    fs: &[Finding],
+    chain: &[usize],
+    effect: usize,
+    cause: usize,
+) -> Vec<String> {
+    let Some(re) = rule(a, &fs[effect].rule) else {
+        return Vec::new();
+    };
+    let others: Vec<String> = fs
+        .iter()
+        .enumerate()
+        .filter(|(j, g)| {
+            *j != cause
+                && !chain.contains(j)
+                && rule(a, &g.rule).is_some_and(|rc| explains(rc, re))
+                && cooccur(&fs[effect], g)
+        })
+        .map(|(_, g)| format!("`{}` ({} matches)", g.rule, fmt_count(g.count)))
+        .collect();
+    if others.is_empty() {
+        return Vec::new();
+    }
+    vec![format!(
+        "also fired, and also a known cause of `{}`: {}",
+        fs[effect].rule,
+        others.join(", ")
+    )]
+}
+
 /// Longest chain of fired causes starting at `at` (depth-first; the graph is small),
 /// each link one the rule pack makes and the logs bear out ([`cooccur`]).
 fn longest(a: &Analysis<'_>, fs: &[Finding], at: usize, seen: &mut BTreeSet<usize>) -> Vec<usize> {
@@ -398,7 +432,12 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
             .render(&re.why),
             because: vars(cause).render(&rc.because),
             established: true,
-            evidence: [vec![link_line(a, effect, cause)], evidence(cause, bucket)].concat(),
+            evidence: [
+                vec![link_line(a, effect, cause)],
+                other_causes(a, fs, &chain, pair[0], pair[1]),
+                evidence(cause, bucket),
+            ]
+            .concat(),
             rules: vec![effect.rule.clone(), cause.rule.clone()],
         });
     }

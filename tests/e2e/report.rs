@@ -169,6 +169,15 @@ fn golden_path_startup() {
     assert_eq!(reg["first_bad"], "netra-backend-staging-00603-9zp");
     assert_eq!(r["input"]["files"], 10);
     assert_whys_cite_evidence(&r, "golden-path-startup");
+    // The chain follows the missing tables; the missing JWT functions, the other
+    // cause the validator names, stay in the report.
+    let first = r["five_whys"][0]["evidence"].as_array().unwrap();
+    assert!(
+        first.iter().any(|e| e.as_str().unwrap().starts_with(
+            "also fired, and also a known cause of `GOLDEN_PATH_VALIDATION_FAILED`: `MISSING_JWT_FUNCTIONS` (54 matches)"
+        )),
+        "{first:?}"
+    );
 }
 
 #[test]
