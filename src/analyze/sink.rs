@@ -464,6 +464,15 @@ impl Endpoints {
     }
 }
 
+/// A request log names the request: its method or URL. Cloud Scheduler's and Cloud
+/// Tasks' records of an attempt carry only a status; counted as requests they doubled
+/// every failed call (once as the service's request log, once without a service).
+fn names_request(e: &Entry<'_>) -> bool {
+    e.http
+        .as_ref()
+        .is_some_and(|h| h.get("requestUrl").is_some() || h.get("requestMethod").is_some())
+}
+
 fn is_deploy(e: &Entry<'_>) -> Option<String> {
     let p = e.proto_payload.as_ref()?;
     let m = p.str("methodName")?;
@@ -547,7 +556,7 @@ impl Analysis<'_> {
                 agg.traces.add(h, h, (), |_, _| {});
             }
         }
-        if let Some(status) = e.http_status() {
+        if let Some(status) = e.http_status().filter(|_| names_request(e)) {
             let r = pa.requests.get_or_insert_with(RequestAgg::default);
             r.requests += 1;
             *r.statuses.entry(status).or_default() += 1;
