@@ -42,7 +42,7 @@ impl Diag {
     /// An informational note: printed unless quiet.
     pub fn note(&self, msg: &str) {
         if !self.quiet {
-            eprintln!("logtriage: {msg}");
+            eprintln!("logtriage: {}", escaped(msg));
         }
     }
 
@@ -52,12 +52,35 @@ impl Diag {
     }
 
     fn line(&self, label: &str, code: &str, msg: &str) {
+        let msg = escaped(msg);
         if self.color {
             eprintln!("logtriage: \x1b[1;{code}m{label}\x1b[0m: {msg}");
         } else {
             eprintln!("logtriage: {label}: {msg}");
         }
     }
+}
+
+/// A message as one safe terminal line: control and bidi characters (from file names
+/// or log text) are shown escaped (`\u{1b}`), so they cannot recolour the terminal,
+/// move the cursor or fake a line of their own.
+fn escaped(msg: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !msg.chars().any(bad) {
+        return msg.into();
+    }
+    let mut out = String::with_capacity(msg.len() + 16);
+    for c in msg.chars() {
+        if bad(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
 }
 
 /// Runs `work` while a progress line is redrawn on stderr, when stderr is a terminal.
@@ -129,5 +152,20 @@ pub fn human_bytes(b: u64) -> String {
         format!("{b} B")
     } else {
         format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_cannot_drive_the_terminal() {
+        assert_eq!(escaped("a.json:3: bad"), "a.json:3: bad");
+        assert_eq!(
+            escaped("a\u{1b}[31mRED\nfake: error.json"),
+            "a\\u{1b}[31mRED\\u{a}fake: error.json"
+        );
+        assert_eq!(escaped("x\u{202e}y"), "x\\u{202e}y");
     }
 }
