@@ -33,6 +33,11 @@
 //!    [`looks_like_credential`]). Host names and query strings are left to the
 //!    passes above.
 //!
+//! 8. **Percent-encoded parameters** of a URL inside a URL (`%3Faccess_token%3D...`),
+//!    and `sid`, `session_id`, `jwt` and the like as URL parameters.
+//! 9. **Secrets named in prose** (`password is X`, `refresh token X expired`, `Invalid
+//!    API key provided: X`): the value is masked when it looks like a credential.
+//!
 //! **Values that are not secrets are kept**, so ordinary messages stay readable:
 //! an unquoted value must be >= 4 characters, and no value (quoted or not) is
 //! masked when it is in the stop list (`STOP_WORDS`: "not", "missing", "none",
