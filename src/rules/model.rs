@@ -107,7 +107,7 @@ pub const MAX_CAPTURE_CHARS: usize = 500;
 
 impl Capture {
     /// The captured text of an entry (`None` when absent, null, empty or not matching),
-    /// cut to [`MAX_CAPTURE_CHARS`].
+    /// cut to 500 characters (`MAX_CAPTURE_CHARS`).
     pub fn value<'e>(&self, e: &'e Entry<'_>) -> Option<Cow<'e, str>> {
         let v = e.get(&self.field)?;
         if matches!(v, Value::Null) {

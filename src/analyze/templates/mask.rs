@@ -34,7 +34,7 @@ use super::shapes::*;
 use crate::text::cut_chars;
 
 /// Most distinct templates kept; beyond this new templates only count in
-/// [`Templates::overflow`].
+/// `Templates`' `overflow` count.
 pub const MAX_TEMPLATES: usize = 10_000;
 
 /// Characters of the first line (and of an example) kept.

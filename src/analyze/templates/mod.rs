@@ -67,7 +67,7 @@ impl Stats {
 /// Accumulates templates; merge-able (parallel workers), deterministic output.
 ///
 /// At most [`MAX_TEMPLATES`] distinct templates are kept; entries of templates seen
-/// only after the cap was reached are counted in [`Templates::overflow`]. Results
+/// only after the cap was reached are counted in its `overflow` count. Results
 /// (`top`, `distinct`, `overflow`) do not depend on insertion or merge order as long
 /// as the union of all templates stays under the cap; past it, which templates made
 /// the cut depends on order (counts of kept ones stay exact for the parts merged).
