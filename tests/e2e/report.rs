@@ -8,14 +8,6 @@ fn report(path: &std::path::Path) -> Value {
     lt(["report", "--format", "json"]).arg(path).json()
 }
 
-fn finding<'a>(r: &'a Value, id: &str) -> Option<&'a Value> {
-    r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == id)
-}
-
 fn count(r: &Value, id: &str) -> u64 {
     finding(r, id).map_or(0, |f| f["count"].as_u64().unwrap())
 }

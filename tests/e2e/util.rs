@@ -123,6 +123,15 @@ impl Run {
     }
 }
 
+/// The finding of rule `id` in a JSON report, if it fired.
+pub fn finding<'a>(r: &'a serde_json::Value, id: &str) -> Option<&'a serde_json::Value> {
+    r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == id)
+}
+
 /// Reads a file to bytes.
 pub fn read(p: &Path) -> Vec<u8> {
     std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))

@@ -67,14 +67,6 @@ fn markdown_of(lines: &[String]) -> String {
     lt(["report", "-"]).stdin(input).code(0).stdout
 }
 
-fn finding<'a>(r: &'a Value, id: &str) -> Option<&'a Value> {
-    r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == id)
-}
-
 fn below(r: &Value, id: &str) -> u64 {
     r["below_threshold"]
         .as_array()
