@@ -171,15 +171,24 @@ fn status(o: &Outcome, entries: u64, errors: u64) -> Status {
         );
         // A quiet service whose every request fails can stay under a burst rule's
         // threshold: the headline says so rather than leave "OK" unqualified.
+        // 5xx only: a crawler's 404s are not the service failing.
+        let server_errors = |i: &&analyze::Impact| -> u64 {
+            i.statuses
+                .iter()
+                .filter(|(s, _)| *s >= 500)
+                .map(|(_, n)| n)
+                .sum()
+        };
         let failing = o
             .impact
             .iter()
-            .filter(|i| i.failed >= MIN_FAILING_REQUESTS && i.failed * 2 >= i.requests)
-            .max_by_key(|i| (i.failed, !i.service.is_empty()));
-        if let Some(i) = failing {
+            .map(|i| (server_errors(&i), i))
+            .filter(|(n, i)| *n >= MIN_FAILING_REQUESTS && n * 2 >= i.requests)
+            .max_by_key(|(n, i)| (*n, !i.service.is_empty()));
+        if let Some((n, i)) = failing {
             headline.push_str(&format!(
-                ", but {} of {} requests {} failed (see the impact table)",
-                super::fmt_count(i.failed),
+                ", but {} of {} requests {} failed with 5xx (see the impact table)",
+                super::fmt_count(n),
                 super::fmt_count(i.requests),
                 if i.service.is_empty() {
                     "without a service".to_string()
