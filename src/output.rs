@@ -27,6 +27,14 @@ impl Output {
         let Some(target) = path else {
             return Ok(Output::Stdout(BufWriter::new(io::stdout())));
         };
+        // Refused before any input is read: the rename at the end would fail on it.
+        if target.is_dir() {
+            anyhow::bail!(
+                "cannot write {}: it is a folder; name a file, e.g. {}",
+                target.display(),
+                target.join("report.md").display()
+            );
+        }
         let dir = match target.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
@@ -42,8 +50,9 @@ impl Output {
         builder.permissions(shared);
         let tmp = builder.tempfile_in(dir).with_context(|| {
             format!(
-                "cannot write {}: folder not writable or missing",
-                target.display()
+                "cannot write {}: cannot create a file in {}",
+                target.display(),
+                dir.display()
             )
         })?;
         Ok(Output::File {

@@ -118,6 +118,14 @@ fn output_to_a_missing_folder_fails_before_reading() {
         .arg(fixture("kinds.ndjson"))
         .code(2);
     assert!(d.stderr.contains("/no/such/dir/report.md"), "{}", d.stderr);
+    // A folder as -o is refused up front, once, with the fix.
+    let dir = tempfile::tempdir().unwrap();
+    let d = lt(["report", "-o"])
+        .arg(dir.path())
+        .arg(fixture("kinds.ndjson"))
+        .code(2);
+    assert!(d.stderr.contains("it is a folder"), "{}", d.stderr);
+    assert_eq!(d.stderr.matches("cannot write").count(), 1, "{}", d.stderr);
 }
 
 #[test]
