@@ -470,7 +470,7 @@ impl Endpoints {
 fn names_request(e: &Entry<'_>) -> bool {
     e.http
         .as_ref()
-        .is_some_and(|h| h.get("requestUrl").is_some() || h.get("requestMethod").is_some())
+        .is_some_and(|h| h.raw("requestUrl").is_some() || h.raw("requestMethod").is_some())
 }
 
 fn is_deploy(e: &Entry<'_>) -> Option<String> {
