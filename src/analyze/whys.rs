@@ -312,6 +312,10 @@ fn quoted(text: &str) -> String {
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect();
+    if one_line.is_empty() {
+        // An empty code span renders as two backticks.
+        return "(no message)".into();
+    }
     format!("`{}`", one_line.join(" ").replace('`', "'"))
 }
 
