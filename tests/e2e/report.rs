@@ -58,12 +58,7 @@ fn service_auth_regression() {
             .any(|w| w["because"].as_str().unwrap().contains("00611-cr5")),
         "the deploy is a why"
     );
-    let cmds: Vec<&str> = r["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|a| a["command"].as_str())
-        .collect();
+    let cmds = commands(&r);
     assert!(cmds.contains(
         &"gcloud run services update-traffic netra-backend-staging --to-revisions=netra-backend-staging-00611-cr5=100 --region=us-central1"
     ), "{cmds:?}");

@@ -132,6 +132,16 @@ pub fn finding<'a>(r: &'a serde_json::Value, id: &str) -> Option<&'a serde_json:
         .find(|f| f["rule"] == id)
 }
 
+/// The commands of a JSON report's recommended actions.
+pub fn commands(r: &serde_json::Value) -> Vec<&str> {
+    r["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["command"].as_str())
+        .collect()
+}
+
 /// Reads a file to bytes.
 pub fn read(p: &Path) -> Vec<u8> {
     std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))

@@ -252,12 +252,7 @@ fn suggested_commands_quote_what_came_from_the_logs() {
         lines.push(request(i, i as i64 * 10, svc, rev, status));
     }
     let r = report_of(&lines);
-    let cmds: Vec<&str> = r["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|a| a["command"].as_str())
-        .collect();
+    let cmds = commands(&r);
     let rollback = cmds
         .iter()
         .find(|c| c.contains("update-traffic"))
