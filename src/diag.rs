@@ -65,10 +65,7 @@ impl Diag {
 /// or log text) are shown escaped (`\u{1b}`), so they cannot recolour the terminal,
 /// move the cursor or fake a line of their own.
 fn escaped(msg: &str) -> std::borrow::Cow<'_, str> {
-    let bad = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
+    let bad = crate::text::is_hidden;
     if !msg.chars().any(bad) {
         return msg.into();
     }

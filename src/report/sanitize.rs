@@ -1,5 +1,6 @@
 //! Log text made safe for terminals and Markdown: control and bidi characters removed.
 
+use crate::text::is_hidden;
 use std::borrow::Cow;
 
 /// Strips control characters (ANSI escapes included) and bidi overrides; keeps tabs as spaces.
@@ -16,7 +17,7 @@ pub fn strip_controls(s: &str) -> Cow<'_, str> {
 
 fn clean(s: &str, flatten: bool) -> Cow<'_, str> {
     let keeps = |c: char| !flatten && matches!(c, '\t' | '\n' | '\r');
-    if !s.chars().any(|c| needs_work(c) && !keeps(c)) {
+    if !s.chars().any(|c| is_hidden(c) && !keeps(c)) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());
@@ -38,16 +39,11 @@ fn clean(s: &str, flatten: bool) -> Cow<'_, str> {
             out.push(c);
         } else if c == '\t' || c == '\n' || c == '\r' {
             out.push(' ');
-        } else if !needs_work(c) {
+        } else if !is_hidden(c) {
             out.push(c);
         }
     }
     Cow::Owned(out)
-}
-
-fn needs_work(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 #[cfg(test)]
