@@ -24,6 +24,9 @@ enum State {
     Element,
     /// After garbage: skipping to the next line that starts with `[`.
     Resync { line_start: bool },
+    /// After an element cut inside a string: skipping to the next line that starts
+    /// the next element (`{` indented as the cut one was) or ends the array (`]`).
+    NextElement { line_start: bool },
 }
 
 /// A too-large element being skipped.
@@ -41,6 +44,9 @@ pub(crate) struct Array {
     skip: Option<Skip>,
     /// Framing of what follows the arrays once an object starts outside them.
     after: Option<Objects>,
+    /// Blanks before the open element on its line (gcloud indents elements by 2),
+    /// when the line's start is buffered.
+    indent: Option<usize>,
 }
 
 impl Array {
@@ -50,6 +56,7 @@ impl Array {
             scan: Scan::default(),
             skip: None,
             after: None,
+            indent: None,
         }
     }
 
@@ -89,6 +96,7 @@ impl Array {
                     } else {
                         let line = f.line_at(p);
                         f.open = Some(Open { start: p, line });
+                        self.indent = indent(f.data(), p);
                         self.scan = Scan::default();
                         self.state = State::Element;
                     }
@@ -111,6 +119,15 @@ impl Array {
                                     self.state = State::Outside;
                                     at
                                 }
+                                Hit::BrokenString(at) => {
+                                    self.element_broken(f, from, at);
+                                    f.pos = at + 1;
+                                    self.state = State::NextElement { line_start: true };
+                                    if f.full() {
+                                        return true;
+                                    }
+                                    continue;
+                                }
                                 // Element mode never reports these.
                                 Hit::End(at) | Hit::LineStartBrace(at) => at,
                             };
@@ -119,6 +136,39 @@ impl Array {
                             if f.full() {
                                 return true;
                             }
+                        }
+                    }
+                }
+                State::NextElement { line_start } => {
+                    if line_start {
+                        let rest = f.data().get(f.pos..).unwrap_or_default();
+                        let Some(k) = rest.iter().position(|&b| b != b' ' && b != b'\t') else {
+                            return false;
+                        };
+                        let next = rest.get(k).copied();
+                        let resume = match (next, self.indent) {
+                            (Some(b'{'), Some(n)) => k == n,
+                            (Some(b'{'), None) => true,
+                            (Some(b']'), Some(n)) => k < n,
+                            (Some(b']'), None) => true,
+                            _ => false,
+                        };
+                        if resume {
+                            f.pos += k;
+                            self.state = State::ElementStart;
+                            continue;
+                        }
+                    }
+                    let rest = f.data().get(f.pos..).unwrap_or_default();
+                    match memchr(b'\n', rest) {
+                        Some(k) => {
+                            f.pos += k + 1;
+                            self.state = State::NextElement { line_start: true };
+                        }
+                        None => {
+                            f.pos = f.len();
+                            self.state = State::NextElement { line_start: false };
+                            return false;
                         }
                     }
                 }
@@ -168,6 +218,27 @@ impl Array {
         }
     }
 
+    /// Reports the element cut inside a string at `at` as malformed (too large if it
+    /// was being skipped); it takes its index like any element.
+    fn element_broken(&mut self, f: &mut Frame, from: usize, at: usize) {
+        let index = f.take_index();
+        if let Some(mut skip) = self.skip.take() {
+            skip.bytes += (at - from) as u64;
+            let kind = ProblemKind::TooLarge { bytes: skip.bytes };
+            f.push_problem(skip.line, Some(index), kind);
+        } else if let Some(open) = f.open.take() {
+            let kind = if at - open.start > f.max_record {
+                ProblemKind::TooLarge {
+                    bytes: (at - open.start) as u64,
+                }
+            } else {
+                let why = "string not closed before the end of its line".to_string();
+                ProblemKind::Malformed(why)
+            };
+            f.push_problem(open.line, Some(index), kind);
+        }
+    }
+
     /// Switches an element that outgrew `max_record` to skipping.
     fn overflow(&mut self, f: &mut Frame, from: usize) {
         if let Some(skip) = &mut self.skip {
@@ -191,7 +262,7 @@ impl Array {
         }
         let line = match self.state {
             State::Outside | State::Resync { .. } => return,
-            State::ElementStart => f.line_at(f.pos),
+            State::ElementStart | State::NextElement { .. } => f.line_at(f.pos),
             State::Element => match (self.skip.take(), f.open) {
                 (Some(skip), _) => skip.line,
                 (None, Some(open)) => {
@@ -223,6 +294,18 @@ impl Array {
         }
         f.open = None;
     }
+}
+
+/// Spaces and tabs before `p` back to a buffered line start.
+fn indent(data: &[u8], p: usize) -> Option<usize> {
+    let before = data.get(..p)?;
+    let blanks = before
+        .iter()
+        .rev()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    let start = p - blanks;
+    (start > 0 && before.get(start - 1) == Some(&b'\n')).then_some(blanks)
 }
 
 /// Moves `f.pos` past whitespace; returns the next non-blank position, if buffered.

@@ -85,7 +85,13 @@ impl Objects {
                             f.pos = end;
                             self.state = State::Between;
                         }
-                        Some(Hit::LineStartBrace(at) | Hit::Comma(at) | Hit::Close(at)) => {
+                        // Object mode reports `End` and `LineStartBrace` only.
+                        Some(
+                            Hit::LineStartBrace(at)
+                            | Hit::Comma(at)
+                            | Hit::Close(at)
+                            | Hit::BrokenString(at),
+                        ) => {
                             // A new object starts while this one is open: this one was cut.
                             let line = match (self.skip.take(), f.open.take()) {
                                 (Some(skip), _) => skip.line,

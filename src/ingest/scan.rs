@@ -4,7 +4,7 @@
 //! `memchr2` to the next `"` or `\` inside strings, handles objects, blocks holding
 //! a backslash, and the tail of the buffer.
 
-use memchr::memchr2;
+use memchr::{memchr2, memchr3};
 use wide::u8x16;
 
 /// Scanner state that survives buffer refills.
@@ -30,6 +30,10 @@ pub(crate) enum Hit {
     End(usize),
     /// A `{` at the start of a line while the value is still open, at this position.
     LineStartBrace(usize),
+    /// Element mode: a raw newline inside a string, at this position. JSON strings
+    /// hold none, so the string was cut short; read on, the rest of the input would
+    /// be the inside of that string.
+    BrokenString(usize),
 }
 
 /// How a scan decides that a value ends.
@@ -86,6 +90,15 @@ impl Scan {
             };
             let carry = if self.in_string { !0 } else { 0 };
             let inside = prefix_xor(m.quote) ^ carry;
+            if newlines(vs.as_ref()) & inside != 0 {
+                // A string cut short: the byte scan finds exactly where, and whether
+                // the element ended before it.
+                if let Some(hit) = self.bytes(&data[..i + 64], i, Mode::Element) {
+                    return Ok(hit);
+                }
+                i += 64;
+                continue;
+            }
             self.in_string = inside >> 63 == 1;
             let brackets = m.brackets & !inside;
             // Most blocks of a record hold no bracket outside strings: inside the
@@ -140,11 +153,15 @@ impl Scan {
                     self.escaped = false;
                     i += 1;
                 }
-                let j = quote_or_backslash(data, i)?;
-                if data.get(j) == Some(&b'"') {
-                    self.in_string = false;
+                let j = if mode == Mode::Element {
+                    string_stop::<true>(data, i)?
                 } else {
-                    self.escaped = true;
+                    string_stop::<false>(data, i)?
+                };
+                match data.get(j) {
+                    Some(b'"') => self.in_string = false,
+                    Some(b'\n') => return Some(Hit::BrokenString(j)),
+                    _ => self.escaped = true,
                 }
                 i = j + 1;
                 continue;
@@ -259,6 +276,13 @@ fn masks(vs: &[u8x16; 4]) -> Option<Masks> {
     })
 }
 
+/// The block's newlines.
+#[inline]
+fn newlines(vs: Option<&[u8x16; 4]>) -> u64 {
+    let newline = u8x16::splat(b'\n');
+    vs.map_or(0, |vs| bits(vs, |v| v.cmp_eq(newline)))
+}
+
 /// The block's `{` and `[`, needed only where a bracket is.
 #[inline]
 fn openers(vs: &[u8x16; 4]) -> u64 {
@@ -316,20 +340,30 @@ fn next_structural(data: &[u8], mut i: usize) -> Option<usize> {
     Some(i + k)
 }
 
-/// Position of the next `"` or `\\` at or after `i`.
+/// Position of the next `"` or `\\` at or after `i`, or of a raw newline when
+/// `NEWLINE` (array elements: it means the string was cut).
 #[inline]
-fn quote_or_backslash(data: &[u8], i: usize) -> Option<usize> {
+fn string_stop<const NEWLINE: bool>(data: &[u8], i: usize) -> Option<usize> {
     let mut j = i;
     // Short strings (keys, levels, ids) end within a few words.
     for _ in 0..4 {
         let Some(x) = word(data, j) else { break };
-        let m = bytes_eq(x, b'"') | bytes_eq(x, b'\\');
+        let mut m = bytes_eq(x, b'"') | bytes_eq(x, b'\\');
+        if NEWLINE {
+            m |= bytes_eq(x, b'\n');
+        }
         if m != 0 {
             return Some(j + (m.trailing_zeros() / 8) as usize);
         }
         j += 8;
     }
-    memchr2(b'"', b'\\', data.get(j..)?).map(|k| j + k)
+    let rest = data.get(j..)?;
+    let k = if NEWLINE {
+        memchr3(b'"', b'\\', b'\n', rest)
+    } else {
+        memchr2(b'"', b'\\', rest)
+    };
+    k.map(|k| j + k)
 }
 
 /// JSON whitespace.

@@ -196,6 +196,76 @@ fn objects_after_an_array_are_framed_not_dropped() {
     assert_eq!(out.texts(), [r#"{"a":1}"#, r#"{"b":2}"#]);
 }
 
+/// A gcloud pretty array of `n` entries whose element `cut` has a line cut short
+/// inside a string; each element holds a nested array of objects (a `{` starting a
+/// line deeper inside, as in audit logs' `authorizationInfo`).
+fn pretty_array_with_a_cut(n: usize, cut: usize) -> (Vec<u8>, u64) {
+    let mut s = String::from("[\n");
+    let mut cut_line = 0;
+    for k in 0..n {
+        if k == cut {
+            cut_line = s.matches('\n').count() as u64 + 1;
+        }
+        s.push_str("  {\n    \"authorizationInfo\": [\n      {\n        \"granted\": true\n      }\n    ],\n");
+        if k == cut {
+            s.push_str("    \"textPayload\": \"cut here},\n");
+        } else {
+            s.push_str(&format!(
+                "    \"textPayload\": \"line {k} {}\",\n",
+                "x".repeat(40)
+            ));
+        }
+        s.push_str(&format!("    \"insertId\": \"id-{k}\"\n  }}"));
+        s.push_str(if k + 1 < n { ",\n" } else { "\n]\n" });
+    }
+    (s.into_bytes(), cut_line)
+}
+
+#[test]
+fn an_element_cut_inside_a_string_costs_that_element_only() {
+    // Before, the rest of the input read as the inside of the cut string and was
+    // lost as "array ended before its closing ]". The 4 KiB record limit makes the
+    // cut element's rest be skipped, not buffered.
+    let sizes = [
+        (4 << 20, 1 << 20, 16 << 20),
+        (4 << 20, 256 << 10, 16 << 20),
+        (300, 64, 16 << 20),
+        (7, 3, 16 << 20),
+        (4 << 20, 1 << 20, 4096),
+        (300, 64 << 10, 4096),
+    ];
+    for (n, cut) in [(4, 1), (4, 3), (60, 2), (60, 30), (300, 0), (300, 299)] {
+        let (input, cut_line) = pretty_array_with_a_cut(n, cut);
+        for (chunk, block, max) in sizes {
+            let out = run_with(&input, chunk, block, max).unwrap();
+            let ctx = format!("n {n}, cut {cut}, chunk {chunk}, block {block}, max {max}");
+            let want: Vec<String> = (0..n)
+                .filter(|&k| k != cut)
+                .map(|k| format!("\"id-{k}\""))
+                .collect();
+            let texts = out.texts();
+            assert_eq!(texts.len(), n - 1, "{ctx}");
+            for (t, id) in texts.iter().zip(&want) {
+                assert!(t.contains(id.as_str()), "{ctx}: {id} in {t}");
+                assert!(t.starts_with("{\n    \"authorizationInfo\""), "{ctx}: {t}");
+            }
+            let why = "string not closed before the end of its line";
+            let index = Some(cut as u64);
+            assert_eq!(
+                out.problems,
+                [problem(cut_line, index, malformed(why))],
+                "{ctx}"
+            );
+            let after = out.records.iter().find(|r| r.index == cut as u64 + 1);
+            assert!(cut + 1 == n || after.is_some(), "{ctx}: indexes go on");
+        }
+    }
+    // A compact array has no line to resume at: the cut element still ends it.
+    let out = run(b"[{\"a\":\"x},{\"b\":1}]");
+    assert!(out.records.is_empty());
+    assert_eq!(out.problems.len(), 1);
+}
+
 #[test]
 fn arrays_back_to_back_continue_the_index() {
     let out = run(b"[{\"a\":1}][{\"b\":2}]\n[\n  {\"c\":3}\n]\n");
