@@ -1,17 +1,57 @@
 //! Where results go: stdout, or `-o FILE` through a temporary file renamed into
 //! place, so an interrupted run never leaves half a report. The temporary file is
-//! hidden (`.logtriage-*`) and removed when the run fails; the report gets the
-//! permissions of the file it replaces, or `0666` less the umask when new (as a
-//! shell's `>` would), not the temporary file's private `0600`.
+//! hidden (`.logtriage-*`) and removed when the run fails or is interrupted; the
+//! report gets the permissions of the file it replaces, or `0666` less the umask
+//! when new (as a shell's `>` would), not the temporary file's private `0600`.
+//! What is not a regular file (`/dev/null`, a FIFO) is written as `>` would: a
+//! rename would replace the device node itself. A symlink is written through.
 
 use anyhow::{Context, Result};
+use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Temporary files to remove if the run is interrupted (Ctrl-C, SIGTERM, SIGHUP).
+static TEMPS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Removes this run's temporary files when it is interrupted, then exits 130.
+/// Without it a killed run left the hidden report file and the stdin spool behind.
+pub fn clean_up_on_interrupt() {
+    // Failing to install (a handler already set) only costs the clean-up.
+    let _ = ctrlc::set_handler(|| {
+        let paths = match TEMPS.lock() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        };
+        for p in paths {
+            let _ = std::fs::remove_file(p);
+        }
+        #[allow(clippy::exit)]
+        std::process::exit(130);
+    });
+}
+
+/// Notes a temporary file for [`clean_up_on_interrupt`].
+pub fn track_temp(path: &Path) {
+    if let Ok(mut g) = TEMPS.lock() {
+        g.push(path.to_path_buf());
+    }
+}
+
+/// Forgets a temporary file that was renamed or removed.
+pub fn untrack_temp(path: &Path) {
+    if let Ok(mut g) = TEMPS.lock() {
+        g.retain(|p| p != path);
+    }
+}
 
 /// An output opened before the scan starts, so a bad `-o` fails fast.
 pub enum Output {
     /// Standard output.
     Stdout(BufWriter<io::Stdout>),
+    /// A device, FIFO or other non-regular file, written in place.
+    Direct(BufWriter<File>),
     /// A temporary file beside the target.
     File {
         /// The temporary file.
@@ -35,6 +75,22 @@ impl Output {
                 target.join("report.md").display()
             );
         }
+        let cannot = || format!("cannot write {}", target.display());
+        let exists = std::fs::metadata(target).ok();
+        if exists.as_ref().is_some_and(|m| !m.is_file()) {
+            let f = File::create(target).with_context(cannot)?;
+            return Ok(Output::Direct(BufWriter::new(f)));
+        }
+        // Through a symlink, the file it names is replaced, not the link.
+        let target = match std::fs::canonicalize(target) {
+            Ok(real) => real,
+            // A dangling link: create what it names, as `>` would.
+            Err(_) if target.is_symlink() => {
+                let f = File::create(target).with_context(cannot)?;
+                return Ok(Output::Direct(BufWriter::new(f)));
+            }
+            Err(_) => target.to_path_buf(),
+        };
         let dir = match target.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
@@ -48,16 +104,27 @@ impl Output {
         };
         #[cfg(unix)]
         builder.permissions(shared);
-        let tmp = builder.tempfile_in(dir).with_context(|| {
-            format!(
-                "cannot write {}: cannot create a file in {}",
-                target.display(),
-                dir.display()
-            )
-        })?;
+        let tmp = match builder.tempfile_in(dir) {
+            Ok(tmp) => tmp,
+            // A writable file in a folder we cannot write: overwrite it in place.
+            Err(_) if exists.is_some() => {
+                let f = File::create(&target).with_context(cannot)?;
+                return Ok(Output::Direct(BufWriter::new(f)));
+            }
+            Err(e) => {
+                return Err(e).with_context(|| {
+                    format!(
+                        "cannot write {}: cannot create a file in {}",
+                        target.display(),
+                        dir.display()
+                    )
+                })
+            }
+        };
+        track_temp(tmp.path());
         Ok(Output::File {
             tmp: BufWriter::new(tmp),
-            target: target.to_path_buf(),
+            target,
         })
     }
 
@@ -65,11 +132,14 @@ impl Output {
     pub fn finish(self) -> Result<()> {
         match self {
             Output::Stdout(mut w) => w.flush().map_err(Into::into),
+            Output::Direct(mut w) => w.flush().map_err(Into::into),
             Output::File { tmp, target } => {
                 let tmp = tmp
                     .into_inner()
                     .map_err(|e| e.into_error())
                     .with_context(|| format!("cannot write {}", target.display()))?;
+                let path = tmp.path().to_path_buf();
+                let _forget = Untrack(&path);
                 tmp.as_file()
                     .sync_all()
                     .with_context(|| format!("cannot write {}", target.display()))?;
@@ -85,16 +155,27 @@ impl Output {
     }
 }
 
+/// Untracks a temporary file once it is renamed or dropped, whichever way `finish` ends.
+struct Untrack<'a>(&'a Path);
+
+impl Drop for Untrack<'_> {
+    fn drop(&mut self) {
+        untrack_temp(self.0);
+    }
+}
+
 impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Output::Stdout(w) => w.write(buf),
+            Output::Direct(w) => w.write(buf),
             Output::File { tmp, .. } => tmp.write(buf),
         }
     }
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Output::Stdout(w) => w.flush(),
+            Output::Direct(w) => w.flush(),
             Output::File { tmp, .. } => tmp.flush(),
         }
     }

@@ -95,6 +95,7 @@ pub fn discover(args: &InputArgs, diag: &Diag, spool_stdin: bool) -> Result<Inpu
             if spool_stdin {
                 // A relative --since needs the newest entry first; stdin can be read once.
                 let mut f = tempfile::NamedTempFile::new().context("cannot spool stdin")?;
+                crate::output::track_temp(f.path());
                 std::io::copy(&mut std::io::stdin().lock(), &mut f).context("cannot read stdin")?;
                 s.origin = Origin::File(f.path().to_path_buf());
                 spool = Some(f);

@@ -907,6 +907,111 @@ fn inputs_are_never_written_or_deleted() {
     assert_eq!(left, [OsString::from("r")], "only the report is written");
 }
 
+/// Names in a folder, sorted.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_run_removes_its_temporary_files() {
+    // Ctrl-C (or SIGTERM) mid-run used to leave the hidden `-o` file beside the
+    // target and the stdin spool (the whole input) in TMPDIR.
+    for signal in ["INT", "TERM"] {
+        let dir = tempfile::tempdir().unwrap();
+        let tmpdir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("incident.md");
+        std::fs::write(&target, "previous report\n").unwrap();
+        // --since 1h spools stdin; the pipe held open keeps the run mid-way.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_logtriage"))
+            .args(["report", "--since", "1h", "-o"])
+            .arg(&target)
+            .env("TMPDIR", tmpdir.path())
+            .stdin(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(&ndjson(1_000)).unwrap();
+        let deadline = Instant::now() + MINUTE;
+        while names_in(tmpdir.path()).is_empty() || names_in(dir.path()).len() < 2 {
+            assert!(Instant::now() < deadline, "no temporary files appeared");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let pid = child.id().to_string();
+        let kill = Command::new("kill").args(["-s", signal, &pid]).status();
+        assert!(kill.unwrap().success());
+        let status = child.wait().unwrap();
+        drop(input);
+        assert_eq!(status.code(), Some(130), "SIG{signal}");
+        assert_eq!(names_in(dir.path()), ["incident.md"], "SIG{signal}");
+        assert!(
+            names_in(tmpdir.path()).is_empty(),
+            "SIG{signal}: spool left"
+        );
+        let old = std::fs::read_to_string(&target).unwrap();
+        assert_eq!(old, "previous report\n");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn output_to_a_fifo_or_through_a_symlink_keeps_them() {
+    // `-o` renamed a temporary file over its target: `-o /dev/null` replaced the
+    // device node with a regular file (as root), a FIFO stopped being one, and a
+    // symlink was replaced instead of written through.
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.unwrap().success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let args = |out: &Path| {
+        [
+            OsString::from("report"),
+            "-o".into(),
+            out.into(),
+            fixture("kinds.ndjson").into(),
+        ]
+    };
+    let w = run(args(&fifo), MINUTE);
+    assert_eq!(w.code, 0, "{}", w.stderr);
+    use std::os::unix::fs::FileTypeExt;
+    let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    // Checked before joining: a replaced FIFO would leave the reader waiting forever.
+    assert!(kind.is_fifo(), "the FIFO was replaced");
+    let got = reader.join().unwrap();
+    assert!(got.starts_with("# "), "{got}");
+    // Through a symlink: the file it names gets the report, the link stays.
+    let real = dir.path().join("real.md");
+    std::fs::write(&real, "old\n").unwrap();
+    let link = dir.path().join("link.md");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let w = run(args(&link), MINUTE);
+    assert_eq!(w.code, 0, "{}", w.stderr);
+    assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    assert!(std::fs::read_to_string(&real).unwrap().starts_with("# "));
+    // A dangling link is created through, as `>` would.
+    let later = dir.path().join("later.md");
+    let dangling = dir.path().join("dangling.md");
+    std::os::unix::fs::symlink(&later, &dangling).unwrap();
+    let w = run(args(&dangling), MINUTE);
+    assert_eq!(w.code, 0, "{}", w.stderr);
+    assert!(std::fs::symlink_metadata(&dangling).unwrap().is_symlink());
+    assert!(std::fs::read_to_string(&later).unwrap().starts_with("# "));
+    assert_eq!(
+        names_in(dir.path()),
+        ["dangling.md", "later.md", "link.md", "pipe", "real.md"]
+    );
+}
+
 #[test]
 fn output_file_is_replaced_whole_or_not_at_all() {
     let dir = tempfile::tempdir().unwrap();
