@@ -345,10 +345,14 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
     let mut per_service: BTreeMap<&str, Vec<RevStats>> = BTreeMap::new();
     for ((svc, rev), rc) in &a.counts.by_revision {
         let mut by_rule = BTreeMap::new();
+        let mut first_failure: Option<Timestamp> = None;
         for t in &fired {
             for (p, m) in &t.places {
                 if p.0 == *svc && p.1 == *rev {
                     *by_rule.entry(t.rule.id.clone()).or_default() += m.count;
+                    if let Some(f) = m.first {
+                        first_failure = Some(first_failure.map_or(f, |x| x.min(f)));
+                    }
                 }
             }
         }
@@ -366,11 +370,13 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
             failures,
             first_seen: rc.first_seen,
             last_seen: rc.last_seen,
+            first_failure,
             by_rule,
             requests: req.map_or(0, |q| q.requests),
             failed_requests: req.map_or(0, |q| q.failures),
             server_errors: req.map_or(0, |q| q.statuses.range(500..).map(|(_, n)| n).sum()),
             errors: rc.errors,
+            first_ok: req.and_then(|q| q.first_ok),
         });
     }
     let mut regressions = Vec::new();

@@ -12,6 +12,16 @@ const MIN_FAILURES: u64 = 5;
 const MIN_GOOD_ENTRIES: u64 = 10;
 /// How much higher the bad rate must be than every earlier one.
 const JUMP: f64 = 10.0;
+/// Requests the last good revision must have served when the bad one served some
+/// (fewer when the bad one served fewer): one health check says nothing.
+const MIN_GOOD_REQUESTS: u64 = 10;
+/// How long a revision may serve successfully before its first failure for the
+/// failures still to count as starting with it. Past this, the deploy is not what
+/// the logs show starting them (a database outage 40 minutes later is not).
+const ONSET_GRACE_SECS: i64 = 15 * 60;
+/// How long the last good revision must go on serving after the bad one's last
+/// entry to count as traffic moved back to it.
+const ROLLED_BACK_SECS: i64 = 5 * 60;
 
 /// One revision's figures, as the regression search sees them.
 #[derive(Debug, Clone)]
@@ -26,6 +36,8 @@ pub struct RevStats {
     pub first_seen: Option<Timestamp>,
     /// Last seen.
     pub last_seen: Option<Timestamp>,
+    /// Earliest match of a fired finding.
+    pub first_failure: Option<Timestamp>,
     /// Failures per rule id.
     pub by_rule: BTreeMap<String, u64>,
     /// Request logs.
@@ -36,6 +48,8 @@ pub struct RevStats {
     pub server_errors: u64,
     /// Entries at ERROR or above, or request logs with status >= 500.
     pub errors: u64,
+    /// The earliest request answered below 400.
+    pub first_ok: Option<Timestamp>,
 }
 
 impl RevStats {
@@ -70,8 +84,23 @@ impl RevStats {
     /// this revision served some too (entries of another kind, such as a batch run's
     /// stdout, say nothing about how requests fare).
     fn comparable_to(&self, bad: &RevStats) -> bool {
-        bad.requests == 0 || self.requests > 0
+        bad.requests == 0 || self.requests >= bad.requests.min(MIN_GOOD_REQUESTS)
     }
+
+    /// It served requests successfully for longer than the grace before its first
+    /// failure: the failures began later than the revision, not with it.
+    fn failed_only_later(&self) -> bool {
+        match (self.first_ok, self.first_failure, self.first_seen) {
+            (Some(ok), Some(fail), Some(first)) => {
+                ok < fail && secs(fail) - secs(first) > ONSET_GRACE_SECS
+            }
+            _ => false,
+        }
+    }
+}
+
+fn secs(t: Timestamp) -> i64 {
+    t.0 / 1_000_000_000
 }
 
 /// A regression: where a service went from working to broken.
@@ -93,9 +122,13 @@ pub struct Regression {
     pub before: RateFigures,
     /// Failures and entries on the first bad revision.
     pub after: RateFigures,
-    /// The latest revision of the service, when it came after the first bad one and
-    /// works: the failures stopped with it, so no rollback is called for.
+    /// The revision that ended the failures, so no rollback is called for: the latest
+    /// revision when it came after the first bad one and works, or the last good one
+    /// when traffic went back to it (`rolled_back`).
     pub resolved_by: Option<RateFigures>,
+    /// `resolved_by` is the last good revision, serving again after the bad one's
+    /// last entry.
+    pub rolled_back: bool,
 }
 
 /// Failures over entries on one revision, with its time span.
@@ -111,6 +144,8 @@ pub struct RateFigures {
     pub rate: f64,
     /// First entry.
     pub first_seen: Option<String>,
+    /// First match of a fired finding.
+    pub first_failure: Option<String>,
     /// Last entry.
     pub last_seen: Option<String>,
     /// Seconds between first and last entry.
@@ -125,6 +160,7 @@ impl RateFigures {
             entries: r.entries,
             rate: round4(r.rate()),
             first_seen: r.first_seen.map(Timestamp::to_rfc3339),
+            first_failure: r.first_failure.map(Timestamp::to_rfc3339),
             last_seen: r.last_seen.map(Timestamp::to_rfc3339),
             span_secs: match (r.first_seen, r.last_seen) {
                 (Some(a), Some(b)) => (b.0 - a.0) / 1_000_000_000,
@@ -189,7 +225,7 @@ pub fn find(service: &str, revs: &[RevStats], deploys: &[&Deploy]) -> Option<Reg
             return None;
         }
         let good = earlier.last()?;
-        if !good.working() || !good.comparable_to(bad) {
+        if !good.working() || !good.comparable_to(bad) || bad.failed_only_later() {
             return None;
         }
         let bad_first = bad.first_seen?;
@@ -202,6 +238,21 @@ pub fn find(service: &str, revs: &[RevStats], deploys: &[&Deploy]) -> Option<Reg
             Some(d) => (d.at, "deploy event"),
             None => (bad_first, "first entry of the revision"),
         };
+        let later = revs[k + 1..]
+            .last()
+            .filter(|r| r.working() && r.comparable_to(bad));
+        // Every failing revision since went quiet while the good one served on.
+        let last_failing = revs[k..]
+            .iter()
+            .filter(|r| r.failures > 0)
+            .filter_map(|r| r.last_seen)
+            .max();
+        let moved_back = match (good.last_seen, last_failing) {
+            (Some(g), Some(b)) => secs(g) - secs(b) >= ROLLED_BACK_SECS,
+            _ => false,
+        };
+        let rolled_back = later.is_none() && moved_back;
+        let resolved_by = later.or(rolled_back.then_some(*good));
         let rules = bad
             .by_rule
             .iter()
@@ -222,10 +273,8 @@ pub fn find(service: &str, revs: &[RevStats], deploys: &[&Deploy]) -> Option<Reg
             rules,
             before: RateFigures::of(good),
             after: RateFigures::of(bad),
-            resolved_by: revs[k + 1..]
-                .last()
-                .filter(|r| r.working() && r.comparable_to(bad))
-                .map(RateFigures::of),
+            resolved_by: resolved_by.map(RateFigures::of),
+            rolled_back,
         });
     }
     None
@@ -243,12 +292,50 @@ mod tests {
             failures,
             first_seen: Some(Timestamp::from_secs(first)),
             last_seen: Some(Timestamp::from_secs(first + 600)),
+            first_failure: (failures > 0).then(|| Timestamp::from_secs(first)),
             by_rule: [("R".to_string(), failures)].into_iter().collect(),
             requests: 0,
             failed_requests: 0,
             server_errors: 0,
             errors: failures,
+            first_ok: None,
         }
+    }
+
+    #[test]
+    fn failures_that_begin_long_after_the_revision_are_not_its_regression() {
+        // The new revision served cleanly for 40 minutes; then the database went away.
+        let good = serving(rev("s-00042-a", 400, 0, 0), 400, 0, 0);
+        let mut bad = serving(rev("s-00043-b", 800, 400, 1800), 800, 200, 200);
+        bad.first_ok = Some(Timestamp::from_secs(1804));
+        bad.first_failure = Some(Timestamp::from_secs(1800 + 40 * 60));
+        assert!(find("s", &[good.clone(), bad.clone()], &[]).is_none());
+        // Failing from its first minutes: the deploy's regression.
+        bad.first_failure = Some(Timestamp::from_secs(1800 + 60));
+        let r = find("s", &[good.clone(), bad.clone()], &[]).unwrap();
+        assert_eq!(
+            r.after.first_failure,
+            Some(Timestamp::from_secs(1860).to_rfc3339())
+        );
+        // Late, but it never served a request successfully before: still the deploy's.
+        bad.first_failure = Some(Timestamp::from_secs(1800 + 40 * 60));
+        bad.first_ok = None;
+        assert!(find("s", &[good, bad], &[]).is_some());
+    }
+
+    #[test]
+    fn traffic_back_on_the_good_revision_resolves_the_regression() {
+        let mut good = rev("s-00042-a", 400, 0, 0);
+        let bad = rev("s-00043-b", 200, 100, 1000);
+        // The bad one went quiet at 1600; the good one served until 4000.
+        good.last_seen = Some(Timestamp::from_secs(4000));
+        let r = find("s", &[good.clone(), bad.clone()], &[]).unwrap();
+        assert!(r.rolled_back);
+        assert_eq!(r.resolved_by.unwrap().revision, "s-00042-a");
+        // Side by side until the end (a traffic split): not resolved.
+        good.last_seen = Some(Timestamp::from_secs(1700));
+        let r = find("s", &[good, bad], &[]).unwrap();
+        assert!(!r.rolled_back && r.resolved_by.is_none());
     }
 
     fn serving(mut r: RevStats, requests: u64, failed: u64, server_errors: u64) -> RevStats {
@@ -287,6 +374,9 @@ mod tests {
         let good = rev("s-00045-a", 500, 0, 0);
         let bad = serving(rev("s-00056-b", 12, 12, 9000), 12, 12, 12);
         assert!(find("s", &[good.clone(), bad.clone()], &[]).is_none());
+        // One health check is not enough to compare with 12 failed requests.
+        let one = serving(good.clone(), 1, 0, 0);
+        assert!(find("s", &[one, bad.clone()], &[]).is_none());
         let good = serving(good, 400, 10, 0);
         assert!(find("s", &[good, bad], &[]).is_some());
     }

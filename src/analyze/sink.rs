@@ -138,6 +138,8 @@ pub struct RequestAgg {
     pub latency_max: f64,
     /// Trace hashes of failing requests with their highest status (for the join).
     pub failed_traces: Sampled<u64, u16, TRACE_CAP>,
+    /// The earliest request answered below 400 (did the revision serve before failing?).
+    pub first_ok: Option<Timestamp>,
 }
 
 /// A Cloud Run deploy seen in audit logs.
@@ -271,6 +273,15 @@ fn merge_request(r: &mut RequestAgg, v: RequestAgg) {
     r.latency_max = r.latency_max.max(v.latency_max);
     r.failed_traces
         .merge(v.failed_traces, |x, y| *x = (*x).max(y));
+    r.first_ok = earliest(r.first_ok, v.first_ok);
+}
+
+/// The earlier of two optional times.
+fn earliest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
 }
 
 fn add_combos(into: &mut BTreeMap<Vec<usize>, u64>, from: BTreeMap<Vec<usize>, u64>) {
@@ -561,6 +572,9 @@ impl Analysis<'_> {
             r.requests += 1;
             *r.statuses.entry(status).or_default() += 1;
             let failed = status >= 400;
+            if !failed {
+                r.first_ok = earliest(r.first_ok, e.timestamp);
+            }
             if failed {
                 r.failures += 1;
                 if let Some(at) = self.endpoints.of(e) {

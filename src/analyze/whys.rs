@@ -487,10 +487,10 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
             fmt_count(reg.before.failures),
             reg.first_bad,
             fmt_count(reg.after.failures),
-            short_time(&reg.after.first_seen),
+            short_time(&reg.after.first_failure),
         );
         let mut evidence = vec![rate_line(&reg.before), rate_line(&reg.after)];
-        if let Some(fix) = &reg.resolved_by {
+        if let Some(fix) = reg.resolved_by.as_ref().filter(|_| !reg.rolled_back) {
             because.push_str(&format!(
                 " The latest revision, `{}`, logged none of them in {} entries from {}: resolved.",
                 fix.revision,
@@ -498,6 +498,14 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
                 short_time(&fix.first_seen),
             ));
             evidence.push(rate_line(fix));
+        } else if reg.rolled_back {
+            because.push_str(&format!(
+                " `{}` served on until {} after `{}` went quiet at {}, with none of them: traffic went back to it, resolved.",
+                reg.last_good,
+                short_time(&reg.before.last_seen),
+                reg.first_bad,
+                short_time(&reg.after.last_seen),
+            ));
         }
         whys.push(Why {
             why: format!(

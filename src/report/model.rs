@@ -252,7 +252,9 @@ fn status(o: &Outcome, entries: u64, errors: u64) -> Status {
             "; broken since revision `{}`, last good `{}`",
             reg.first_bad, reg.last_good
         ));
-        if let Some(fix) = &reg.resolved_by {
+        if reg.rolled_back {
+            h.push_str(&format!("; resolved: traffic back on `{}`", reg.last_good));
+        } else if let Some(fix) = &reg.resolved_by {
             h.push_str(&format!("; resolved by `{}`", fix.revision));
         }
     }

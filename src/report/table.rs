@@ -90,9 +90,11 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             g.last_good,
             g.first_bad,
             g.switched_at,
-            g.resolved_by
-                .as_ref()
-                .map_or(String::new(), |f| format!(", resolved by {}", f.revision))
+            match (&g.resolved_by, g.rolled_back) {
+                (Some(_), true) => format!(", resolved: traffic back on {}", g.last_good),
+                (Some(f), false) => format!(", resolved by {}", f.revision),
+                (None, _) => String::new(),
+            }
         )?;
     }
     Ok(())

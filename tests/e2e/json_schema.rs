@@ -240,6 +240,7 @@ struct Regression {
     after: Rate,
     #[serde(deserialize_with = "nullable")]
     resolved_by: Option<Rate>,
+    rolled_back: bool,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -251,6 +252,8 @@ struct Rate {
     rate: f64,
     #[serde(deserialize_with = "nullable")]
     first_seen: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    first_failure: Option<String>,
     #[serde(deserialize_with = "nullable")]
     last_seen: Option<String>,
     span_secs: i64,
