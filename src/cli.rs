@@ -3,14 +3,14 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-/// Turn Google Cloud log exports into a Five-Whys incident report.
-///
-/// Reads `gcloud logging read --format=json` output, Cloud Storage sink exports
-/// (NDJSON, gzip, folders) or stdin, matches incident rules, and writes a report.
 /// Most worker threads `-j` accepts: each holds a chunk and its own aggregates, and
 /// thousands of them only cost memory and start-up time.
 pub const MAX_THREADS: u64 = 256;
 
+/// Turn Google Cloud log exports into a Five-Whys incident report.
+///
+/// Reads `gcloud logging read --format=json` output, Cloud Storage sink exports
+/// (NDJSON, gzip, folders) or stdin, matches incident rules, and writes a report.
 #[derive(Debug, Parser)]
 #[command(name = "logtriage", version, propagate_version = true, after_help = EXAMPLES)]
 pub struct Cli {

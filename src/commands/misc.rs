@@ -8,8 +8,11 @@ use std::io::Write;
 /// Prints a completion script for `shell`.
 pub fn completions(shell: clap_complete::Shell) -> Result<i32> {
     let mut cmd = Cli::command();
+    // Into memory first: `generate` panics on a write error, so `| head` read as a bug.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "logtriage", &mut script);
     let mut out = std::io::stdout().lock();
-    clap_complete::generate(shell, &mut cmd, "logtriage", &mut out);
+    out.write_all(&script)?;
     out.flush()?;
     Ok(0)
 }

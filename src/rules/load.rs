@@ -79,6 +79,15 @@ pub fn load(opts: &LoadOptions) -> Result<RuleSet, RuleErrors> {
         }
     }
     check_links(&rules, &mut errors);
+    if rules.is_empty() && errors.is_empty() {
+        // A report with no rules would say OK whatever the logs hold.
+        errors.push(RuleError {
+            file: "(command line)".into(),
+            line: 0,
+            rule: None,
+            message: "no rules loaded: --no-default-rules needs --rules naming rule files".into(),
+        });
+    }
     if errors.is_empty() {
         Ok(RuleSet::new(rules))
     } else {
@@ -94,6 +103,15 @@ pub fn load_str(file: &str, src: &str) -> Result<RuleSet, RuleErrors> {
     let (rules, mut errors) = compile_file(file, src, &stem);
     duplicates(&rules, &mut errors);
     check_links(&rules, &mut errors);
+    if rules.is_empty() && errors.is_empty() {
+        // A report with no rules would say OK whatever the logs hold.
+        errors.push(RuleError {
+            file: "(command line)".into(),
+            line: 0,
+            rule: None,
+            message: "no rules loaded: --no-default-rules needs --rules naming rule files".into(),
+        });
+    }
     if errors.is_empty() {
         Ok(RuleSet::new(rules))
     } else {
@@ -143,6 +161,13 @@ fn rule_files(path: &Path, errors: &mut Vec<RuleError>) -> Vec<PathBuf> {
                 out.push(p);
             }
         }
+    }
+    if out.is_empty() {
+        // A folder of `.TOML` or `.tml` files gave no rules and no word about it.
+        errors.push(file_error(
+            &path.display().to_string(),
+            "no rule file (*.toml) in this folder".into(),
+        ));
     }
     out.sort();
     out

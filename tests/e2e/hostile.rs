@@ -1137,6 +1137,29 @@ fn wide_input(dir: &Path) -> PathBuf {
 
 #[cfg(unix)]
 #[test]
+fn generated_scripts_end_quietly_on_a_closed_pipe() {
+    // `completions bash | head -1` printed "internal error" (the generator panics on
+    // a write error). The reading end is closed before the child writes.
+    for args in [
+        &["completions", "bash"][..],
+        &["completions", "zsh"],
+        &["man"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_logtriage"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
 fn closed_pipe_ends_quietly_with_status_0() {
     if Command::new("bash").arg("--version").output().is_err() {
         eprintln!("skipped: no bash");

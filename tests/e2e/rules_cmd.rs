@@ -72,3 +72,18 @@ because = "{count} hellos"
         d.stdout
     );
 }
+
+#[test]
+fn no_rules_at_all_is_refused_not_reported_ok() {
+    // With no rules a report said OK, exit 0, whatever the logs held.
+    let d = lt(["report", "--no-default-rules", "--fail-on", "low"])
+        .arg(sample("service-auth-regression.json"))
+        .code(2);
+    assert!(d.stderr.contains("no rules loaded"), "{}", d.stderr);
+    assert!(d.stdout.is_empty(), "{}", d.stdout);
+    // A rules folder without a `*.toml` file (here `.TOML`) is named, not skipped quietly.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("MINE.TOML"), "").unwrap();
+    let d = lt(["rules", "check", "--rules"]).arg(dir.path()).code(2);
+    assert!(d.stderr.contains("no rule file (*.toml)"), "{}", d.stderr);
+}
