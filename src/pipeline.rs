@@ -102,7 +102,7 @@ pub const DEDUP_CAPACITY: usize = SHARDS * max_fill(SHARD_MAX_SLOTS);
 /// What the scan itself counted, beside what the sink gathered.
 #[derive(Debug, Clone, Default)]
 pub struct ScanTotals {
-    /// Records framed (valid or not).
+    /// Records framed (valid or not), with those the framer rejected.
     pub records: u64,
     /// Records that were not LogEntry objects, plus framing garbage.
     pub malformed: u64,
@@ -511,9 +511,17 @@ fn process<S: Sink>(
     totals: &mut ScanTotals,
 ) {
     for p in &c.problems {
+        // A record the framer had to reject is still a record: with junk lines left
+        // out of `records`, a file with more junk than entries read as all junk.
         match &p.kind {
-            ProblemKind::TooLarge { .. } => totals.too_large += 1,
-            ProblemKind::Malformed(_) => totals.malformed += 1,
+            ProblemKind::TooLarge { .. } => {
+                totals.records += 1;
+                totals.too_large += 1;
+            }
+            ProblemKind::Malformed(_) => {
+                totals.records += 1;
+                totals.malformed += 1;
+            }
             ProblemKind::Truncated(_) | ProblemKind::Io(_) => totals.truncated += 1,
         }
         if opts.strict

@@ -52,6 +52,16 @@ fn nothing_readable_is_an_error_not_an_ok_report() {
         "{}",
         d.stderr
     );
+    // More junk lines than entries is not "nothing readable": the 10 entries count.
+    let healthy = std::fs::read_to_string(sample("healthy.ndjson")).unwrap();
+    let mut mixed: String = healthy.lines().take(10).map(|l| format!("{l}\n")).collect();
+    for k in 0..15 {
+        mixed.push_str(&format!("junk {k}\n"));
+    }
+    let d = lt(["report", "-f", "json", "-"]).stdin(mixed).code(0);
+    assert!(!d.stderr.contains("no log entry"), "{}", d.stderr);
+    assert!(d.stderr.contains("skipped 15 malformed"), "{}", d.stderr);
+    assert!(d.stdout.contains("\"entries\": 10,"), "{}", d.stdout);
     // UTF-16 (PowerShell's `>`) and archives that are not gzip are named, with the fix.
     let dir = tempfile::tempdir().unwrap();
     let utf16 = dir.path().join("export.json");
