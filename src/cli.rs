@@ -93,7 +93,7 @@ pub struct InputArgs {
     pub inputs: Vec<PathBuf>,
 
     /// Only entries at or after T: RFC 3339, a date (2025-09-15), or a duration
-    /// back from the newest entry (90m, 6h, 2d).
+    /// back from the newest entry (of the --service ones, if given) (90m, 6h, 2d).
     #[arg(long, value_name = "T")]
     pub since: Option<String>,
 

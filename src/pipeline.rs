@@ -413,6 +413,9 @@ where
                     .fetch_add(chunk.records.len() as u64, Ordering::Relaxed);
                 return Some(Item::Chunk(chunk));
             }
+            // Bytes after the last chunk (all of them for `[]`) are read too.
+            let b = reader.bytes_read();
+            progress.bytes.fetch_add(b - last_bytes, Ordering::Relaxed);
             current = None;
         }
         if next >= sources.len() {

@@ -145,8 +145,13 @@ pub fn run<S: Sink, F: Fn() -> S + Sync>(
     }
     let total: Option<u64> = inputs.sources.iter().map(|s| s.size).sum();
     if relative {
+        // Newest of the selected services: another service's newer file must not
+        // move the window off the one asked about.
         let pre = ScanOptions {
-            filter: Filter::default(),
+            filter: Filter {
+                services: args.services.clone(),
+                ..Filter::default()
+            },
             strict: false,
             ..opts.clone()
         };
@@ -252,12 +257,29 @@ pub fn run<S: Sink, F: Fn() -> S + Sync>(
             pipeline::DEDUP_BUDGET >> 20
         ));
     }
+    let bytes = progress.bytes.load(Ordering::Relaxed);
+    if bytes == 0 && scan.errors.is_empty() && inputs.unreadable == 0 {
+        // Not even `[]`: what `cmd | logtriage report` reads when `cmd` failed.
+        let what = if inputs
+            .sources
+            .iter()
+            .all(|s| matches!(s.origin, Origin::Stdin))
+        {
+            "stdin was empty (did the command before `|` fail?)"
+        } else {
+            "the input is empty"
+        };
+        diag.error(&format!(
+            "{what}: 0 bytes read, so there is nothing to report on; an export with no \
+             entry in its window is `[]` from `gcloud logging read --format=json`"
+        ));
+    }
     Ok(Scanned {
         unreadable: inputs.unreadable + scan.errors.len(),
         scan,
         filter: opts.filter,
         sources: inputs.sources,
-        bytes: progress.bytes.load(Ordering::Relaxed),
+        bytes,
     })
 }
 

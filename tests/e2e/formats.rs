@@ -97,13 +97,21 @@ fn truncated_inputs_keep_what_was_read() {
 
 #[test]
 fn empty_inputs_are_a_valid_empty_result() {
-    for f in ["empty.json", "empty-array.json"] {
-        let v = stats(&[&fixture(f)]);
-        assert_eq!(v["entries"], 0, "{f}");
-        assert_eq!(v["malformed"], 0, "{f}");
-    }
-    let v = lt(["stats", "--format", "json"]).stdin(Vec::new()).json();
+    // gcloud prints `[]` when no entry is in the window: a valid empty result.
+    let v = stats(&[&fixture("empty-array.json")]);
     assert_eq!(v["entries"], 0);
+    assert_eq!(v["malformed"], 0);
+    // Zero bytes is what `gcloud ... | logtriage report` reads when gcloud failed:
+    // exit 2 and say so, not an OK report (for a script, "all clear").
+    let d = lt(["report", "--fail-on", "low"]).stdin(Vec::new()).code(2);
+    assert!(d.stderr.contains("stdin was empty"), "{}", d.stderr);
+    let d = lt(["stats", "--format", "json"])
+        .arg(fixture("empty.json"))
+        .code(2);
+    assert!(d.stderr.contains("the input is empty"), "{}", d.stderr);
+    // An empty file beside real ones is not an error.
+    let v = stats(&[&fixture("empty.json"), &fixture("kinds.ndjson")]);
+    assert!(v["entries"].as_u64().unwrap() > 0);
 }
 
 #[test]

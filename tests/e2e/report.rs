@@ -287,6 +287,22 @@ fn since_relative_to_the_newest_entry() {
     // The byte count too: it is what was read, stdin or not.
     assert_eq!(last["input"]["bytes"], read(&s).len() as u64);
     assert_eq!(piped, last);
+    // With --service, "the newest entry" is that service's: another service's newer
+    // file used to move the window off it and leave 0 entries.
+    let svc = |files: &[&str]| {
+        let mut run = lt(["stats", "-f", "json", "--since", "1h"]);
+        for f in files {
+            run = run.arg(sample(f));
+        }
+        let v = run.arg("--service").arg("netra-backend-staging").json();
+        v["entries"].as_u64().unwrap()
+    };
+    let alone = svc(&["healthy.ndjson"]);
+    assert!(alone > 0);
+    assert_eq!(
+        svc(&["healthy.ndjson", "auth-db-connectivity.ndjson.gz"]),
+        alone
+    );
 }
 
 #[test]
