@@ -273,7 +273,7 @@ pub(super) fn evidence(f: &Finding, bucket: i64) -> Vec<String> {
             .top
             .iter()
             .take(3)
-            .map(|v| format!("`{}` ({})", v.value, fmt_count(v.count)))
+            .map(|v| format!("{} ({})", span_or(&v.value, "(empty)"), fmt_count(v.count)))
             .collect();
         ev.push(format!("{}: {}", c.name, vals.join(", ")));
     }
@@ -307,6 +307,11 @@ pub(super) fn evidence(f: &Finding, bucket: i64) -> Vec<String> {
 
 /// Log text as one inline code span (backticks in it become `'`; lines are joined).
 fn quoted(text: &str) -> String {
+    span_or(text, "(no message)")
+}
+
+/// [`quoted`], with `empty` for text that has nothing to show.
+fn span_or(text: &str, empty: &str) -> String {
     let one_line: Vec<&str> = text
         .lines()
         .map(str::trim)
@@ -314,7 +319,7 @@ fn quoted(text: &str) -> String {
         .collect();
     if one_line.is_empty() {
         // An empty code span renders as two backticks.
-        return "(no message)".into();
+        return empty.into();
     }
     format!("`{}`", one_line.join(" ").replace('`', "'"))
 }

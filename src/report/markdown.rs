@@ -49,7 +49,8 @@ fn code_cell(s: &str) -> String {
 }
 
 /// Text holding log values, as a line of Markdown prose: outside code spans `[`, `]`,
-/// `<` and `>` are escaped, so a message cannot render as a link, an image or HTML.
+/// `<` and `>` are escaped, so a message cannot render as a link, an image or HTML,
+/// and `*`, so a service named `a*x*` does not turn italic.
 /// With an odd number of backticks no span is trusted and everything is escaped.
 fn prose(s: &str) -> String {
     let s = sanitize(s);
@@ -62,7 +63,7 @@ fn prose(s: &str) -> String {
                 in_code = !in_code;
                 out.push(c);
             }
-            '[' | ']' if !in_code => {
+            '[' | ']' | '*' if !in_code => {
                 out.push('\\');
                 out.push(c);
             }
@@ -123,12 +124,13 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     } else {
         services.join(", ")
     };
-    writeln!(w, "# Incident report: {}\n", cell(&title))?;
+    // Not table cells: an escaped `|` would show its backslash inside a code span.
+    writeln!(w, "# Incident report: {}\n", prose(&title))?;
     writeln!(
         w,
         "**Status:** {} — {}\n",
         level_badge(&r.status.level),
-        cell(&r.status.headline)
+        prose(&r.status.headline)
     )?;
     let i = &r.input;
     writeln!(

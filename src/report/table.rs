@@ -12,7 +12,8 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         w,
         "{}: {}",
         r.status.level.to_uppercase(),
-        sanitize(&r.status.headline)
+        // The headline's code spans are for Markdown; a terminal shows the names bare.
+        sanitize(&r.status.headline).replace('`', "")
     )?;
     let i = &r.input;
     let lost = i.truncated_inputs + i.unreadable_inputs as u64;

@@ -85,3 +85,34 @@ fn links_images_and_bars_in_log_text_do_not_render() {
         }
     }
 }
+
+#[test]
+fn odd_service_names_render_as_written() {
+    // Not a Cloud Run name, but GKE app labels can be anything. The status line
+    // escaped `|` inside a code span (GitHub then shows the backslash), and the
+    // Five Whys question put the name in bold prose raw (`*x*` turned italic).
+    let msg = "could not connect to database postgres: connection refused";
+    let lines: Vec<String> = (0..6)
+        .map(|i| {
+            stderr(i * 20, "orders-00007-xuf", "ERROR", msg).replace(
+                r#""service_name":"orders""#,
+                r#""service_name":"api|v2*x*""#,
+            )
+        })
+        .collect();
+    let md = lt(["report", "-"]).stdin(lines.join("\n")).code(0).stdout;
+    let status = md.lines().find(|l| l.starts_with("**Status:**")).unwrap();
+    assert!(status.contains("`api|v2*x*`"), "{status}");
+    let mut fenced = false;
+    for line in md.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+        }
+        if fenced || line.starts_with('|') {
+            continue;
+        }
+        let prose = outside_code(line);
+        assert!(!prose.contains("v2*x*"), "unescaped emphasis: {line}");
+    }
+    assert!(md.contains(r"api|v2\*x\*"), "{md}");
+}
