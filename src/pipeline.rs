@@ -374,6 +374,41 @@ enum Item {
     Failed(InputError),
 }
 
+/// `--strict`: where the first bad record seen so far is (source, line), so reading
+/// stops after it and not before: chunks go to workers in order, and a later chunk's
+/// problem must not stop an earlier record from being read and named.
+#[derive(Debug)]
+struct StrictStop(AtomicU64);
+
+impl Default for StrictStop {
+    fn default() -> Self {
+        StrictStop(AtomicU64::new(u64::MAX))
+    }
+}
+
+impl StrictStop {
+    const LINE_BITS: u32 = 40;
+
+    fn key(source: usize, line: u64) -> u64 {
+        ((source as u64) << Self::LINE_BITS) | line.min((1 << Self::LINE_BITS) - 1)
+    }
+
+    /// A bad record at this place.
+    fn at(&self, source: usize, line: u64) {
+        self.0.fetch_min(Self::key(source, line), Ordering::Relaxed);
+    }
+
+    /// True when a bad record was seen.
+    fn stopped(&self) -> bool {
+        self.0.load(Ordering::Relaxed) != u64::MAX
+    }
+
+    /// True when this place comes after the first bad record seen.
+    fn is_past(&self, source: usize, line: u64) -> bool {
+        Self::key(source, line) > self.0.load(Ordering::Relaxed)
+    }
+}
+
 /// Scans every source with `threads` workers and returns the merged sink.
 ///
 /// The workers take turns at the reader: the one that takes the next chunk reads,
@@ -390,7 +425,7 @@ where
     let dedup = Dedup::new();
     // Chunk buffers go back to the reader once parsed (see `ingest::BufferPool`).
     let pool = std::sync::Arc::new(BufferPool::new(&opts.ingest));
-    let stop = AtomicBool::new(false);
+    let stop = StrictStop::default();
     let threads = if opts.threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {
@@ -400,7 +435,7 @@ where
     let mut current: Option<ingest::ChunkReader> = None;
     let mut last_bytes = 0u64;
     let items = std::iter::from_fn(|| loop {
-        if stop.load(Ordering::Relaxed) {
+        if stop.stopped() {
             return None;
         }
         if let Some(reader) = current.as_mut() {
@@ -509,7 +544,7 @@ fn process<S: Sink>(
     c: &Chunk,
     opts: &ScanOptions,
     dedup: &Dedup,
-    stop: &AtomicBool,
+    stop: &StrictStop,
     sink: &mut S,
     totals: &mut ScanTotals,
 ) {
@@ -533,7 +568,7 @@ fn process<S: Sink>(
                 ProblemKind::Malformed(_) | ProblemKind::TooLarge { .. }
             )
         {
-            stop.store(true, Ordering::Relaxed);
+            stop.at(c.source, p.line);
         }
         let at = Located {
             source: c.source,
@@ -561,7 +596,9 @@ fn process<S: Sink>(
         block.clear();
     };
     for span in &c.records {
-        if opts.strict && stop.load(Ordering::Relaxed) {
+        // Records before the first bad one are still read, so a malformed record
+        // among them is the one named (framing problems are noted first).
+        if opts.strict && stop.is_past(c.source, span.line) {
             break;
         }
         totals.records += 1;
@@ -596,14 +633,14 @@ fn admit<'t>(
     c: &Chunk,
     span: &ingest::RecordSpan,
     opts: &ScanOptions,
-    stop: &AtomicBool,
+    stop: &StrictStop,
     totals: &mut ScanTotals,
     block: &mut Vec<Entry<'t>>,
 ) -> bool {
     if let Err(err) = Entry::parse_onto(text, block) {
         totals.malformed += 1;
         if opts.strict {
-            stop.store(true, Ordering::Relaxed);
+            stop.at(c.source, span.line);
         }
         totals.note(Located {
             source: c.source,
