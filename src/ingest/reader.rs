@@ -241,6 +241,15 @@ impl ChunkReader {
                         display: display.to_string(),
                     })
                 }
+                Sniff::GcloudError => {
+                    return Err(InputError::Unsupported {
+                        display: display.to_string(),
+                        what: "a gcloud error message (`ERROR: (gcloud. ...`)",
+                        fix: "the gcloud command that wrote it failed; read the message, \
+                              fix the cause (e.g. `gcloud auth login`, a missing \
+                              permission) and run it again",
+                    })
+                }
                 Sniff::More { skip } => {
                     self.frame.pos += skip;
                     self.frame.compact();

@@ -20,7 +20,13 @@ pub(crate) enum Sniff {
     Format { format: Format, skip: usize },
     /// gcloud's default YAML output.
     Yaml,
+    /// A gcloud error message (`ERROR: (gcloud.logging.read) PERMISSION_DENIED: ...`)
+    /// saved instead of logs.
+    GcloudError,
 }
+
+/// How gcloud's error messages start.
+const GCLOUD_ERROR: &[u8] = b"ERROR: (gcloud.";
 
 /// Magic bytes of what is not read, with its name and the way to JSON. Without this,
 /// a UTF-16 file (PowerShell's `>`) or an xz archive gave one "not a JSON object"
@@ -108,6 +114,9 @@ pub(crate) fn sniff(data: &[u8], eof: bool, max_record: usize) -> Sniff {
     let decided = match rest.first() {
         Some(b'[') => Some(Format::Array),
         Some(b'{') => first_object(rest, eof, max_record),
+        // Before the YAML test, which `ERROR: ...` also passes, with the wrong advice.
+        Some(b'E') if rest.starts_with(GCLOUD_ERROR) => return Sniff::GcloudError,
+        Some(b'E') if !eof && GCLOUD_ERROR.starts_with(rest) => None,
         _ => match looks_like_yaml(rest, eof) {
             Some(true) => return Sniff::Yaml,
             Some(false) => Some(Format::Ndjson),
@@ -239,6 +248,17 @@ mod tests {
         assert_eq!(fmt(b"hello world\n"), format(Format::Ndjson, 0));
         assert_eq!(fmt(b"2025-01-01 10:00:00 boom"), format(Format::Ndjson, 0));
         assert_eq!(fmt(b"http://x"), format(Format::Ndjson, 0));
+    }
+
+    #[test]
+    fn a_saved_gcloud_error_is_named() {
+        let msg = b"ERROR: (gcloud.logging.read) PERMISSION_DENIED: Permission denied\n";
+        assert_eq!(fmt(msg), Sniff::GcloudError);
+        assert!(matches!(
+            sniff(b"ERROR: (gc", false, 1 << 20),
+            Sniff::More { .. }
+        ));
+        assert_eq!(fmt(b"ERROR: disk full\n"), Sniff::Yaml);
     }
 
     #[test]
