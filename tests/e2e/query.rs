@@ -92,7 +92,7 @@ const EDGES: &[&str] = &[
     r#"{"insertId":"e4","textPayload":"Uncaught signal: 6, pid=1","resource":{"type":"cloud_run_job","labels":{"job_name":"nightly"}},"labels":{"run.googleapis.com/execution_name":"nightly-x1"}}"#,
     r#"{"insertId":"e5","protoPayload":{"status":{"code":7,"message":"Cloud SQL connection failed. Please see https://cloud.google.com/sql/docs"}},"logName":"projects/p/logs/cloudaudit.googleapis.com%2Factivity"}"#,
     r#"{"insertId":"e6","jsonPayload":{"text":"asyncpg: Connection refused while talking to postgres"},"severity":"WARNING"}"#,
-    r#"{"insertId":"e7","jsonPayload":{"msg":"Service request WITHOUT X-Service-ID header"},"severity":"INFO"}"#,
+    r#"{"insertId":"e7","jsonPayload":{"msg":"Service request WITHOUT X-Service-ID header"},"severity":"WARNING"}"#,
     r#"{"insertId":"e8","httpRequest":{"status":503},"resource":{"type":"http_load_balancer","labels":{}}}"#,
     r#"{"insertId":"e9","jsonPayload":{"user_id":"service:netra-backend","is_service_call":"False"}}"#,
 ];

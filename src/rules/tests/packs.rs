@@ -184,7 +184,12 @@ fn thresholds_and_filters_of_shipped_rules() {
     assert!(!r.threshold.fires(&one_403, 60));
     assert!(!r.threshold.fires(&few, 60));
     assert!(r.threshold.fires(&hundred, 60));
-    assert_eq!(r.cloud_filter().as_deref(), Some("httpRequest.status=403"));
+    assert_eq!(
+        r.cloud_filter().as_deref(),
+        Some(
+            "httpRequest.status=403 AND (httpRequest.requestUrl:* OR httpRequest.requestMethod:*)"
+        )
+    );
     let caf = set.get("CRITICAL_AUTH_FAILURE").unwrap().1;
     let f = caf.cloud_filter().unwrap();
     assert!(
@@ -202,7 +207,7 @@ fn thresholds_and_filters_of_shipped_rules() {
         "jsonPayload.user_id=~\"^service:\" AND (jsonPayload.user_type=\"regular\" OR jsonPayload.is_service_call=false)"
     );
     let x5 = set.get("HTTP_5XX_BURST").unwrap().1.cloud_filter().unwrap();
-    assert_eq!(x5, "httpRequest.status>=500 AND httpRequest.status<=599");
+    assert_eq!(x5, "httpRequest.status>=500 AND httpRequest.status<=599 AND (httpRequest.requestUrl:* OR httpRequest.requestMethod:*)");
 }
 
 #[test]
