@@ -62,14 +62,24 @@ pub(super) fn rule_totals<'a>(
             *s.entry(*b).or_default() += n;
         }
     }
+    // Requests per service and bucket, for thresholds with a `min_share`.
+    let mut served: BTreeMap<&str, BTreeMap<i64, u64>> = BTreeMap::new();
+    for ((svc, _), r) in &a.requests {
+        let s = served.entry(svc.as_str()).or_default();
+        for (b, n) in &r.buckets {
+            *s.entry(*b).or_default() += n;
+        }
+    }
+    let none = BTreeMap::new();
     let rules = a.rules.rules();
     let firing: BTreeSet<(usize, &str)> = per_service
         .iter()
-        .filter(|((ri, _), s)| {
+        .filter(|((ri, svc), s)| {
             let series: Vec<(i64, u64)> = s.iter().map(|(k, v)| (*k, *v)).collect();
-            rules
-                .get(*ri)
-                .is_some_and(|r| r.threshold.fires(&series, a.base_secs))
+            let requests = served.get(svc).unwrap_or(&none);
+            rules.get(*ri).is_some_and(|r| {
+                r.threshold.fires(&series, a.base_secs) && r.threshold.share_met(&series, requests)
+            })
         })
         .map(|(k, _)| *k)
         .collect();

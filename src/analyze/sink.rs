@@ -140,6 +140,8 @@ pub struct RequestAgg {
     pub failed_traces: Sampled<u64, u16, TRACE_CAP>,
     /// The earliest request answered below 400 (did the revision serve before failing?).
     pub first_ok: Option<Timestamp>,
+    /// Requests per base bucket start (seconds): the denominator of `min_share`.
+    pub buckets: BTreeMap<i64, u64>,
 }
 
 /// A Cloud Run deploy seen in audit logs.
@@ -274,6 +276,9 @@ fn merge_request(r: &mut RequestAgg, v: RequestAgg) {
     r.failed_traces
         .merge(v.failed_traces, |x, y| *x = (*x).max(y));
     r.first_ok = earliest(r.first_ok, v.first_ok);
+    for (b, n) in v.buckets {
+        *r.buckets.entry(b).or_default() += n;
+    }
 }
 
 /// The earlier of two optional times.
@@ -571,6 +576,9 @@ impl Analysis<'_> {
             let r = pa.requests.get_or_insert_with(RequestAgg::default);
             r.requests += 1;
             *r.statuses.entry(status).or_default() += 1;
+            if let Some(b) = bucket {
+                *r.buckets.entry(b).or_default() += 1;
+            }
             let failed = status >= 400;
             if !failed {
                 r.first_ok = earliest(r.first_ok, e.timestamp);

@@ -281,6 +281,20 @@ fn threshold(ctx: &mut Ctx<'_>, r: &RuleSpec) -> Threshold {
             ),
         }
     }
+    if let Some(x) = &r.min_share {
+        let v = *x.get_ref();
+        if v > 0.0 && v <= 1.0 {
+            // At least one basis point: 0.00001 would otherwise round to no floor.
+            t.min_share_bp = Some(((v * 10_000.0).round() as u32).max(1));
+        } else {
+            ctx.err(
+                x.span(),
+                format!(
+                    "min_share is a share of requests, above 0 and at most 1 (0.05 = 5%), not {v}"
+                ),
+            );
+        }
+    }
     t
 }
 

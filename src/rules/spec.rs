@@ -40,6 +40,9 @@ pub struct RuleSpec {
     pub window: Option<Spanned<String>>,
     #[serde(default)]
     pub continuous_buckets: Option<Spanned<i64>>,
+    /// Share of the service's requests, 0 < x <= 1 (0.05 = 5%).
+    #[serde(default)]
+    pub min_share: Option<Spanned<f64>>,
     pub why: Spanned<String>,
     pub because: Spanned<String>,
     #[serde(default)]

@@ -4,6 +4,7 @@
 //! asks [`Threshold::fires`]. One 403 is a user typing a wrong password; a hundred in a
 //! row is an outage, so noisy rules say how many, or for how long, before they fire.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// `min_count` / `window` / `continuous_buckets` of a rule.
@@ -15,12 +16,34 @@ pub struct Threshold {
     pub window_secs: Option<i64>,
     /// Fire when this many consecutive minutes each hold at least one match.
     pub continuous_buckets: Option<u32>,
+    /// Fire only when the matches are at least this share of the service's requests
+    /// in the buckets that hold them, in basis points (500 = 5%): a busy service's
+    /// background 0.1% of 5xx is not a burst.
+    pub min_share_bp: Option<u32>,
 }
 
 impl Threshold {
     /// True when any single match makes a finding (no threshold given).
     pub fn is_trivial(&self) -> bool {
-        self.min_count.is_none_or(|n| n <= 1) && self.continuous_buckets.is_none()
+        self.min_count.is_none_or(|n| n <= 1)
+            && self.continuous_buckets.is_none()
+            && self.min_share_bp.is_none()
+    }
+
+    /// Whether the matches (per bucket) are at least `min_share` of the requests in
+    /// the same buckets (`requests`: bucket start -> requests, at the same resolution).
+    /// True without `min_share`, or when those buckets hold no request at all (the
+    /// matches are not requests, so there is no share to measure).
+    pub fn share_met(&self, bucket_counts: &[(i64, u64)], requests: &BTreeMap<i64, u64>) -> bool {
+        let Some(bp) = self.min_share_bp else {
+            return true;
+        };
+        let matched: u64 = bucket_counts.iter().map(|c| c.1).sum();
+        let served: u64 = bucket_counts
+            .iter()
+            .filter_map(|(b, _)| requests.get(b))
+            .sum();
+        served == 0 || matched.saturating_mul(10_000) >= u64::from(bp).saturating_mul(served)
     }
 
     /// Whether matches counted per bucket meet the threshold.
@@ -60,6 +83,16 @@ impl Threshold {
             (None, Some(b)) => b,
             (Some(a), Some(b)) => a || b,
         }
+    }
+}
+
+/// Basis points as a percentage: 500 -> "5%", 25 -> "0.25%".
+pub fn format_share(bp: u32) -> String {
+    let whole = bp / 100;
+    match bp % 100 {
+        0 => format!("{whole}%"),
+        r if r % 10 == 0 => format!("{whole}.{}%", r / 10),
+        r => format!("{whole}.{r:02}%"),
     }
 }
 
@@ -184,10 +217,14 @@ impl fmt::Display for Threshold {
             parts.push(format!("{k} consecutive minutes"));
         }
         if parts.is_empty() {
-            f.write_str("any match")
+            f.write_str("any match")?;
         } else {
-            f.write_str(&parts.join(" or "))
+            f.write_str(&parts.join(" or "))?;
         }
+        if let Some(bp) = self.min_share_bp {
+            write!(f, ", and >= {} of requests", format_share(bp))?;
+        }
+        Ok(())
     }
 }
 
@@ -201,7 +238,31 @@ mod tests {
         min_count: Some(20),
         window_secs: Some(300),
         continuous_buckets: Some(10),
+        min_share_bp: None,
     };
+
+    #[test]
+    fn a_share_of_requests_keeps_background_errors_quiet() {
+        let t = Threshold {
+            min_share_bp: Some(500),
+            ..BURST
+        };
+        // One 5xx a minute against 300 requests a minute: 0.33%.
+        let matches: Vec<(i64, u64)> = (0..12).map(|m| (m * 60, 1)).collect();
+        let busy: BTreeMap<i64, u64> = (0..60).map(|m| (m * 60, 300)).collect();
+        assert!(t.fires(&matches, 60), "the count rule alone fires");
+        assert!(!t.share_met(&matches, &busy));
+        // The same against 10 requests a minute: 10%.
+        let quiet: BTreeMap<i64, u64> = (0..60).map(|m| (m * 60, 10)).collect();
+        assert!(t.share_met(&matches, &quiet));
+        // Matches that are not requests: no share to measure.
+        assert!(t.share_met(&matches, &BTreeMap::new()));
+        assert!(BURST.share_met(&matches, &busy), "no min_share");
+        assert_eq!(format_share(500), "5%");
+        assert_eq!(format_share(25), "0.25%");
+        assert_eq!(format_share(150), "1.5%");
+        assert!(t.to_string().ends_with(", and >= 5% of requests"), "{t}");
+    }
 
     #[test]
     fn single_or_isolated_403s_do_not_fire() {
@@ -231,6 +292,7 @@ mod tests {
             min_count: Some(5),
             window_secs: Some(120),
             continuous_buckets: None,
+            min_share_bp: None,
         };
         assert!(!t.fires(&[(0, 2), (120, 2), (240, 2)], 60));
         assert!(t.fires(&[(0, 2), (60, 3)], 60));

@@ -124,6 +124,37 @@ fn a_burst_on_one_service_does_not_make_a_lone_5xx_elsewhere_a_finding() {
 }
 
 #[test]
+fn a_busy_service_background_of_5xx_is_not_a_burst() {
+    // 100 requests a minute for 8 minutes with one 503 in each (1%): before
+    // `min_share`, "some in each of 5 consecutive minutes" made it a HIGH finding.
+    let mut lines = Vec::new();
+    let mut i = 0;
+    for minute in 0..8 {
+        for k in 0..100 {
+            let status = if k == 50 { 503 } else { 200 };
+            lines.push(request(
+                i,
+                minute * 60 + k as i64 * 6 / 10,
+                "orders",
+                "orders-00007-xuf",
+                status,
+            ));
+            i += 1;
+        }
+    }
+    let r = report_of(&lines);
+    assert!(finding(&r, "HTTP_5XX_BURST").is_none(), "{}", r["findings"]);
+    assert_eq!(below(&r, "HTTP_5XX_BURST"), 8);
+    // The same service with one in ten failing: a burst.
+    for l in lines.iter_mut().skip(3).step_by(10) {
+        *l = l.replace(r#""status":200"#, r#""status":502"#);
+    }
+    let r = report_of(&lines);
+    let f = finding(&r, "HTTP_5XX_BURST").expect("10% of requests failing");
+    assert!(f["count"].as_u64().unwrap() >= 80, "{f}");
+}
+
+#[test]
 fn thresholds_do_not_depend_on_the_time_span() {
     // Ten 5xx, one every 30 minutes: no burst.
     let spread: Vec<String> = (0..10)
