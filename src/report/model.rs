@@ -258,11 +258,30 @@ fn status(o: &Outcome, entries: u64, errors: u64) -> Status {
             h.push_str(&format!("; resolved by `{}`", fix.revision));
         }
     }
-    let others = o.findings.len() - 1;
-    if others > 0 {
+    // "Related" only on a service the lead is on: an unrelated crash loop elsewhere
+    // is counted apart, not offered as part of this incident.
+    let services = |f: &crate::analyze::Finding| -> Vec<String> {
+        f.revisions.iter().map(|r| r.service.clone()).collect()
+    };
+    let lead_services = services(lead);
+    let (related, elsewhere) = o.findings.iter().filter(|f| !std::ptr::eq(*f, lead)).fold(
+        (0usize, 0usize),
+        |(r, e), f| {
+            if services(f).iter().any(|s| lead_services.contains(s)) {
+                (r + 1, e)
+            } else {
+                (r, e + 1)
+            }
+        },
+    );
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    if related > 0 {
+        h.push_str(&format!("; {related} related finding{}", plural(related)));
+    }
+    if elsewhere > 0 {
         h.push_str(&format!(
-            "; {others} related finding{}",
-            if others == 1 { "" } else { "s" }
+            "; {elsewhere} finding{} on other services",
+            plural(elsewhere)
         ));
     }
     h.push('.');

@@ -343,6 +343,13 @@ fn a_cause_on_another_service_explains_nothing() {
             "linked across services: {w}"
         );
     }
+    // Nor is the other service's finding "related" in the headline.
+    let headline = r["status"]["headline"].as_str().unwrap();
+    assert!(
+        headline.contains("; 1 finding on other services"),
+        "{headline}"
+    );
+    assert!(!headline.contains("related"), "{headline}");
     // On the same service the link is made, and its evidence says what it rests on.
     lines.extend((0..6).map(|k| crash(200 + k, k, "orders", "orders-00007-xuf")));
     let r = report_of(&lines);
