@@ -27,7 +27,8 @@ pub struct Cli {
     )]
     pub threads: Option<usize>,
 
-    /// When to colour output.
+    /// When to colour the `error:` and `warning:` labels on stderr (reports and
+    /// stats are plain text, so they stay the same in a file or a pipe).
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
@@ -44,7 +45,8 @@ Examples:
   logtriage stats samples/healthy.ndjson
   logtriage rules test --rules ./my-rules
 
-Exit codes: 0 ok, 1 a finding at --fail-on severity or above, 2 usage or input error.";
+Exit codes: 0 ok, 1 a finding at --fail-on severity or above (or a failing `rules test`
+example), 2 usage or input error, 130 interrupted.";
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
@@ -119,7 +121,7 @@ pub struct InputArgs {
 pub struct RuleArgs {
     /// Add rule files from this file or folder (repeatable); a rule with the
     /// same id as a default rule replaces it.
-    #[arg(long = "rules", value_name = "DIR")]
+    #[arg(long = "rules", value_name = "PATH")]
     pub rules: Vec<PathBuf>,
 
     /// Use only the rules given with --rules.
@@ -147,7 +149,8 @@ pub struct ReportArgs {
     #[arg(long, value_name = "DURATION")]
     pub bucket: Option<String>,
 
-    /// Exit 1 when a finding at this severity or above is reported.
+    /// Exit 1 when a finding at this severity or above is reported (default: the
+    /// exit code does not depend on findings).
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<FailOn>,
 }

@@ -24,10 +24,12 @@ impl TimeSpec {
                 return Ok(TimeSpec::At(ts));
             }
         }
-        if let Ok(secs) = parse_duration(t) {
-            return Ok(TimeSpec::Back(secs));
+        match parse_duration(t) {
+            Ok(secs) => Ok(TimeSpec::Back(secs)),
+            // `0h` is a duration, just not a usable one: say that, not "invalid time".
+            Err(e) if e.to_string().contains("longer than zero") => Err(e),
+            Err(_) => bail!("invalid time `{s}`: use RFC 3339 (2025-09-15T17:38:00Z), a date (2025-09-15), or a duration back from the newest entry (90m, 6h, 2d)"),
         }
-        bail!("invalid time `{s}`: use RFC 3339 (2025-09-15T17:38:00Z), a date (2025-09-15), or a duration back from the newest entry (90m, 6h, 2d)")
     }
 
     /// The absolute time, given the newest entry's time.

@@ -48,12 +48,16 @@ pub fn run(cmd: &RulesCommand, diag: &Diag) -> Result<i32> {
                 ]);
             }
             writeln!(out, "{t}")?;
-            writeln!(out, "{} rules", set.rules().len())?;
+            writeln!(out, "{}", count_of(set.rules().len(), "rule"))?;
             Ok(0)
         }
         RulesCommand::Check(a) => {
             let set = load(a)?;
-            writeln!(out, "ok: {} rules, no problems", set.rules().len())?;
+            writeln!(
+                out,
+                "ok: {}, no problems",
+                count_of(set.rules().len(), "rule")
+            )?;
             Ok(0)
         }
         RulesCommand::Test(a) => {
@@ -75,4 +79,9 @@ pub fn run(cmd: &RulesCommand, diag: &Diag) -> Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// "1 rule", "20 rules".
+fn count_of(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }

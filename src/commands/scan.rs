@@ -116,16 +116,26 @@ pub fn run<S: Sink, F: Fn() -> S + Sync>(
     diag: &Diag,
     make: F,
 ) -> Result<Scanned<S>> {
-    let since = args.since.as_deref().map(TimeSpec::parse).transpose()?;
-    let until = args.until.as_deref().map(TimeSpec::parse).transpose()?;
-    if let (Some(TimeSpec::At(a)), Some(TimeSpec::At(b))) = (since, until) {
-        if a > b {
-            bail!(
-                "--since {} is after --until {}: no entry can be in that window",
-                a.to_rfc3339(),
-                b.to_rfc3339()
-            );
-        }
+    let since = args.since.as_deref().map(TimeSpec::parse).transpose();
+    let since = since.context("--since")?;
+    let until = args.until.as_deref().map(TimeSpec::parse).transpose();
+    let until = until.context("--until")?;
+    match (since, until) {
+        (Some(TimeSpec::At(a)), Some(TimeSpec::At(b))) if a > b => bail!(
+            "--since {} is after --until {}: no entry can be in that window",
+            a.to_rfc3339(),
+            b.to_rfc3339()
+        ),
+        // Both counted back from the newest entry: `--since 1h --until 2h` is empty too.
+        (Some(TimeSpec::Back(a)), Some(TimeSpec::Back(b))) if a < b => bail!(
+            "--since {} is after --until {}: both count back from the newest entry, so \
+             no entry can be in that window (did you mean --since {} --until {}?)",
+            args.since.as_deref().unwrap_or_default(),
+            args.until.as_deref().unwrap_or_default(),
+            args.until.as_deref().unwrap_or_default(),
+            args.since.as_deref().unwrap_or_default(),
+        ),
+        _ => {}
     }
     let relative = [since, until]
         .iter()

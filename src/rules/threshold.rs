@@ -182,8 +182,11 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
             .and_then(|v| total.checked_add(v))
             .ok_or_else(bad)?;
     }
-    if !num.is_empty() || total <= 0 {
+    if !num.is_empty() {
         return Err(bad());
+    }
+    if total <= 0 {
+        return Err(format!("bad duration `{s}`: it must be longer than zero"));
     }
     Ok(total)
 }

@@ -116,6 +116,29 @@ fn usage_errors_exit_2() {
         .stdin(Vec::new())
         .code(2);
     assert!(d.stderr.contains("invalid time"), "{}", d.stderr);
+    // Errors name the flag, and say what is wrong with a zero or reversed window.
+    for (args, says) in [
+        (&["--since", "17:00"][..], "--since: invalid time `17:00`"),
+        (
+            &["--until", "0h"],
+            "--until: bad duration `0h`: it must be longer than zero",
+        ),
+        (
+            &["--bucket", "0m"],
+            "--bucket: bad duration `0m`: it must be longer than zero",
+        ),
+        (
+            &["--since", "1h", "--until", "2h"],
+            "did you mean --since 2h --until 1h?",
+        ),
+    ] {
+        let d = lt(["report"])
+            .args_from(args)
+            .arg("-")
+            .stdin(Vec::new())
+            .code(2);
+        assert!(d.stderr.contains(says), "{args:?}: {}", d.stderr);
+    }
     for n in ["0", "257", "99999"] {
         let d = lt(["report", "-j", n, "-"]).stdin(Vec::new()).code(2);
         assert!(d.stderr.contains("1..=256"), "-j {n}: {}", d.stderr);
@@ -143,6 +166,12 @@ fn help_and_version() {
     let d = lt(["--help"]).code(0);
     assert!(
         d.stdout.contains("report") && d.stdout.contains("Exit codes"),
+        "{}",
+        d.stdout
+    );
+    // The program's description, not a subcommand list's doc comment.
+    assert!(
+        d.stdout.starts_with("Turn Google Cloud log exports"),
         "{}",
         d.stdout
     );

@@ -69,6 +69,14 @@ impl Run {
     }
 
     /// Adds an argument.
+    /// Adds these arguments.
+    pub fn args_from(mut self, args: &[&str]) -> Run {
+        for a in args {
+            self = self.arg(a);
+        }
+        self
+    }
+
     pub fn arg(mut self, a: impl AsRef<std::ffi::OsStr>) -> Run {
         self.desc.push(' ');
         self.desc.push_str(&a.as_ref().to_string_lossy());
