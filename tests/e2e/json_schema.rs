@@ -97,6 +97,8 @@ enum RuleSeverity {
 enum Kind {
     Symptom,
     Cause,
+    /// A user rule without `kind`.
+    Unspecified,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
