@@ -77,9 +77,9 @@ pub(super) fn rule_totals<'a>(
         .filter(|((ri, svc), s)| {
             let series: Vec<(i64, u64)> = s.iter().map(|(k, v)| (*k, *v)).collect();
             let requests = served.get(svc).unwrap_or(&none);
-            rules.get(*ri).is_some_and(|r| {
-                r.threshold.fires(&series, a.base_secs) && r.threshold.share_met(&series, requests)
-            })
+            rules
+                .get(*ri)
+                .is_some_and(|r| r.threshold.fires_among(&series, a.base_secs, requests))
         })
         .map(|(k, _)| *k)
         .collect();

@@ -16,9 +16,10 @@ pub struct Threshold {
     pub window_secs: Option<i64>,
     /// Fire when this many consecutive minutes each hold at least one match.
     pub continuous_buckets: Option<u32>,
-    /// Fire only when the matches are at least this share of the service's requests
-    /// in the buckets that hold them, in basis points (500 = 5%): a busy service's
-    /// background 0.1% of 5xx is not a burst.
+    /// A run of `continuous_buckets` counts only when the matches are at least this
+    /// share of the service's requests in the buckets that hold them, in basis points
+    /// (500 = 5%): a busy service's background of one 5xx a minute is not a burst. It
+    /// does not apply to `min_count`: a burst is one however busy the service.
     pub min_share_bp: Option<u32>,
 }
 
@@ -38,10 +39,18 @@ impl Threshold {
         let Some(bp) = self.min_share_bp else {
             return true;
         };
+        // Whole minutes, as runs are counted: at a `--bucket` under a minute, only the
+        // seconds holding a match would count their requests, and the share would grow.
         let matched: u64 = bucket_counts.iter().map(|c| c.1).sum();
-        let served: u64 = bucket_counts
+        let mut minutes: Vec<i64> = bucket_counts
             .iter()
-            .filter_map(|(b, _)| requests.get(b))
+            .map(|(b, _)| b.div_euclid(RUN_SECS) * RUN_SECS)
+            .collect();
+        minutes.sort_unstable();
+        minutes.dedup();
+        let served: u64 = minutes
+            .iter()
+            .map(|&m| requests.range(m..m + RUN_SECS).map(|(_, n)| n).sum::<u64>())
             .sum();
         served == 0 || matched.saturating_mul(10_000) >= u64::from(bp).saturating_mul(served)
     }
@@ -56,6 +65,16 @@ impl Threshold {
     /// minutes" into "20 within a week"). When both `min_count` and
     /// `continuous_buckets` are set, either one is enough.
     pub fn fires(&self, bucket_counts: &[(i64, u64)], base_secs: i64) -> bool {
+        self.fires_among(bucket_counts, base_secs, &BTreeMap::new())
+    }
+
+    /// [`Threshold::fires`], with the service's requests per bucket for `min_share`.
+    pub fn fires_among(
+        &self,
+        bucket_counts: &[(i64, u64)],
+        base_secs: i64,
+        requests: &BTreeMap<i64, u64>,
+    ) -> bool {
         let sorted;
         let counts = if bucket_counts.windows(2).all(|w| w[0].0 <= w[1].0) {
             bucket_counts
@@ -74,9 +93,10 @@ impl Threshold {
             None => total >= n,
             Some(w) => max_in_window(counts, w.max(base_secs)) >= n,
         });
-        let by_run = self
-            .continuous_buckets
-            .map(|k| longest_run(&per_minute(counts), RUN_SECS) >= u64::from(k));
+        let by_run = self.continuous_buckets.map(|k| {
+            longest_run(&per_minute(counts), RUN_SECS) >= u64::from(k)
+                && self.share_met(counts, requests)
+        });
         match (by_count, by_run) {
             (None, None) => true,
             (Some(a), None) => a,
@@ -217,15 +237,18 @@ impl fmt::Display for Threshold {
             });
         }
         if let Some(k) = self.continuous_buckets {
-            parts.push(format!("{k} consecutive minutes"));
+            parts.push(match self.min_share_bp {
+                Some(bp) => format!(
+                    "{k} consecutive minutes at >= {} of requests",
+                    format_share(bp)
+                ),
+                None => format!("{k} consecutive minutes"),
+            });
         }
         if parts.is_empty() {
             f.write_str("any match")?;
         } else {
             f.write_str(&parts.join(" or "))?;
-        }
-        if let Some(bp) = self.min_share_bp {
-            write!(f, ", and >= {} of requests", format_share(bp))?;
         }
         Ok(())
     }
@@ -253,18 +276,33 @@ mod tests {
         // One 5xx a minute against 300 requests a minute: 0.33%.
         let matches: Vec<(i64, u64)> = (0..12).map(|m| (m * 60, 1)).collect();
         let busy: BTreeMap<i64, u64> = (0..60).map(|m| (m * 60, 300)).collect();
-        assert!(t.fires(&matches, 60), "the count rule alone fires");
+        assert!(
+            t.fires(&matches, 60),
+            "without request counts the run fires"
+        );
         assert!(!t.share_met(&matches, &busy));
+        assert!(!t.fires_among(&matches, 60, &busy));
+        // A burst fires by count however busy the service (one endpoint down).
+        let burst: Vec<(i64, u64)> = (0..5).map(|m| (m * 60, 40)).collect();
+        assert!(!t.share_met(&burst, &busy) || burst.len() < 10);
+        assert!(t.fires_among(&burst, 60, &busy));
         // The same against 10 requests a minute: 10%.
         let quiet: BTreeMap<i64, u64> = (0..60).map(|m| (m * 60, 10)).collect();
         assert!(t.share_met(&matches, &quiet));
+        // Counted at a finer resolution, the share is the same.
+        let fine: Vec<(i64, u64)> = (0..12).map(|m| (m * 60 + 7, 1)).collect();
+        let busy_fine: BTreeMap<i64, u64> = (0..360).map(|k| (k * 10, 50)).collect();
+        assert!(!t.share_met(&fine, &busy_fine));
         // Matches that are not requests: no share to measure.
         assert!(t.share_met(&matches, &BTreeMap::new()));
         assert!(BURST.share_met(&matches, &busy), "no min_share");
         assert_eq!(format_share(500), "5%");
         assert_eq!(format_share(25), "0.25%");
         assert_eq!(format_share(150), "1.5%");
-        assert!(t.to_string().ends_with(", and >= 5% of requests"), "{t}");
+        assert_eq!(
+            t.to_string(),
+            ">= 20 within 5m or 10 consecutive minutes at >= 5% of requests"
+        );
     }
 
     #[test]

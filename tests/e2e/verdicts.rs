@@ -145,6 +145,21 @@ fn a_busy_service_background_of_5xx_is_not_a_burst() {
     let r = report_of(&lines);
     assert!(finding(&r, "HTTP_5XX_BURST").is_none(), "{}", r["findings"]);
     assert_eq!(below(&r, "HTTP_5XX_BURST"), 8);
+    // One endpoint down for two minutes on the same busy service: a burst by count,
+    // whatever its share of all requests (the share qualifies only the slow run).
+    let mut burst = lines.clone();
+    for k in 0..40 {
+        burst.push(request(
+            10_000 + k,
+            300 + k as i64 * 3,
+            "orders",
+            "orders-00007-xuf",
+            500,
+        ));
+    }
+    let r = report_of(&burst);
+    let f = finding(&r, "HTTP_5XX_BURST").expect("40 failures in 2 minutes");
+    assert!(f["count"].as_u64().unwrap() >= 40, "{f}");
     // The same service with one in ten failing: a burst.
     for l in lines.iter_mut().skip(3).step_by(10) {
         *l = l.replace(r#""status":200"#, r#""status":502"#);

@@ -176,7 +176,7 @@ fn thresholds_and_filters_of_shipped_rules() {
     let r = set.get("HTTP_403_BURST").unwrap().1;
     assert_eq!(
         r.threshold.to_string(),
-        ">= 20 within 5m or 10 consecutive minutes, and >= 5% of requests"
+        ">= 20 within 5m or 10 consecutive minutes at >= 5% of requests"
     );
     let one_403 = [(0, 1)];
     let few: Vec<(i64, u64)> = vec![(0, 1), (600, 2), (1800, 1)];
