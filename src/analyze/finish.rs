@@ -387,6 +387,7 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
             server_errors: req.map_or(0, |q| q.statuses.range(500..).map(|(_, n)| n).sum()),
             errors: rc.errors,
             first_ok: req.and_then(|q| q.first_ok),
+            served: req.map(|q| q.buckets.clone()).unwrap_or_default(),
         });
     }
     let mut regressions = Vec::new();

@@ -19,9 +19,13 @@ const MIN_GOOD_REQUESTS: u64 = 10;
 /// failures still to count as starting with it. Past this, the deploy is not what
 /// the logs show starting them (a database outage 40 minutes later is not).
 const ONSET_GRACE_SECS: i64 = 15 * 60;
+/// Requests (health checks left out) it must have served in that time.
+const MIN_SERVED_BEFORE: u64 = 20;
 /// How long the last good revision must go on serving after the bad one's last
 /// entry to count as traffic moved back to it.
 const ROLLED_BACK_SECS: i64 = 5 * 60;
+/// Requests the last good revision must serve after that to count as traffic moved back.
+const MIN_ROLLED_BACK_REQUESTS: u64 = 10;
 
 /// One revision's figures, as the regression search sees them.
 #[derive(Debug, Clone)]
@@ -48,8 +52,10 @@ pub struct RevStats {
     pub server_errors: u64,
     /// Entries at ERROR or above, or request logs with status >= 500.
     pub errors: u64,
-    /// The earliest request answered below 400.
+    /// The earliest request answered below 400 (health checks left out).
     pub first_ok: Option<Timestamp>,
+    /// Requests per bucket start (seconds), health checks left out.
+    pub served: BTreeMap<i64, u64>,
 }
 
 impl RevStats {
@@ -87,15 +93,26 @@ impl RevStats {
         bad.requests == 0 || self.requests >= bad.requests.min(MIN_GOOD_REQUESTS)
     }
 
-    /// It served requests successfully for longer than the grace before its first
-    /// failure: the failures began later than the revision, not with it.
-    fn failed_only_later(&self) -> bool {
-        match (self.first_ok, self.first_failure, self.first_seen) {
-            (Some(ok), Some(fail), Some(first)) => {
-                ok < fail && secs(fail) - secs(first) > ONSET_GRACE_SECS
-            }
-            _ => false,
+    /// Requests served from `from` (seconds) up to, not including, `to`.
+    fn served_between(&self, from: i64, to: i64) -> u64 {
+        if from >= to {
+            return 0;
         }
+        self.served.range(from..to).map(|(_, n)| n).sum()
+    }
+
+    /// It served requests successfully for longer than the grace after traffic reached
+    /// it (`since`: the deploy event closest before its first failure, else its first
+    /// entry) and before its first failure: the failures began later than it did. A
+    /// few smoke tests or health checks are not service.
+    fn failed_only_later(&self, since: Timestamp) -> bool {
+        let (Some(ok), Some(fail)) = (self.first_ok, self.first_failure) else {
+            return false;
+        };
+        let (since, fail) = (secs(since), secs(fail));
+        ok < Timestamp(fail * 1_000_000_000)
+            && fail - since > ONSET_GRACE_SECS
+            && self.served_between(since, fail - fail.rem_euclid(60)) >= MIN_SERVED_BEFORE
     }
 }
 
@@ -225,10 +242,23 @@ pub fn find(service: &str, revs: &[RevStats], deploys: &[&Deploy]) -> Option<Reg
             return None;
         }
         let good = earlier.last()?;
-        if !good.working() || !good.comparable_to(bad) || bad.failed_only_later() {
+        if !good.working() || !good.comparable_to(bad) {
             return None;
         }
         let bad_first = bad.first_seen?;
+        // Traffic may reach a revision long after it starts (`--no-traffic`, then
+        // `update-traffic`): the grace counts from the last deploy event before the
+        // first failure.
+        let onset = bad.first_failure.unwrap_or(bad_first);
+        let since = deploys
+            .iter()
+            .filter(|d| d.at >= bad_first && d.at <= onset)
+            .map(|d| d.at)
+            .max()
+            .unwrap_or(bad_first);
+        if bad.failed_only_later(since) {
+            return None;
+        }
         // The deploy closest before the bad revision's first entry (within its life).
         let deploy = deploys
             .iter()
@@ -247,8 +277,17 @@ pub fn find(service: &str, revs: &[RevStats], deploys: &[&Deploy]) -> Option<Reg
             .filter(|r| r.failures > 0)
             .filter_map(|r| r.last_seen)
             .max();
+        // Back on the good revision: it served requests for 5 minutes or more after
+        // every failing revision went quiet, and none while the bad one ran (beside it
+        // all along is a traffic split, not a rollback).
         let moved_back = match (good.last_seen, last_failing) {
-            (Some(g), Some(b)) => secs(g) - secs(b) >= ROLLED_BACK_SECS,
+            (Some(g), Some(b)) => {
+                let (g, b, from) = (secs(g), secs(b), secs(bad_first));
+                let minute = |t: i64| t - t.rem_euclid(60);
+                g - b >= ROLLED_BACK_SECS
+                    && good.served_between(minute(b) + 60, g + 1) >= MIN_ROLLED_BACK_REQUESTS
+                    && good.served_between(minute(from) + 60, minute(b)) == 0
+            }
             _ => false,
         };
         let rolled_back = later.is_none() && moved_back;
@@ -299,40 +338,76 @@ mod tests {
             server_errors: 0,
             errors: failures,
             first_ok: None,
+            served: BTreeMap::new(),
         }
+    }
+
+    /// `n` requests a minute from `from` up to `to` (seconds).
+    fn serving_minutes(mut r: RevStats, from: i64, to: i64, n: u64) -> RevStats {
+        r.served.extend((from / 60..to / 60).map(|m| (m * 60, n)));
+        r
     }
 
     #[test]
     fn failures_that_begin_long_after_the_revision_are_not_its_regression() {
-        // The new revision served cleanly for 40 minutes; then the database went away.
+        // The new revision served 40 minutes (20 requests a minute); then the database
+        // went away.
         let good = serving(rev("s-00042-a", 400, 0, 0), 400, 0, 0);
         let mut bad = serving(rev("s-00043-b", 800, 400, 1800), 800, 200, 200);
         bad.first_ok = Some(Timestamp::from_secs(1804));
         bad.first_failure = Some(Timestamp::from_secs(1800 + 40 * 60));
+        let bad = serving_minutes(bad, 1800, 1800 + 60 * 60, 20);
         assert!(find("s", &[good.clone(), bad.clone()], &[]).is_none());
         // Failing from its first minutes: the deploy's regression.
-        bad.first_failure = Some(Timestamp::from_secs(1800 + 60));
-        let r = find("s", &[good.clone(), bad.clone()], &[]).unwrap();
+        let mut early = bad.clone();
+        early.first_failure = Some(Timestamp::from_secs(1800 + 60));
+        let r = find("s", &[good.clone(), early], &[]).unwrap();
         assert_eq!(
             r.after.first_failure,
             Some(Timestamp::from_secs(1860).to_rfc3339())
         );
         // Late, but it never served a request successfully before: still the deploy's.
-        bad.first_failure = Some(Timestamp::from_secs(1800 + 40 * 60));
-        bad.first_ok = None;
-        assert!(find("s", &[good, bad], &[]).is_some());
+        let mut never = bad.clone();
+        never.first_ok = None;
+        assert!(find("s", &[good.clone(), never], &[]).is_some());
+        // Only a few smoke tests before the failures: still the deploy's.
+        let mut smoke = bad.clone();
+        smoke.served = [(1800, 3)].into_iter().collect();
+        assert!(find("s", &[good.clone(), smoke], &[]).is_some());
+        // Traffic moved to it (a deploy event) just before the failures: the grace
+        // counts from there, so the regression stands.
+        let switch = Deploy {
+            at: Timestamp::from_secs(1800 + 39 * 60),
+            service: "s".into(),
+            revision: String::new(),
+            method: "google.cloud.run.v1.Services.ReplaceService".into(),
+            principal: String::new(),
+        };
+        let r = find("s", &[good, bad], &[&switch]).unwrap();
+        assert_eq!(r.switched_at, Timestamp::from_secs(1800).to_rfc3339());
     }
 
     #[test]
     fn traffic_back_on_the_good_revision_resolves_the_regression() {
-        let mut good = rev("s-00042-a", 400, 0, 0);
-        let bad = rev("s-00043-b", 200, 100, 1000);
-        // The bad one went quiet at 1600; the good one served until 4000.
+        // The good one served until 1000, the bad one 1000-1600, then the good one
+        // again until 4000.
+        let mut good = serving_minutes(rev("s-00042-a", 400, 0, 0), 0, 1000, 5);
+        good = serving_minutes(good, 1620, 4000, 5);
         good.last_seen = Some(Timestamp::from_secs(4000));
+        let bad = rev("s-00043-b", 200, 100, 1000);
         let r = find("s", &[good.clone(), bad.clone()], &[]).unwrap();
         assert!(r.rolled_back);
         assert_eq!(r.resolved_by.unwrap().revision, "s-00042-a");
-        // Side by side until the end (a traffic split): not resolved.
+        // Beside it all along (a traffic split): not a rollback.
+        let split = serving_minutes(good.clone(), 1000, 1600, 5);
+        let r = find("s", &[split, bad.clone()], &[]).unwrap();
+        assert!(!r.rolled_back && r.resolved_by.is_none());
+        // A last log line of the good one, with no request after: not a rollback.
+        let mut quiet = serving_minutes(rev("s-00042-a", 400, 0, 0), 0, 1000, 5);
+        quiet.last_seen = Some(Timestamp::from_secs(4000));
+        let r = find("s", &[quiet, bad.clone()], &[]).unwrap();
+        assert!(!r.rolled_back);
+        // Side by side until the end: not resolved.
         good.last_seen = Some(Timestamp::from_secs(1700));
         let r = find("s", &[good, bad], &[]).unwrap();
         assert!(!r.rolled_back && r.resolved_by.is_none());

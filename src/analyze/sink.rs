@@ -140,7 +140,8 @@ pub struct RequestAgg {
     pub failed_traces: Sampled<u64, u16, TRACE_CAP>,
     /// The earliest request answered below 400 (did the revision serve before failing?).
     pub first_ok: Option<Timestamp>,
-    /// Requests per base bucket start (seconds): the denominator of `min_share`.
+    /// Requests per base bucket start (seconds), health checks left out: the
+    /// denominator of `min_share`, and when a revision served.
     pub buckets: BTreeMap<i64, u64>,
 }
 
@@ -483,6 +484,15 @@ impl Endpoints {
 /// A request log names the request: its method or URL. Cloud Scheduler's and Cloud
 /// Tasks' records of an attempt carry only a status; counted as requests they doubled
 /// every failed call (once as the service's request log, once without a service).
+/// A load balancer health check, an uptime check or a Kubernetes probe.
+fn is_probe(e: &Entry<'_>) -> bool {
+    let Some(ua) = e.http.as_ref().and_then(|h| h.raw("userAgent")) else {
+        return false;
+    };
+    // The raw JSON string, quotes and escapes included: enough for these markers.
+    ua.contains("GoogleHC/") || ua.contains("UptimeChecks") || ua.contains("kube-probe/")
+}
+
 fn names_request(e: &Entry<'_>) -> bool {
     e.http
         .as_ref()
@@ -576,11 +586,13 @@ impl Analysis<'_> {
             let r = pa.requests.get_or_insert_with(RequestAgg::default);
             r.requests += 1;
             *r.statuses.entry(status).or_default() += 1;
-            if let Some(b) = bucket {
+            // Health checks succeed on a broken revision too: they are not service.
+            let probe = is_probe(e);
+            if let Some(b) = bucket.filter(|_| !probe) {
                 *r.buckets.entry(b).or_default() += 1;
             }
             let failed = status >= 400;
-            if !failed {
+            if !failed && !probe {
                 r.first_ok = earliest(r.first_ok, e.timestamp);
             }
             if failed {
