@@ -46,7 +46,7 @@ Examples:
   logtriage rules test --rules ./my-rules
 
 Exit codes: 0 ok, 1 a finding at --fail-on severity or above (or a failing `rules test`
-example), 2 usage or input error, 130 interrupted.";
+example), 2 usage or input error.";
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]

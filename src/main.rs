@@ -1,6 +1,5 @@
 //! Thin entry point: parse, run, map the result to an exit code
-//! (0 ok, 1 `--fail-on` hit, 2 usage or input error, 130 interrupted; a closed
-//! pipe is 0).
+//! (0 ok, 1 `--fail-on` hit, 2 usage or input error; a closed pipe is 0).
 #![allow(clippy::print_stderr, clippy::exit)]
 
 use clap::Parser;
@@ -31,7 +30,6 @@ fn main() {
             "logtriage: internal error{at}: {msg}\nThis is a bug in logtriage; please report it with the command you ran."
         );
     }));
-    logtriage::output::clean_up_on_interrupt();
     let run = std::panic::AssertUnwindSafe(|| logtriage::commands::run(cli));
     let code = match std::panic::catch_unwind(run) {
         Err(_) => 2,

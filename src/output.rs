@@ -12,28 +12,39 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-/// Temporary files to remove if the run is interrupted (Ctrl-C, SIGTERM, SIGHUP).
+/// Temporary files to remove if the run is interrupted (Ctrl-C, SIGTERM).
 static TEMPS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
-/// Removes this run's temporary files when it is interrupted, then exits 130.
+/// Removes this run's temporary files when it is interrupted, then dies by the signal
+/// as it would have without this (a shell loop stops at Ctrl-C). Installed with the
+/// first temporary file, so a run that writes none keeps every signal's default.
 /// Without it a killed run left the hidden report file and the stdin spool behind.
-pub fn clean_up_on_interrupt() {
-    // Failing to install (a handler already set) only costs the clean-up.
-    let _ = ctrlc::set_handler(|| {
-        let paths = match TEMPS.lock() {
-            Ok(g) => g.clone(),
-            Err(p) => p.into_inner().clone(),
-        };
-        for p in paths {
-            let _ = std::fs::remove_file(p);
+fn clean_up_on_interrupt() {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    // Failing to install only costs the clean-up.
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            let paths = match TEMPS.lock() {
+                Ok(g) => g.clone(),
+                Err(p) => p.into_inner().clone(),
+            };
+            for p in paths {
+                let _ = std::fs::remove_file(p);
+            }
+            let _ = signal_hook::low_level::emulate_default_handler(signal);
+            #[allow(clippy::exit)]
+            std::process::exit(128 + signal);
         }
-        #[allow(clippy::exit)]
-        std::process::exit(130);
     });
 }
 
-/// Notes a temporary file for [`clean_up_on_interrupt`].
+/// Notes a temporary file to remove if the run is interrupted.
 pub fn track_temp(path: &Path) {
+    static HANDLER: std::sync::Once = std::sync::Once::new();
+    HANDLER.call_once(clean_up_on_interrupt);
     if let Ok(mut g) = TEMPS.lock() {
         g.push(path.to_path_buf());
     }
@@ -51,7 +62,13 @@ pub enum Output {
     /// Standard output.
     Stdout(BufWriter<io::Stdout>),
     /// A device, FIFO or other non-regular file, written in place.
-    Direct(BufWriter<File>),
+    Direct {
+        /// Where it goes.
+        path: PathBuf,
+        /// The whole output, written at the end: opening (and so emptying) the file
+        /// first would lose the old report when the run fails.
+        buf: Vec<u8>,
+    },
     /// A temporary file beside the target.
     File {
         /// The temporary file.
@@ -77,18 +94,18 @@ impl Output {
         }
         let cannot = || format!("cannot write {}", target.display());
         let exists = std::fs::metadata(target).ok();
+        let direct = |path: &Path| Output::Direct {
+            path: path.to_path_buf(),
+            buf: Vec::new(),
+        };
         if exists.as_ref().is_some_and(|m| !m.is_file()) {
-            let f = File::create(target).with_context(cannot)?;
-            return Ok(Output::Direct(BufWriter::new(f)));
+            return Ok(direct(target));
         }
         // Through a symlink, the file it names is replaced, not the link.
         let target = match std::fs::canonicalize(target) {
             Ok(real) => real,
             // A dangling link: create what it names, as `>` would.
-            Err(_) if target.is_symlink() => {
-                let f = File::create(target).with_context(cannot)?;
-                return Ok(Output::Direct(BufWriter::new(f)));
-            }
+            Err(_) if target.is_symlink() => return Ok(direct(target)),
             Err(_) => target.to_path_buf(),
         };
         let dir = match target.parent() {
@@ -106,10 +123,14 @@ impl Output {
         builder.permissions(shared);
         let tmp = match builder.tempfile_in(dir) {
             Ok(tmp) => tmp,
-            // A writable file in a folder we cannot write: overwrite it in place.
+            // A file in a folder we cannot write: overwrite it in place at the end,
+            // if it can be written (checked now, without emptying it).
             Err(_) if exists.is_some() => {
-                let f = File::create(&target).with_context(cannot)?;
-                return Ok(Output::Direct(BufWriter::new(f)));
+                File::options()
+                    .write(true)
+                    .open(&target)
+                    .with_context(cannot)?;
+                return Ok(direct(&target));
             }
             Err(e) => {
                 return Err(e).with_context(|| {
@@ -132,7 +153,13 @@ impl Output {
     pub fn finish(self) -> Result<()> {
         match self {
             Output::Stdout(mut w) => w.flush().map_err(Into::into),
-            Output::Direct(mut w) => w.flush().map_err(Into::into),
+            Output::Direct { path, buf } => {
+                let mut f = File::create(&path)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                f.write_all(&buf)
+                    .and_then(|()| f.flush())
+                    .with_context(|| format!("cannot write {}", path.display()))
+            }
             Output::File { tmp, target } => {
                 let tmp = tmp
                     .into_inner()
@@ -168,14 +195,14 @@ impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Output::Stdout(w) => w.write(buf),
-            Output::Direct(w) => w.write(buf),
+            Output::Direct { buf: b, .. } => b.write(buf),
             Output::File { tmp, .. } => tmp.write(buf),
         }
     }
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Output::Stdout(w) => w.flush(),
-            Output::Direct(w) => w.flush(),
+            Output::Direct { .. } => Ok(()),
             Output::File { tmp, .. } => tmp.flush(),
         }
     }
