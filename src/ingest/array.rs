@@ -13,6 +13,9 @@ use super::ProblemKind;
 
 const TRUNCATED: &str = "array ended before its closing ]";
 
+/// How far `gcloud logging read --format=json` indents an array's elements.
+const GCLOUD_INDENT: usize = 2;
+
 /// Where the framer is in the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -73,6 +76,7 @@ impl Array {
                     if self.state == State::Outside {
                         if b == b'[' {
                             self.state = State::ElementStart;
+                            self.indent = None;
                             f.pos = p + 1;
                         } else if b == b'{' {
                             // Records as objects from here on: dropping them as "text
@@ -96,7 +100,9 @@ impl Array {
                     } else {
                         let line = f.line_at(p);
                         f.open = Some(Open { start: p, line });
-                        self.indent = indent(f.data(), p);
+                        // Elements of one array share their indentation: when this
+                        // line's start was compacted away, the last one's stands.
+                        self.indent = indent(f.data(), p).or(self.indent);
                         self.scan = Scan::default();
                         self.state = State::Element;
                     }
@@ -148,9 +154,12 @@ impl Array {
                         let next = rest.get(k).copied();
                         let resume = match (next, self.indent) {
                             (Some(b'{'), Some(n)) => k == n,
-                            (Some(b'{'), None) => true,
-                            (Some(b']'), Some(n)) => k < n,
-                            (Some(b']'), None) => true,
+                            // Unknown (the element shared the `[` line): gcloud's 2.
+                            (Some(b'{'), None) => k <= GCLOUD_INDENT,
+                            // The array's `]` sits left of its elements, or with them
+                            // when they are not indented; nested ones sit deeper.
+                            (Some(b']'), Some(n)) => k <= n,
+                            (Some(b']'), None) => k <= GCLOUD_INDENT,
                             _ => false,
                         };
                         if resume {

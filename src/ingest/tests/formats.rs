@@ -260,6 +260,37 @@ fn an_element_cut_inside_a_string_costs_that_element_only() {
             assert!(cut + 1 == n || after.is_some(), "{ctx}: indexes go on");
         }
     }
+    // Two cut elements in a row after 70 KB of junk (compacted away, with the line
+    // start before the second element): the same for every read size.
+    let mut two = String::from("[\n");
+    for k in 0..6 {
+        two.push_str("  {\n    \"a\": [\n      {\n        \"g\": 1\n      }\n    ],\n");
+        match k {
+            1 => two.push_str(&format!("    \"t\": \"{}\n", "x".repeat(70_000))),
+            2 => two.push_str("    \"t\": \"cut\n"),
+            _ => two.push_str(&format!("    \"i\": \"id-{k}\"\n")),
+        }
+        two.push_str(if k < 5 { "  },\n" } else { "  }\n]\n" });
+    }
+    let want = run(two.as_bytes()).texts().len();
+    assert_eq!(want, 4);
+    for block in [1 << 20, 65_536, 70_001, 70_100, 4096, 1000] {
+        let out = run_with(two.as_bytes(), 4 << 20, block, 16 << 20).unwrap();
+        assert_eq!(out.texts().len(), want, "block {block}");
+    }
+    // Elements not indented at all: the array's `]` at their column still ends it,
+    // and a second array after it is read.
+    let flat =
+        b"[\n{\n\"i\": \"1\",\n\"t\": \"cut\n},\n{\n\"i\": \"2\"\n}\n]\n[\n{\n\"i\": \"3\"\n}\n]\n";
+    let out = run(flat);
+    assert_eq!(out.texts().len(), 2, "{:?}", out.texts());
+    assert_eq!(out.problems.len(), 1, "{:?}", out.problems);
+    // The first element on the `[` line, cut: resume at gcloud's indentation, not at
+    // a nested object deeper in.
+    let inline = b"[  {\n    \"t\": \"cut\n    \"a\": [\n      {\n        \"g\": 1\n      }\n    ]\n  },\n  {\n    \"i\": \"2\"\n  }\n]\n";
+    let out = run(inline);
+    assert_eq!(out.texts().len(), 1, "{:?}", out.texts());
+    assert!(out.texts()[0].contains("\"i\": \"2\""), "{:?}", out.texts());
     // A compact array has no line to resume at: the cut element still ends it.
     let out = run(b"[{\"a\":\"x},{\"b\":1}]");
     assert!(out.records.is_empty());
