@@ -11,6 +11,11 @@ pub struct Timestamp(pub i64);
 
 const NANOS_PER_SEC: i64 = 1_000_000_000;
 
+/// The earliest year a timestamp may have (the Unix epoch).
+const MIN_YEAR: i64 = 1970;
+/// The latest: any two timestamps in 1970-2100 subtract without overflow.
+const MAX_YEAR: i64 = 2100;
+
 impl Timestamp {
     /// Parses RFC 3339 (`T` or space, any fraction, `Z`, `UTC` or `±HH:MM`).
     pub fn parse(s: &str) -> Option<Timestamp> {
@@ -30,7 +35,10 @@ impl Timestamp {
         if b[13] != b':' || b[16] != b':' {
             return None;
         }
-        if !(1..=12).contains(&month)
+        // Years a log can carry and two of which can be subtracted in nanoseconds:
+        // i64 spans 1677-2262, so 1679 minus 2261 overflowed every duration after.
+        if !(MIN_YEAR..=MAX_YEAR).contains(&year)
+            || !(1..=12).contains(&month)
             || !(1..=days_in_month(year, month)).contains(&day)
             || hour > 23
             || min > 59
@@ -163,6 +171,22 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn years_outside_1970_to_2100_are_not_timestamps() {
+        // 1679 and 2261 both fit in i64 nanoseconds, but their difference does not:
+        // every duration between them overflowed (a panic in debug builds).
+        assert_eq!(Timestamp::parse("2261-01-01T00:00:00Z"), None);
+        assert_eq!(Timestamp::parse("1679-01-01T00:00:00Z"), None);
+        assert_eq!(Timestamp::parse("1969-12-31T23:59:59Z"), None);
+        assert!(Timestamp::parse("1970-01-01T00:00:00Z").is_some());
+        assert!(Timestamp::parse("2100-12-31T23:59:59.999999999Z").is_some());
+        let (a, b) = (
+            Timestamp::parse("1970-01-01T00:00:00Z").unwrap(),
+            Timestamp::parse("2100-12-31T23:59:59Z").unwrap(),
+        );
+        assert!(b.0.checked_sub(a.0).is_some());
+    }
 
     fn chrono_nanos(s: &str) -> i64 {
         DateTime::parse_from_rfc3339(s)
