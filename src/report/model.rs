@@ -190,10 +190,11 @@ fn status(o: &Outcome, entries: u64, errors: u64) -> Status {
                 ", but {} of {} requests {} failed with 5xx (see the impact table)",
                 super::fmt_count(n),
                 super::fmt_count(i.requests),
-                if i.service.is_empty() {
-                    "without a service".to_string()
-                } else {
-                    format!("to `{}`", i.service)
+                // Counts are one revision's: say which, not the whole service's.
+                match (i.service.is_empty(), i.revision.is_empty()) {
+                    (true, _) => "without a service".to_string(),
+                    (false, true) => format!("to `{}`", i.service),
+                    (false, false) => format!("to `{}` (revision `{}`)", i.service, i.revision),
                 }
             ));
         }

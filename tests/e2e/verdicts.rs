@@ -275,7 +275,9 @@ fn a_revision_whose_requests_all_fail_is_not_working_and_the_status_says_so() {
         "errors without a revision count: {headline}"
     );
     assert!(
-        headline.contains("but 12 of 12 requests to `sync` failed with 5xx"),
+        headline.contains(
+            "but 12 of 12 requests to `sync` (revision `sync-00056-tis`) failed with 5xx"
+        ),
         "{headline}"
     );
     // Scheduler's records of the same calls are not requests of their own.
