@@ -274,6 +274,8 @@ pub fn run<S: Sink, F: Fn() -> S + Sync>(
             .sources
             .iter()
             .all(|s| matches!(s.origin, Origin::Stdin))
+            // A spooled stdin (relative --since) reads from a file, but came from a pipe.
+            || (inputs._spool.is_some() && inputs.sources.len() == 1)
         {
             "stdin was empty (did the command before `|` fail?)"
         } else {

@@ -28,6 +28,12 @@ pub(crate) enum Sniff {
 /// How gcloud's error messages start.
 const GCLOUD_ERROR: &[u8] = b"ERROR: (gcloud.";
 
+/// gcloud's `WARNING:` lines followed by its error, within the first 64 KiB.
+fn warned_then_failed(rest: &[u8]) -> bool {
+    let head = rest.get(..64 << 10).unwrap_or(rest);
+    memchr::memmem::find(head, b"\nERROR: (gcloud.").is_some()
+}
+
 /// Magic bytes of what is not read, with its name and the way to JSON. Without this,
 /// a UTF-16 file (PowerShell's `>`) or an xz archive gave one "not a JSON object"
 /// warning per line and an "OK" report of 0 entries.
@@ -116,6 +122,10 @@ pub(crate) fn sniff(data: &[u8], eof: bool, max_record: usize) -> Sniff {
         Some(b'{') => first_object(rest, eof, max_record),
         // Before the YAML test, which `ERROR: ...` also passes, with the wrong advice.
         Some(b'E') if rest.starts_with(GCLOUD_ERROR) => return Sniff::GcloudError,
+        // gcloud may warn before it fails: `WARNING: ...` lines, then the error.
+        Some(b'W') if rest.starts_with(b"WARNING: ") && warned_then_failed(rest) => {
+            return Sniff::GcloudError
+        }
         Some(b'E') if !eof && GCLOUD_ERROR.starts_with(rest) => None,
         _ => match looks_like_yaml(rest, eof) {
             Some(true) => return Sniff::Yaml,
@@ -259,6 +269,9 @@ mod tests {
             Sniff::More { .. }
         ));
         assert_eq!(fmt(b"ERROR: disk full\n"), Sniff::Yaml);
+        let warned = b"WARNING: Reauthentication required.\nERROR: (gcloud.logging.read) There was a problem refreshing your current auth tokens\n";
+        assert_eq!(fmt(warned), Sniff::GcloudError);
+        assert_eq!(fmt(b"WARNING: low disk\n"), Sniff::Yaml);
     }
 
     #[test]

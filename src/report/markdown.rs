@@ -50,7 +50,7 @@ fn code_cell(s: &str) -> String {
 
 /// Text holding log values, as a line of Markdown prose: outside code spans `[`, `]`,
 /// `<` and `>` are escaped, so a message cannot render as a link, an image or HTML,
-/// and `*`, so a service named `a*x*` does not turn italic.
+/// and `*` and `\\`, so a service named `a*x*` (or `a\\*x\\*`) does not turn italic.
 /// With an odd number of backticks no span is trusted and everything is escaped.
 fn prose(s: &str) -> String {
     let s = sanitize(s);
@@ -63,7 +63,7 @@ fn prose(s: &str) -> String {
                 in_code = !in_code;
                 out.push(c);
             }
-            '[' | ']' | '*' if !in_code => {
+            '[' | ']' | '*' | '\\' if !in_code => {
                 out.push('\\');
                 out.push(c);
             }
@@ -567,6 +567,16 @@ fn gap_secs(from: &Option<String>, to: &Option<String>) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prose_escapes_what_would_render() {
+        assert_eq!(prose("api|v2*x*"), r"api|v2\*x\*");
+        // A backslash of its own would escape the `*` escape.
+        assert_eq!(prose(r"pay\*ment\*"), r"pay\\\*ment\\\*");
+        assert_eq!(prose("[a](b) <i>"), r"\[a\](b) &lt;i&gt;");
+        // Inside a code span nothing is escaped.
+        assert_eq!(prose("`a*b\\c`"), "`a*b\\c`");
+    }
 
     /// A report of the service-auth sample, with dedup and trace-join caps hit.
     fn capped_report() -> Report {
