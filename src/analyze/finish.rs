@@ -453,6 +453,7 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
                 statuses,
                 top_failing: top,
                 latency: percentiles(&r.latency, r.latency_max),
+                probes: r.probes,
             }
         })
         .collect();

@@ -169,6 +169,9 @@ pub struct Impact {
     pub top_failing: Vec<(String, u64)>,
     /// Latency percentiles in seconds (upper bounds of log-scale buckets): p50, p95, p99.
     pub latency: Option<[f64; 3]>,
+    /// Health checks among `requests`: they succeed on a broken revision too.
+    #[serde(skip)]
+    pub probes: u64,
 }
 
 /// One step of the Five Whys.

@@ -140,6 +140,8 @@ pub struct RequestAgg {
     pub failed_traces: Sampled<u64, u16, TRACE_CAP>,
     /// The earliest request answered below 400 (did the revision serve before failing?).
     pub first_ok: Option<Timestamp>,
+    /// Health checks among `requests` (GoogleHC, uptime checks, kube-probe).
+    pub probes: u64,
     /// Requests per base bucket start (seconds), health checks left out: the
     /// denominator of `min_share`, and when a revision served.
     pub buckets: BTreeMap<i64, u64>,
@@ -277,6 +279,7 @@ fn merge_request(r: &mut RequestAgg, v: RequestAgg) {
     r.failed_traces
         .merge(v.failed_traces, |x, y| *x = (*x).max(y));
     r.first_ok = earliest(r.first_ok, v.first_ok);
+    r.probes += v.probes;
     for (b, n) in v.buckets {
         *r.buckets.entry(b).or_default() += n;
     }
@@ -588,6 +591,7 @@ impl Analysis<'_> {
             *r.statuses.entry(status).or_default() += 1;
             // Health checks succeed on a broken revision too: they are not service.
             let probe = is_probe(e);
+            r.probes += u64::from(probe);
             if let Some(b) = bucket.filter(|_| !probe) {
                 *r.buckets.entry(b).or_default() += 1;
             }

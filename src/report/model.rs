@@ -183,13 +183,21 @@ fn status(o: &Outcome, entries: u64, errors: u64) -> Status {
             .impact
             .iter()
             .map(|i| (server_errors(&i), i))
-            .filter(|(n, i)| *n >= MIN_FAILING_REQUESTS && n * 2 >= i.requests)
+            // Health checks pass on a broken revision: not counted as served.
+            .filter(|(n, i)| {
+                *n >= MIN_FAILING_REQUESTS && n * 2 >= i.requests.saturating_sub(i.probes)
+            })
             .max_by_key(|(n, i)| (*n, !i.service.is_empty()));
         if let Some((n, i)) = failing {
             headline.push_str(&format!(
-                ", but {} of {} requests {} failed with 5xx (see the impact table)",
+                ", but {} of {} requests{} {} failed with 5xx (see the impact table)",
                 super::fmt_count(n),
-                super::fmt_count(i.requests),
+                super::fmt_count(i.requests.saturating_sub(i.probes)),
+                if i.probes > 0 {
+                    " (health checks aside)"
+                } else {
+                    ""
+                },
                 // Counts are one revision's: say which, not the whole service's.
                 match (i.service.is_empty(), i.revision.is_empty()) {
                     (true, _) => "without a service".to_string(),

@@ -382,3 +382,22 @@ fn a_cause_on_another_service_explains_nothing() {
         "{link}"
     );
 }
+
+#[test]
+fn health_checks_do_not_hide_failing_requests() {
+    // Every real call fails, one every 2 minutes (under every burst threshold);
+    // the load balancer's health checks pass. Counted as served, they hid it.
+    let mut lines: Vec<String> = (0..12)
+        .map(|i| request(i, i as i64 * 120, "reports", "reports-00042-bbb", 500))
+        .collect();
+    for i in 0..40 {
+        let probe = request(100 + i, i as i64 * 36, "reports", "reports-00042-bbb", 200);
+        lines.push(probe.replace("python-httpx/0.28.1", "GoogleHC/1.0"));
+    }
+    let r = report_of(&lines);
+    let headline = r["status"]["headline"].as_str().unwrap();
+    assert!(
+        headline.contains("but 12 of 12 requests (health checks aside) to `reports`"),
+        "{headline}"
+    );
+}
