@@ -233,3 +233,11 @@ fn why_and_because_render_fully_on_every_match_example() {
         }
     }
 }
+
+#[test]
+fn an_empty_file_compiles_to_no_rules() {
+    // Only a whole run with no rules is refused (`load`); one file's text on its own
+    // may hold none (an editor's new file, the fuzzer's empty input).
+    let set = super::super::load_str("empty.toml", "").unwrap();
+    assert!(set.rules().is_empty());
+}
