@@ -454,6 +454,7 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
                 top_failing: top,
                 latency: percentiles(&r.latency, r.latency_max),
                 probes: r.probes,
+                probe_server_errors: r.probe_server_errors,
             }
         })
         .collect();

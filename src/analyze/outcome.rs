@@ -172,6 +172,9 @@ pub struct Impact {
     /// Health checks among `requests`: they succeed on a broken revision too.
     #[serde(skip)]
     pub probes: u64,
+    /// Health checks answered with 5xx.
+    #[serde(skip)]
+    pub probe_server_errors: u64,
 }
 
 /// One step of the Five Whys.

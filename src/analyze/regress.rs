@@ -271,22 +271,29 @@ pub fn find(service: &str, revs: &[RevStats], deploys: &[&Deploy]) -> Option<Reg
         let later = revs[k + 1..]
             .last()
             .filter(|r| r.working() && r.comparable_to(bad));
-        // Every failing revision since went quiet while the good one served on.
-        let last_failing = revs[k..]
+        // Back on the good revision, judged by when each served requests (health
+        // checks aside), not by log lines (a shutdown line, slow start-up logs):
+        // - every failing revision went quiet for 5 minutes or 10 of its own gaps
+        //   between requests, whichever is longer (a quiet canary is not gone);
+        // - the good one served 10 requests since;
+        // - while they ran, it served at most a quarter as many as they did (beside
+        //   them all along is a traffic split, not a rollback).
+        let failing: Vec<&RevStats> = revs[k..].iter().filter(|r| r.failures > 0).collect();
+        let from = failing.iter().filter_map(|r| r.served.keys().next()).min();
+        let to = failing
             .iter()
-            .filter(|r| r.failures > 0)
-            .filter_map(|r| r.last_seen)
+            .filter_map(|r| r.served.keys().next_back())
             .max();
-        // Back on the good revision: it served requests for 5 minutes or more after
-        // every failing revision went quiet, and none while the bad one ran (beside it
-        // all along is a traffic split, not a rollback).
-        let moved_back = match (good.last_seen, last_failing) {
-            (Some(g), Some(b)) => {
-                let (g, b, from) = (secs(g), secs(b), secs(bad_first));
-                let minute = |t: i64| t - t.rem_euclid(60);
-                g - b >= ROLLED_BACK_SECS
-                    && good.served_between(minute(b) + 60, g + 1) >= MIN_ROLLED_BACK_REQUESTS
-                    && good.served_between(minute(from) + 60, minute(b)) == 0
+        let moved_back = match (from, to, good.served.keys().next_back()) {
+            (Some(&from), Some(&to), Some(&good_last)) => {
+                let served_bad: u64 = failing
+                    .iter()
+                    .map(|r| r.served_between(from, to + 60))
+                    .sum();
+                let pace = (to - from + 60) / i64::try_from(served_bad.max(1)).unwrap_or(i64::MAX);
+                good_last - to >= ROLLED_BACK_SECS.max(10 * pace)
+                    && good.served_between(to + 60, good_last + 60) >= MIN_ROLLED_BACK_REQUESTS
+                    && good.served_between(from, to + 60) * 4 <= served_bad
             }
             _ => false,
         };
@@ -394,7 +401,7 @@ mod tests {
         let mut good = serving_minutes(rev("s-00042-a", 400, 0, 0), 0, 1000, 5);
         good = serving_minutes(good, 1620, 4000, 5);
         good.last_seen = Some(Timestamp::from_secs(4000));
-        let bad = rev("s-00043-b", 200, 100, 1000);
+        let bad = serving_minutes(rev("s-00043-b", 200, 100, 1000), 1020, 1600, 5);
         let r = find("s", &[good.clone(), bad.clone()], &[]).unwrap();
         assert!(r.rolled_back);
         assert_eq!(r.resolved_by.unwrap().revision, "s-00042-a");
@@ -407,10 +414,26 @@ mod tests {
         quiet.last_seen = Some(Timestamp::from_secs(4000));
         let r = find("s", &[quiet, bad.clone()], &[]).unwrap();
         assert!(!r.rolled_back);
-        // Side by side until the end: not resolved.
-        good.last_seen = Some(Timestamp::from_secs(1700));
-        let r = find("s", &[good, bad], &[]).unwrap();
+        // Back for only two minutes before the logs end: not yet.
+        let brief = serving_minutes(
+            serving_minutes(rev("s-00042-a", 400, 0, 0), 0, 1000, 5),
+            1620,
+            1740,
+            5,
+        );
+        let r = find("s", &[brief, bad.clone()], &[]).unwrap();
         assert!(!r.rolled_back && r.resolved_by.is_none());
+        // A trickle beside the bad one (a tenth of its traffic) still reads as a rollback.
+        let trickle = serving_minutes(good.clone(), 1020, 1200, 1);
+        assert!(find("s", &[trickle, bad.clone()], &[]).unwrap().rolled_back);
+        // A quiet canary (one request every 5 minutes) is not gone after 6 minutes.
+        let canary = serving_minutes(rev("s-00043-b", 20, 10, 1000), 1020, 1020 + 3600, 0);
+        let mut canary = canary;
+        canary.served = (0..12).map(|k| (1020 + k * 300, 1)).collect();
+        let mut live = serving_minutes(rev("s-00042-a", 400, 0, 0), 0, 1000, 5);
+        live = serving_minutes(live, 1000, 1020 + 3300 + 360, 5);
+        assert!(!find("s", &[live, canary], &[]).unwrap().rolled_back);
+        good.last_seen = Some(Timestamp::from_secs(1700));
     }
 
     fn serving(mut r: RevStats, requests: u64, failed: u64, server_errors: u64) -> RevStats {

@@ -140,8 +140,10 @@ pub struct RequestAgg {
     pub failed_traces: Sampled<u64, u16, TRACE_CAP>,
     /// The earliest request answered below 400 (did the revision serve before failing?).
     pub first_ok: Option<Timestamp>,
-    /// Health checks among `requests` (GoogleHC, uptime checks, kube-probe).
+    /// Health checks among `requests` (see `is_probe`).
     pub probes: u64,
+    /// Health checks answered with 5xx.
+    pub probe_server_errors: u64,
     /// Requests per base bucket start (seconds), health checks left out: the
     /// denominator of `min_share`, and when a revision served.
     pub buckets: BTreeMap<i64, u64>,
@@ -280,6 +282,7 @@ fn merge_request(r: &mut RequestAgg, v: RequestAgg) {
         .merge(v.failed_traces, |x, y| *x = (*x).max(y));
     r.first_ok = earliest(r.first_ok, v.first_ok);
     r.probes += v.probes;
+    r.probe_server_errors += v.probe_server_errors;
     for (b, n) in v.buckets {
         *r.buckets.entry(b).or_default() += n;
     }
@@ -484,18 +487,43 @@ impl Endpoints {
     }
 }
 
+/// A health check: a load balancer's, an uptime checker's, a Kubernetes or
+/// Prometheus probe, or a request to a health path. They pass on a broken revision too.
+fn is_probe(e: &Entry<'_>) -> bool {
+    let Some(h) = e.http.as_ref() else {
+        return false;
+    };
+    // Raw JSON strings, quotes and escapes included: enough for these markers.
+    let by_agent = h
+        .raw("userAgent")
+        .is_some_and(|ua| PROBE_AGENTS.iter().any(|p| ua.contains(p)));
+    by_agent
+        || h.raw("requestUrl").is_some_and(|u| {
+            let path = u.trim_matches('"');
+            let path = path.split(['?', '#']).next().unwrap_or(path);
+            PROBE_PATHS.iter().any(|p| path.ends_with(p))
+        })
+}
+
+/// User agents of health checkers.
+const PROBE_AGENTS: &[&str] = &[
+    "GoogleHC/",
+    "UptimeChecks",
+    "kube-probe/",
+    "UptimeRobot",
+    "Blackbox",
+    "Prometheus/",
+    "ELB-HealthChecker",
+    "Pingdom",
+    "Consul Health Check",
+];
+
+/// Paths that only health checks call.
+const PROBE_PATHS: &[&str] = &["/health", "/healthz", "/livez", "/readyz", "/_ah/health"];
+
 /// A request log names the request: its method or URL. Cloud Scheduler's and Cloud
 /// Tasks' records of an attempt carry only a status; counted as requests they doubled
 /// every failed call (once as the service's request log, once without a service).
-/// A load balancer health check, an uptime check or a Kubernetes probe.
-fn is_probe(e: &Entry<'_>) -> bool {
-    let Some(ua) = e.http.as_ref().and_then(|h| h.raw("userAgent")) else {
-        return false;
-    };
-    // The raw JSON string, quotes and escapes included: enough for these markers.
-    ua.contains("GoogleHC/") || ua.contains("UptimeChecks") || ua.contains("kube-probe/")
-}
-
 fn names_request(e: &Entry<'_>) -> bool {
     e.http
         .as_ref()
@@ -592,6 +620,7 @@ impl Analysis<'_> {
             // Health checks succeed on a broken revision too: they are not service.
             let probe = is_probe(e);
             r.probes += u64::from(probe);
+            r.probe_server_errors += u64::from(probe && status >= 500);
             if let Some(b) = bucket.filter(|_| !probe) {
                 *r.buckets.entry(b).or_default() += 1;
             }

@@ -173,11 +173,14 @@ fn status(o: &Outcome, entries: u64, errors: u64) -> Status {
         // threshold: the headline says so rather than leave "OK" unqualified.
         // 5xx only: a crawler's 404s are not the service failing.
         let server_errors = |i: &&analyze::Impact| -> u64 {
-            i.statuses
+            let all: u64 = i
+                .statuses
                 .iter()
                 .filter(|(s, _)| *s >= 500)
                 .map(|(_, n)| n)
-                .sum()
+                .sum();
+            // Requests served, health checks aside: their failures are not counted.
+            all.saturating_sub(i.probe_server_errors)
         };
         let failing = o
             .impact

@@ -89,13 +89,21 @@ impl Threshold {
         if total == 0 {
             return false;
         }
+        // A burst needs a fifth of `min_share` of the requests in its own window (a
+        // busy service's 0.2% background is not one; an endpoint down is), a run the
+        // whole of it over its own minutes.
+        let burst_bp = self.min_share_bp.map(|bp| (bp / 5).max(1));
         let by_count = self.min_count.map(|n| match self.window_secs {
-            None => total >= n,
-            Some(w) => max_in_window(counts, w.max(base_secs)) >= n,
+            None => total >= n && shared(total, served_in(counts, requests), burst_bp),
+            Some(w) => any_window(counts, w.max(base_secs), n, requests, burst_bp),
         });
         let by_run = self.continuous_buckets.map(|k| {
-            longest_run(&per_minute(counts), RUN_SECS) >= u64::from(k)
-                && self.share_met(counts, requests)
+            any_run(
+                &per_minute(counts),
+                u64::from(k),
+                requests,
+                self.min_share_bp,
+            )
         });
         match (by_count, by_run) {
             (None, None) => true,
@@ -132,9 +140,36 @@ fn per_minute(counts: &[(i64, u64)]) -> Vec<(i64, u64)> {
     out
 }
 
-/// Largest sum of counts over buckets starting within any `[start, start + window)`.
-fn max_in_window(counts: &[(i64, u64)], window: i64) -> u64 {
-    let mut best = 0;
+/// `matched` is at least `bp` basis points of `served` (always without a floor or
+/// without requests to measure against).
+fn shared(matched: u64, served: u64, bp: Option<u32>) -> bool {
+    bp.is_none_or(|bp| {
+        served == 0 || matched.saturating_mul(10_000) >= u64::from(bp).saturating_mul(served)
+    })
+}
+
+/// Requests in the whole minutes that hold these counts.
+fn served_in(counts: &[(i64, u64)], requests: &BTreeMap<i64, u64>) -> u64 {
+    let mut minutes: Vec<i64> = counts
+        .iter()
+        .map(|(b, _)| b.div_euclid(RUN_SECS) * RUN_SECS)
+        .collect();
+    minutes.dedup();
+    minutes
+        .iter()
+        .map(|&m| requests.range(m..m + RUN_SECS).map(|(_, n)| n).sum::<u64>())
+        .sum()
+}
+
+/// Some window `[start, start + window)` holds `n` matches that are `bp` of its
+/// requests (counted in whole minutes, whatever the base bucket).
+fn any_window(
+    counts: &[(i64, u64)],
+    window: i64,
+    n: u64,
+    requests: &BTreeMap<i64, u64>,
+    bp: Option<u32>,
+) -> bool {
     let mut sum = 0u64;
     let mut hi = 0;
     for lo in 0..counts.len() {
@@ -143,33 +178,35 @@ fn max_in_window(counts: &[(i64, u64)], window: i64) -> u64 {
             sum += counts[hi].1;
             hi += 1;
         }
-        best = best.max(sum);
+        // The window's requests, in the whole minutes it covers.
+        let from = counts[lo].0.div_euclid(RUN_SECS) * RUN_SECS;
+        let to = (end - 1).div_euclid(RUN_SECS) * RUN_SECS + RUN_SECS;
+        if sum >= n && shared(sum, requests.range(from..to).map(|(_, r)| r).sum(), bp) {
+            return true;
+        }
         sum -= counts[lo].1;
     }
-    best
+    false
 }
 
-/// Longest run of adjacent non-empty buckets (`start` steps of exactly `bucket_secs`).
-fn longest_run(counts: &[(i64, u64)], bucket_secs: i64) -> u64 {
-    let mut best = 0u64;
-    let mut run = 0u64;
-    let mut prev: Option<i64> = None;
-    for &(start, n) in counts {
-        if n == 0 {
-            run = 0;
-            prev = None;
+/// Some run of at least `k` consecutive minutes with matches whose matches are `bp`
+/// of the requests in those minutes.
+fn any_run(minutes: &[(i64, u64)], k: u64, requests: &BTreeMap<i64, u64>, bp: Option<u32>) -> bool {
+    let minutes: Vec<(i64, u64)> = minutes.iter().copied().filter(|m| m.1 > 0).collect();
+    let mut start = 0;
+    for i in 0..minutes.len() {
+        let breaks = i + 1 == minutes.len() || minutes[i + 1].0 - minutes[i].0 != RUN_SECS;
+        if !breaks {
             continue;
         }
-        match prev {
-            // The same bucket listed twice continues the run without lengthening it.
-            Some(p) if p == start => {}
-            Some(p) if bucket_secs > 0 && start - p == bucket_secs => run += 1,
-            _ => run = 1,
+        let run = &minutes[start..=i];
+        let matched: u64 = run.iter().map(|m| m.1).sum();
+        if run.len() as u64 >= k && shared(matched, served_in(run, requests), bp) {
+            return true;
         }
-        prev = Some(start);
-        best = best.max(run);
+        start = i + 1;
     }
-    best
+    false
 }
 
 /// Parses a duration such as `90s`, `10m`, `1h30m`, `2d` or `1w` into seconds.
@@ -289,6 +326,20 @@ mod tests {
         // The same against 10 requests a minute: 10%.
         let quiet: BTreeMap<i64, u64> = (0..60).map(|m| (m * 60, 10)).collect();
         assert!(t.share_met(&matches, &quiet));
+        // Two 5xx a minute on 1,000 requests a minute (0.2%): no burst by count either.
+        let t5 = Threshold {
+            min_count: Some(10),
+            window_secs: Some(300),
+            continuous_buckets: Some(5),
+            min_share_bp: Some(500),
+        };
+        let thousand: BTreeMap<i64, u64> = (0..60).map(|m| (m * 60, 1000)).collect();
+        let background: Vec<(i64, u64)> = (0..30).map(|m| (m * 60, 2)).collect();
+        assert!(!t5.fires_among(&background, 60, &thousand));
+        // A 15-minute run at 7.5% fires, however sparse the matches elsewhere.
+        let mut diluted: Vec<(i64, u64)> = (0..15).map(|m| (m * 60, 75)).collect();
+        diluted.extend((0..20).map(|k| (1200 + k * 120, 1)));
+        assert!(t.fires_among(&diluted, 60, &thousand));
         // Counted at a finer resolution, the share is the same.
         let fine: Vec<(i64, u64)> = (0..12).map(|m| (m * 60 + 7, 1)).collect();
         let busy_fine: BTreeMap<i64, u64> = (0..360).map(|k| (k * 10, 50)).collect();
