@@ -19,6 +19,7 @@ static TEMPS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// as it would have without this (a shell loop stops at Ctrl-C). Installed with the
 /// first temporary file, so a run that writes none keeps every signal's default.
 /// Without it a killed run left the hidden report file and the stdin spool behind.
+#[cfg(unix)]
 fn clean_up_on_interrupt() {
     use signal_hook::consts::{SIGINT, SIGTERM};
     // Failing to install only costs the clean-up.
@@ -40,6 +41,10 @@ fn clean_up_on_interrupt() {
         }
     });
 }
+
+/// Elsewhere the default handling stays (a killed run may leave the files).
+#[cfg(not(unix))]
+fn clean_up_on_interrupt() {}
 
 /// Notes a temporary file to remove if the run is interrupted.
 pub fn track_temp(path: &Path) {
