@@ -62,6 +62,32 @@ pub fn untrack_temp(path: &Path) {
     }
 }
 
+/// A target written in place at the end of the run.
+#[derive(Debug)]
+pub struct InPlace {
+    path: PathBuf,
+    written: bool,
+}
+
+impl Drop for InPlace {
+    /// A run that ends without writing still closes a FIFO's stream: its reader waits
+    /// for an end of file. Opened for reading too, the open never blocks on Linux when
+    /// no reader is there, and a regular file or device is left as it was.
+    fn drop(&mut self) {
+        if self.written {
+            return;
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt;
+            let fifo = std::fs::metadata(&self.path).is_ok_and(|m| m.file_type().is_fifo());
+            if fifo {
+                let _ = File::options().read(true).write(true).open(&self.path);
+            }
+        }
+    }
+}
+
 /// An output opened before the scan starts, so a bad `-o` fails fast.
 pub enum Output {
     /// Standard output.
@@ -69,7 +95,7 @@ pub enum Output {
     /// A device, FIFO or other non-regular file, written in place.
     Direct {
         /// Where it goes.
-        path: PathBuf,
+        path: InPlace,
         /// The whole output, written at the end: opening (and so emptying) the file
         /// first would lose the old report when the run fails.
         buf: Vec<u8>,
@@ -100,7 +126,10 @@ impl Output {
         let cannot = || format!("cannot write {}", target.display());
         let exists = std::fs::metadata(target).ok();
         let direct = |path: &Path| Output::Direct {
-            path: path.to_path_buf(),
+            path: InPlace {
+                path: path.to_path_buf(),
+                written: false,
+            },
             buf: Vec::new(),
         };
         if exists.as_ref().is_some_and(|m| !m.is_file()) {
@@ -158,8 +187,10 @@ impl Output {
     pub fn finish(self) -> Result<()> {
         match self {
             Output::Stdout(mut w) => w.flush().map_err(Into::into),
-            Output::Direct { path, buf } => {
-                let mut f = File::create(&path)
+            Output::Direct { mut path, buf } => {
+                path.written = true;
+                let path = &path.path;
+                let mut f = File::create(path)
                     .with_context(|| format!("cannot write {}", path.display()))?;
                 f.write_all(&buf)
                     .and_then(|()| f.flush())

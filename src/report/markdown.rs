@@ -135,7 +135,7 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let i = &r.input;
     writeln!(
         w,
-        "_Window {} → {} (UTC) · {} entries from {} input{} · skipped: {} malformed, {} too large · {} duplicates dropped{}{}{}_\n",
+        "_Window {} → {} (UTC) · {} entries from {} input{} · skipped: {} malformed, {} too large · {} duplicates dropped{}{}{}{}_\n",
         opt(&r.window.start),
         opt(&r.window.end),
         fmt_count(i.entries),
@@ -146,6 +146,8 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         fmt_count(i.duplicates),
         if i.dedup_exact { "" } else { DEDUP_NOT_EXACT },
         if i.filtered_out > 0 { format!(" · {} outside the filters", fmt_count(i.filtered_out)) } else { String::new() },
+        // Not in the timelines or windows: say how many (missing, or outside 1970-2100).
+        if i.no_timestamp > 0 { format!(" · {} without a usable timestamp", fmt_count(i.no_timestamp)) } else { String::new() },
         if i.truncated_inputs + i.unreadable_inputs as u64 > 0 {
             format!(" · {} input(s) truncated or unreadable", i.truncated_inputs + i.unreadable_inputs as u64)
         } else {

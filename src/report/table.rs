@@ -19,7 +19,7 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let lost = i.truncated_inputs + i.unreadable_inputs as u64;
     writeln!(
         w,
-        "{} entries, skipped: {} malformed, {} too large, {} duplicates dropped{}{}{}, window {} .. {} UTC\n",
+        "{} entries, skipped: {} malformed, {} too large, {} duplicates dropped{}{}{}{}, window {} .. {} UTC\n",
         fmt_count(i.entries),
         fmt_count(i.malformed),
         fmt_count(i.too_large),
@@ -31,6 +31,11 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         },
         if i.filtered_out > 0 {
             format!(", {} outside the filters", fmt_count(i.filtered_out))
+        } else {
+            String::new()
+        },
+        if i.no_timestamp > 0 {
+            format!(", {} without a usable timestamp", fmt_count(i.no_timestamp))
         } else {
             String::new()
         },

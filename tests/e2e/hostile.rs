@@ -992,6 +992,25 @@ fn output_to_a_fifo_or_through_a_symlink_keeps_them() {
     assert!(kind.is_fifo(), "the FIFO was replaced");
     let got = reader.join().unwrap();
     assert!(got.starts_with("# "), "{got}");
+    // A failed run still ends the FIFO's stream: its reader gets an end of file.
+    let (tx, rx) = std::sync::mpsc::channel();
+    {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(std::fs::read_to_string(fifo).unwrap_or_default());
+        });
+    }
+    // The reader is waiting in its open before the run starts.
+    std::thread::sleep(Duration::from_millis(100));
+    let failed = lt(["report", "--since", "bogus", "-o"])
+        .arg(&fifo)
+        .arg(fixture("kinds.ndjson"))
+        .code(2);
+    assert!(failed.stderr.contains("--since"), "{}", failed.stderr);
+    let got = rx
+        .recv_timeout(MINUTE)
+        .expect("the FIFO's reader never got an end of file");
+    assert!(got.is_empty(), "{got}");
     // Through a symlink: the file it names gets the report, the link stays.
     let real = dir.path().join("real.md");
     std::fs::write(&real, "old\n").unwrap();

@@ -116,3 +116,21 @@ fn odd_service_names_render_as_written() {
     }
     assert!(md.contains(r"api|v2\*x\*"), "{md}");
 }
+
+#[test]
+fn entries_without_a_usable_timestamp_are_counted_in_the_header() {
+    // Years outside 1970-2100 are not timestamps (their differences overflow); the
+    // entries are still read, and the header says how many are not placed in time.
+    let lines: Vec<String> = (0..3)
+        .map(|i| {
+            stderr(i, "orders-00007-xuf", "INFO", "ok").replace("2025-09-11T17", "2261-09-11T17")
+        })
+        .collect();
+    let md = lt(["report", "-"]).stdin(lines.join("\n")).code(0).stdout;
+    assert!(md.contains("· 3 without a usable timestamp"), "{md}");
+    let table = lt(["report", "-f", "table", "-"])
+        .stdin(lines.join("\n"))
+        .code(0)
+        .stdout;
+    assert!(table.contains(", 3 without a usable timestamp"), "{table}");
+}
