@@ -109,15 +109,11 @@ impl RevStats {
         let (Some(ok), Some(fail)) = (self.first_ok, self.first_failure) else {
             return false;
         };
-        let (since, fail) = (secs(since), secs(fail));
-        ok < Timestamp(fail * 1_000_000_000)
+        let (since, fail) = (since.secs(), fail.secs());
+        ok.secs() < fail
             && fail - since > ONSET_GRACE_SECS
             && self.served_between(since, fail - fail.rem_euclid(60)) >= MIN_SERVED_BEFORE
     }
-}
-
-fn secs(t: Timestamp) -> i64 {
-    t.0 / 1_000_000_000
 }
 
 /// A regression: where a service went from working to broken.

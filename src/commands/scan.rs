@@ -21,7 +21,7 @@ pub struct Inputs {
     /// Paths that could not be found or opened (missing, dangling links, loops).
     pub unreadable: usize,
     /// Holds stdin's copy when it had to be read twice.
-    _spool: Option<tempfile::NamedTempFile>,
+    spool: Option<tempfile::NamedTempFile>,
 }
 
 /// A finished scan plus what the command needs to say about its input.
@@ -105,7 +105,7 @@ pub fn discover(args: &InputArgs, diag: &Diag, spool_stdin: bool) -> Result<Inpu
     Ok(Inputs {
         sources,
         unreadable: found.errors.len(),
-        _spool: spool,
+        spool,
     })
 }
 
@@ -275,7 +275,7 @@ pub fn run<S: Sink, F: Fn() -> S + Sync>(
             .iter()
             .all(|s| matches!(s.origin, Origin::Stdin))
             // A spooled stdin (relative --since) reads from a file, but came from a pipe.
-            || (inputs._spool.is_some() && inputs.sources.len() == 1)
+            || (inputs.spool.is_some() && inputs.sources.len() == 1)
         {
             "stdin was empty (did the command before `|` fail?)"
         } else {

@@ -4,8 +4,6 @@
 //! framed, object or not: the entry stage rejects non-objects. Objects after an
 //! array (NDJSON appended to a gcloud export) are framed as back-to-back objects.
 
-use memchr::memchr;
-
 use super::frame::{Frame, Open};
 use super::objects::Objects;
 use super::scan::{is_ws, trim, Hit, Mode, Scan};
@@ -168,17 +166,10 @@ impl Array {
                             continue;
                         }
                     }
-                    let rest = f.data().get(f.pos..).unwrap_or_default();
-                    match memchr(b'\n', rest) {
-                        Some(k) => {
-                            f.pos += k + 1;
-                            self.state = State::NextElement { line_start: true };
-                        }
-                        None => {
-                            f.pos = f.len();
-                            self.state = State::NextElement { line_start: false };
-                            return false;
-                        }
+                    let line_start = f.past_line();
+                    self.state = State::NextElement { line_start };
+                    if !line_start {
+                        return false;
                     }
                 }
                 State::Resync { line_start } => {
@@ -192,17 +183,10 @@ impl Array {
                             Some(_) => {}
                         }
                     }
-                    let rest = f.data().get(f.pos..).unwrap_or_default();
-                    match memchr(b'\n', rest) {
-                        Some(k) => {
-                            f.pos += k + 1;
-                            self.state = State::Resync { line_start: true };
-                        }
-                        None => {
-                            f.pos = f.len();
-                            self.state = State::Resync { line_start: false };
-                            return false;
-                        }
+                    let line_start = f.past_line();
+                    self.state = State::Resync { line_start };
+                    if !line_start {
+                        return false;
                     }
                 }
             }

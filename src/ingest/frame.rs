@@ -149,6 +149,22 @@ impl Frame {
         self.line
     }
 
+    /// Moves `pos` past the next newline: true at the start of the next line, false
+    /// when the buffer ends first (`pos` at its end; the line goes on in the next read).
+    pub(crate) fn past_line(&mut self) -> bool {
+        let rest = self.data().get(self.pos..).unwrap_or_default();
+        match memchr::memchr(b'\n', rest) {
+            Some(k) => {
+                self.pos += k + 1;
+                true
+            }
+            None => {
+                self.pos = self.len();
+                false
+            }
+        }
+    }
+
     /// Hands out the next record ordinal.
     pub(crate) fn take_index(&mut self) -> u64 {
         let index = self.next_index;

@@ -3,8 +3,6 @@
 //! between objects is reported once, then framing resumes at the next line
 //! that starts with `{`.
 
-use memchr::memchr;
-
 use super::frame::{Frame, Open};
 use super::scan::{is_ws, Hit, Mode, Scan};
 use super::ProblemKind;
@@ -119,17 +117,10 @@ impl Objects {
                             Some(_) => {}
                         }
                     }
-                    let rest = f.data().get(f.pos..).unwrap_or_default();
-                    match memchr(b'\n', rest) {
-                        Some(k) => {
-                            f.pos += k + 1;
-                            self.state = State::Resync { line_start: true };
-                        }
-                        None => {
-                            f.pos = f.len();
-                            self.state = State::Resync { line_start: false };
-                            return false;
-                        }
+                    let line_start = f.past_line();
+                    self.state = State::Resync { line_start };
+                    if !line_start {
+                        return false;
                     }
                 }
             }

@@ -36,23 +36,12 @@ impl Threshold {
     /// True without `min_share`, or when those buckets hold no request at all (the
     /// matches are not requests, so there is no share to measure).
     pub fn share_met(&self, bucket_counts: &[(i64, u64)], requests: &BTreeMap<i64, u64>) -> bool {
-        let Some(bp) = self.min_share_bp else {
-            return true;
-        };
-        // Whole minutes, as runs are counted: at a `--bucket` under a minute, only the
-        // seconds holding a match would count their requests, and the share would grow.
         let matched: u64 = bucket_counts.iter().map(|c| c.1).sum();
-        let mut minutes: Vec<i64> = bucket_counts
-            .iter()
-            .map(|(b, _)| b.div_euclid(RUN_SECS) * RUN_SECS)
-            .collect();
-        minutes.sort_unstable();
-        minutes.dedup();
-        let served: u64 = minutes
-            .iter()
-            .map(|&m| requests.range(m..m + RUN_SECS).map(|(_, n)| n).sum::<u64>())
-            .sum();
-        served == 0 || matched.saturating_mul(10_000) >= u64::from(bp).saturating_mul(served)
+        shared(
+            matched,
+            served_in(bucket_counts, requests),
+            self.min_share_bp,
+        )
     }
 
     /// Whether matches counted per bucket meet the threshold.
@@ -150,10 +139,13 @@ fn shared(matched: u64, served: u64, bp: Option<u32>) -> bool {
 
 /// Requests in the whole minutes that hold these counts.
 fn served_in(counts: &[(i64, u64)], requests: &BTreeMap<i64, u64>) -> u64 {
+    // Whole minutes, as runs are counted: at a `--bucket` under a minute, only the
+    // seconds holding a match would count their requests, and the share would grow.
     let mut minutes: Vec<i64> = counts
         .iter()
         .map(|(b, _)| b.div_euclid(RUN_SECS) * RUN_SECS)
         .collect();
+    minutes.sort_unstable();
     minutes.dedup();
     minutes
         .iter()

@@ -74,6 +74,10 @@ fn refusals_name_file_line_rule_and_problem() {
             "bad.toml:9: rule BAD_COUNT: min_count must be 1 or more, not 0",
         ),
         (
+            rule("BAD_SHARE", &format!("{w}\nmin_share = 5.0")),
+            "bad.toml:9: rule BAD_SHARE: min_share is a share of requests, above 0 and at most 1 (0.05 = 5%), not 5",
+        ),
+        (
             rule("LONE_WINDOW", &format!("{w}\nwindow = \"5m\"")),
             "bad.toml:9: rule LONE_WINDOW: `window` needs `min_count`",
         ),
