@@ -399,10 +399,13 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
         let bad_from = reg
             .as_ref()
             .and_then(|r| revs.iter().position(|x| x.revision == r.first_bad));
+        // Where the service serves requests, a revision that served none has not shown
+        // that it works (a --no-traffic revision's start-up lines, say).
+        let serves = revs.iter().any(|r| r.requests > 0);
         for (i, r) in revs.iter().enumerate() {
             let verdict = if r.failures > 0 && bad_from.is_none_or(|b| i >= b) {
                 "broken"
-            } else if r.working() {
+            } else if r.working() && (r.requests > 0 || !serves) {
                 "working"
             } else {
                 "unknown"

@@ -401,3 +401,33 @@ fn health_checks_do_not_hide_failing_requests() {
         "{headline}"
     );
 }
+
+#[test]
+fn a_revision_that_served_no_request_is_not_shown_working() {
+    // 00012 serves; 00013 was deployed with --no-traffic and only logged start-up lines.
+    let mut lines: Vec<String> = (0..30)
+        .map(|i| request(i, i as i64 * 20, "orders", "orders-00012-kem", 200))
+        .collect();
+    lines.extend((0..12).map(|i| {
+        system_line(
+            100 + i,
+            300 + i as i64,
+            "orders",
+            "orders-00013-pov",
+            "Starting new instance. Reason: DEPLOYMENT_ROLLOUT - Instance started due to traffic shifting between revisions due to deployment, traffic split adjustment, or deployment health check.",
+        )
+    }));
+    let r = report_of(&lines);
+    assert_eq!(verdict(&r, "orders-00012-kem"), "working");
+    assert_eq!(
+        verdict(&r, "orders-00013-pov"),
+        "unknown",
+        "{}",
+        r["revisions"]
+    );
+    // A service with no request logs at all is judged on its logs.
+    let quiet: Vec<String> = (0..12)
+        .map(|i| system_line(i, i as i64, "batch", "batch-00002-wuz", "Container started"))
+        .collect();
+    assert_eq!(verdict(&report_of(&quiet), "batch-00002-wuz"), "working");
+}
