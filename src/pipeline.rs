@@ -174,6 +174,8 @@ pub struct Progress {
     pub records: AtomicU64,
     /// Sources opened.
     pub sources: AtomicU64,
+    /// Sources opened that held nothing but blanks (an empty gzip stream among them).
+    pub blank: AtomicU64,
 }
 
 /// The scan's result: the merged sink, totals, and inputs that could not be read.
@@ -461,7 +463,12 @@ where
         last_bytes = 0;
         progress.sources.fetch_add(1, Ordering::Relaxed);
         match ingest::open_pooled(sources, i, &opts.ingest, &pool) {
-            Ok(r) => current = Some(r),
+            Ok(r) => {
+                if r.format() == ingest::Format::Empty {
+                    progress.blank.fetch_add(1, Ordering::Relaxed);
+                }
+                current = Some(r)
+            }
             Err(e) => return Some(Item::Failed(e)),
         }
     });

@@ -268,7 +268,9 @@ pub fn run<S: Sink, F: Fn() -> S + Sync>(
         ));
     }
     let bytes = progress.bytes.load(Ordering::Relaxed);
-    if bytes == 0 && scan.errors.is_empty() && inputs.unreadable == 0 {
+    let opened = progress.sources.load(Ordering::Relaxed);
+    let blank = opened > 0 && progress.blank.load(Ordering::Relaxed) == opened;
+    if (bytes == 0 || blank) && scan.errors.is_empty() && inputs.unreadable == 0 {
         // Not even `[]`: what `cmd | logtriage report` reads when `cmd` failed.
         let what = if inputs
             .sources
@@ -281,8 +283,13 @@ pub fn run<S: Sink, F: Fn() -> S + Sync>(
         } else {
             "the input is empty"
         };
+        let read = if bytes == 0 {
+            "0 bytes read"
+        } else {
+            "nothing but blank lines or an empty gzip stream"
+        };
         diag.error(&format!(
-            "{what}: 0 bytes read, so there is nothing to report on; an export with no \
+            "{what}: {read}, so there is nothing to report on; an export with no \
              entry in its window is `[]` from `gcloud logging read --format=json`"
         ));
     }

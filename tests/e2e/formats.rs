@@ -122,6 +122,18 @@ fn empty_inputs_are_a_valid_empty_result() {
         .arg(fixture("empty.json"))
         .code(2);
     assert!(d.stderr.contains("the input is empty"), "{}", d.stderr);
+    // So is a gzip stream of nothing (`cmd | gzip > x.gz` after `cmd` failed), or blanks.
+    let empty_gzip =
+        b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00";
+    for blank in [&empty_gzip[..], b"\n \r\n\n"] {
+        let d = lt(["report", "-"]).stdin(blank.to_vec()).code(2);
+        assert!(
+            d.stderr
+                .contains("nothing but blank lines or an empty gzip stream"),
+            "{}",
+            d.stderr
+        );
+    }
     // An empty file beside real ones is not an error.
     let v = stats(&[&fixture("empty.json"), &fixture("kinds.ndjson")]);
     assert!(v["entries"].as_u64().unwrap() > 0);
