@@ -328,11 +328,11 @@ fn revisions(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         if g.rolled_back {
             writeln!(
                 w,
-                "- ✅ **Resolved: traffic went back to {}**, which served on until {} ({} after {}'s last entry) with 0 failures; no rollback needed.",
+                "- ✅ **Resolved: traffic went back to {}**, which served on until {}, after {}'s last entry at {}, with 0 failures; no rollback needed.",
                 code(&g.last_good),
                 opt(&g.before.last_seen),
-                dur(gap_secs(&g.after.last_seen, &g.before.last_seen)),
                 code(&g.first_bad),
+                opt(&g.after.last_seen),
             )?;
         } else if let Some(fix) = &g.resolved_by {
             writeln!(
@@ -555,15 +555,6 @@ fn actions(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         }
     }
     writeln!(w)
-}
-
-/// Seconds from one RFC 3339 time to another (0 when either is missing).
-fn gap_secs(from: &Option<String>, to: &Option<String>) -> i64 {
-    let at = |t: &Option<String>| t.as_deref().and_then(crate::entry::Timestamp::parse);
-    match (at(from), at(to)) {
-        (Some(a), Some(b)) => (b.0 - a.0) / 1_000_000_000,
-        _ => 0,
-    }
 }
 
 #[cfg(test)]

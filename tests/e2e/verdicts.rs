@@ -431,3 +431,41 @@ fn a_revision_that_served_no_request_is_not_shown_working() {
         .collect();
     assert_eq!(verdict(&report_of(&quiet), "batch-00002-wuz"), "working");
 }
+
+#[test]
+fn a_rollback_already_made_is_reported_as_the_resolution() {
+    let mut lines = Vec::new();
+    for i in 0..60 {
+        lines.push(request(i, i as i64 * 10, "orders", "orders-00010-aaa", 200));
+    }
+    for i in 60..120 {
+        lines.push(request(i, i as i64 * 10, "orders", "orders-00011-bbb", 503));
+    }
+    // Traffic back on 00010 ten minutes after 00011's last request.
+    for i in 120..180 {
+        lines.push(request(
+            i,
+            1800 + i as i64 * 10,
+            "orders",
+            "orders-00010-aaa",
+            200,
+        ));
+    }
+    let r = report_of(&lines);
+    let reg = &r["regressions"][0];
+    assert_eq!(reg["rolled_back"], true, "{reg}");
+    assert!(
+        !commands(&r).iter().any(|c| c.contains("update-traffic")),
+        "{:?}",
+        commands(&r)
+    );
+    let md = markdown_of(&lines);
+    assert!(
+        md.contains(
+            "**Resolved: traffic went back to `orders-00010-aaa`**, which served on until \
+             2025-03-01T00:59:50.000100Z, after `orders-00011-bbb`'s last entry at \
+             2025-03-01T00:19:50.000100Z, with 0 failures"
+        ),
+        "{md}"
+    );
+}
