@@ -184,6 +184,15 @@ pub struct Analysis<'r> {
     pub unknown: Templates,
     /// Deploy events.
     pub deploys: BTreeSet<Deploy>,
+    /// Requests (and matches of rules that read `httpRequest`) from request logs an
+    /// application wrote itself on Cloud Run, held apart until [`Sink::done`]: where
+    /// the service also has Cloud Run's own request log they are the same requests
+    /// again, and are left out.
+    app: AppRequests,
+    /// Application-written request logs left out as repeats of Cloud Run's own.
+    pub app_requests_left_out: u64,
+    /// Per rule index: the rule reads `httpRequest`.
+    reads_http: Vec<bool>,
     /// Regions seen per service (for commands).
     pub regions: BTreeMap<String, BTreeSet<String>>,
     /// Projects seen per service.
@@ -197,6 +206,10 @@ pub struct Analysis<'r> {
     hot: Hot,
     /// `place`'s index in `hot` (None: not looked up yet).
     cur: Option<usize>,
+    /// `hot` for application-written request logs.
+    hot_app: Hot,
+    /// `place`'s index in `hot_app`.
+    cur_app: Option<usize>,
     /// (service, location, project) last added to `regions` and `projects`: entries
     /// come in runs from one place, and each run needs the sets looked up once.
     located: (String, Option<String>, Option<String>),
@@ -216,6 +229,28 @@ struct Hot {
     aggs: Vec<PlaceAgg>,
 }
 
+/// Settled aggregates of application-written request logs (see `Analysis::app`).
+#[derive(Debug, Clone, Default)]
+struct AppRequests {
+    matches: BTreeMap<(usize, Place), MatchAgg>,
+    combos: BTreeMap<Place, BTreeMap<Vec<usize>, u64>>,
+    requests: BTreeMap<Place, RequestAgg>,
+}
+
+impl AppRequests {
+    fn merge(&mut self, o: AppRequests) {
+        for (k, v) in o.matches {
+            put(&mut self.matches, k, v, merge_match);
+        }
+        for (k, v) in o.combos {
+            put(&mut self.combos, k, v, add_combos);
+        }
+        for (k, v) in o.requests {
+            put(&mut self.requests, k, v, merge_request);
+        }
+    }
+}
+
 /// What one place gathered since the last settle.
 #[derive(Debug, Clone, Default)]
 struct PlaceAgg {
@@ -226,6 +261,27 @@ struct PlaceAgg {
 }
 
 impl Hot {
+    /// Moves the aggregates into keyed maps.
+    fn settle_into(self, into: &mut AppRequests) {
+        let Hot { index, mut aggs } = self;
+        for (place, i) in index {
+            let Some(a) = aggs.get_mut(i).map(std::mem::take) else {
+                continue;
+            };
+            for (ri, m) in a.matches.into_iter().enumerate() {
+                if let Some(m) = m {
+                    put(&mut into.matches, (ri, place.clone()), m, merge_match);
+                }
+            }
+            if !a.combos.is_empty() {
+                put(&mut into.combos, place.clone(), a.combos, add_combos);
+            }
+            if let Some(r) = a.requests {
+                put(&mut into.requests, place, r, merge_request);
+            }
+        }
+    }
+
     /// The aggregates of `p`; `cur` caches its index while the place repeats (the
     /// caller clears it when the place changes).
     fn of(&mut self, cur: &mut Option<usize>, p: &Place) -> &mut PlaceAgg {
@@ -318,22 +374,43 @@ impl<'r> Analysis<'r> {
     /// The pipeline does it when the scan ends ([`Sink::done`]) and before a merge;
     /// a caller feeding entries itself calls `done` before reading those maps.
     fn settle(&mut self) {
-        let Hot { index, mut aggs } = std::mem::take(&mut self.hot);
         self.cur = None;
-        for (place, i) in index {
-            let Some(a) = aggs.get_mut(i).map(std::mem::take) else {
-                continue;
-            };
-            for (ri, m) in a.matches.into_iter().enumerate() {
-                if let Some(m) = m {
-                    put(&mut self.matches, (ri, place.clone()), m, merge_match);
-                }
+        self.cur_app = None;
+        let mut main = AppRequests {
+            matches: std::mem::take(&mut self.matches),
+            combos: std::mem::take(&mut self.combos),
+            requests: std::mem::take(&mut self.requests),
+        };
+        std::mem::take(&mut self.hot).settle_into(&mut main);
+        (self.matches, self.combos, self.requests) = (main.matches, main.combos, main.requests);
+        std::mem::take(&mut self.hot_app).settle_into(&mut self.app);
+    }
+
+    /// Application-written request logs count where their service has no request log
+    /// of Cloud Run's own; elsewhere they repeat its requests and are left out.
+    fn settle_app_requests(&mut self) {
+        let app = std::mem::take(&mut self.app);
+        let served: BTreeSet<String> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| r.requests > 0)
+            .map(|(p, _)| p.0.clone())
+            .collect();
+        for (k, v) in app.matches {
+            if !served.contains(&k.1 .0) {
+                put(&mut self.matches, k, v, merge_match);
             }
-            if !a.combos.is_empty() {
-                put(&mut self.combos, place.clone(), a.combos, add_combos);
+        }
+        for (k, v) in app.combos {
+            if !served.contains(&k.0) {
+                put(&mut self.combos, k, v, add_combos);
             }
-            if let Some(r) = a.requests {
-                put(&mut self.requests, place, r, merge_request);
+        }
+        for (k, v) in app.requests {
+            if served.contains(&k.0) {
+                self.app_requests_left_out += v.requests;
+            } else {
+                put(&mut self.requests, k, v, merge_request);
             }
         }
     }
@@ -347,6 +424,9 @@ impl<'r> Analysis<'r> {
             matches: BTreeMap::new(),
             combos: BTreeMap::new(),
             requests: BTreeMap::new(),
+            app: AppRequests::default(),
+            app_requests_left_out: 0,
+            reads_http: rules.rules().iter().map(|r| r.reads_requests()).collect(),
             unknown: Templates::default(),
             deploys: BTreeSet::new(),
             regions: BTreeMap::new(),
@@ -355,6 +435,8 @@ impl<'r> Analysis<'r> {
             place: Place::default(),
             hot: Hot::default(),
             cur: None,
+            hot_app: Hot::default(),
+            cur_app: None,
             located: Default::default(),
             spare: Sample::default(),
             endpoints: Endpoints::default(),
@@ -550,6 +632,112 @@ fn is_deploy(e: &Entry<'_>) -> Option<String> {
     (deploy && !refused).then(|| m.into_owned())
 }
 
+/// A request log an application wrote itself on Cloud Run (structured JSON with
+/// `httpRequest` on stdout/stderr, or the Logging API), not Cloud Run's own.
+fn app_written_request(e: &Entry<'_>) -> bool {
+    e.resource_type.as_deref() == Some("cloud_run_revision")
+        && !e.log_name.as_deref().is_some_and(|l| {
+            l.ends_with("run.googleapis.com%2Frequests")
+                || l.ends_with("run.googleapis.com/requests")
+        })
+}
+
+/// Adds an entry's rule matches to a place.
+fn record_hits(
+    pa: &mut PlaceAgg,
+    hits: &[usize],
+    e: &Entry<'_>,
+    bucket: Option<i64>,
+    rules: &RuleSet,
+    spare: &mut Sample,
+) {
+    if !hits.is_empty() {
+        if let Some(n) = pa.combos.get_mut(hits) {
+            *n += 1;
+        } else {
+            pa.combos.insert(hits.to_vec(), 1);
+        }
+    }
+    for &ri in hits {
+        let rule = &rules.rules()[ri];
+        if pa.matches.len() <= ri {
+            pa.matches.resize_with(ri + 1, || None);
+        }
+        let Some(agg) = pa
+            .matches
+            .get_mut(ri)
+            .map(|a| a.get_or_insert_with(MatchAgg::default))
+        else {
+            continue;
+        };
+        agg.count += 1;
+        if let Some(t) = e.timestamp {
+            agg.first = Some(agg.first.map_or(t, |f| f.min(t)));
+            agg.last = Some(agg.last.map_or(t, |l| l.max(t)));
+        }
+        if let Some(b) = bucket {
+            *agg.buckets.entry(b).or_default() += 1;
+        }
+        if agg.captures.len() < rule.captures.len() {
+            agg.captures
+                .resize_with(rule.captures.len(), Sampled::default);
+        }
+        for (ci, cap) in rule.captures.iter().enumerate() {
+            if let Some(text) = cap.value(e) {
+                count_str(&mut agg.captures[ci], &text);
+            }
+        }
+        if sample_wanted(&agg.samples, e) {
+            spare.fill(e);
+            keep_sample_from(&mut agg.samples, spare);
+        }
+        if let Some(tr) = e.trace.as_deref() {
+            let h = stable_hash(tr);
+            agg.traces.add(h, h, (), |_, _| {});
+        }
+    }
+}
+
+/// Adds a request log's outcome to a place.
+fn record_request(
+    pa: &mut PlaceAgg,
+    e: &Entry<'_>,
+    status: u16,
+    bucket: Option<i64>,
+    endpoints: &mut Endpoints,
+) {
+    let r = pa.requests.get_or_insert_with(RequestAgg::default);
+    r.requests += 1;
+    *r.statuses.entry(status).or_default() += 1;
+    // Health checks succeed on a broken revision too: they are not service.
+    let probe = is_probe(e);
+    r.probes += u64::from(probe);
+    r.probe_server_errors += u64::from(probe && status >= 500);
+    if let Some(b) = bucket.filter(|_| !probe) {
+        *r.buckets.entry(b).or_default() += 1;
+    }
+    let failed = status >= 400;
+    if !failed && !probe {
+        r.first_ok = earliest(r.first_ok, e.timestamp);
+    }
+    if failed {
+        r.failures += 1;
+        if let Some(at) = endpoints.of(e) {
+            count_str(&mut r.failing_endpoints, at);
+        }
+        if let Some(tr) = e.trace.as_deref() {
+            let h = stable_hash(tr);
+            // One status per trace: the highest, whatever the read order.
+            r.failed_traces
+                .add(h, h, status, |s, new| *s = (*s).max(new));
+        }
+    }
+    if let Some(l) = e.http_latency() {
+        *r.latency.entry(latency_bucket(l)).or_default() += 1;
+        r.latency_max = r.latency_max.max(l);
+    }
+}
+
 impl Analysis<'_> {
     /// Everything but the plain counts; `place` is the entry's (service, revision),
     /// `hits` the rules it matches (ascending).
@@ -571,82 +759,23 @@ impl Analysis<'_> {
             last.2 = project.map(str::to_string);
         }
         let bucket = e.timestamp.map(|t| self.bucket(t));
-        let pa = self.hot.of(&mut self.cur, place);
-        if !hits.is_empty() {
-            if let Some(n) = pa.combos.get_mut(hits) {
-                *n += 1;
-            } else {
-                pa.combos.insert(hits.to_vec(), 1);
+        let status = e.http_status().filter(|_| names_request(e));
+        if status.is_some() && app_written_request(e) {
+            // Rules about requests count it with the app's requests; others as usual.
+            let (req, other): (Vec<usize>, Vec<usize>) =
+                hits.iter().partition(|&&ri| self.reads_http[ri]);
+            let pa = self.hot.of(&mut self.cur, place);
+            record_hits(pa, &other, e, bucket, self.rules, &mut self.spare);
+            let pa = self.hot_app.of(&mut self.cur_app, place);
+            record_hits(pa, &req, e, bucket, self.rules, &mut self.spare);
+            if let Some(status) = status {
+                record_request(pa, e, status, bucket, &mut self.endpoints);
             }
-        }
-        for &ri in hits {
-            let rule = &self.rules.rules()[ri];
-            if pa.matches.len() <= ri {
-                pa.matches.resize_with(ri + 1, || None);
-            }
-            let Some(agg) = pa
-                .matches
-                .get_mut(ri)
-                .map(|a| a.get_or_insert_with(MatchAgg::default))
-            else {
-                continue;
-            };
-            agg.count += 1;
-            if let Some(t) = e.timestamp {
-                agg.first = Some(agg.first.map_or(t, |f| f.min(t)));
-                agg.last = Some(agg.last.map_or(t, |l| l.max(t)));
-            }
-            if let Some(b) = bucket {
-                *agg.buckets.entry(b).or_default() += 1;
-            }
-            if agg.captures.len() < rule.captures.len() {
-                agg.captures
-                    .resize_with(rule.captures.len(), Sampled::default);
-            }
-            for (ci, cap) in rule.captures.iter().enumerate() {
-                if let Some(text) = cap.value(e) {
-                    count_str(&mut agg.captures[ci], &text);
-                }
-            }
-            if sample_wanted(&agg.samples, e) {
-                self.spare.fill(e);
-                keep_sample_from(&mut agg.samples, &mut self.spare);
-            }
-            if let Some(tr) = e.trace.as_deref() {
-                let h = stable_hash(tr);
-                agg.traces.add(h, h, (), |_, _| {});
-            }
-        }
-        if let Some(status) = e.http_status().filter(|_| names_request(e)) {
-            let r = pa.requests.get_or_insert_with(RequestAgg::default);
-            r.requests += 1;
-            *r.statuses.entry(status).or_default() += 1;
-            // Health checks succeed on a broken revision too: they are not service.
-            let probe = is_probe(e);
-            r.probes += u64::from(probe);
-            r.probe_server_errors += u64::from(probe && status >= 500);
-            if let Some(b) = bucket.filter(|_| !probe) {
-                *r.buckets.entry(b).or_default() += 1;
-            }
-            let failed = status >= 400;
-            if !failed && !probe {
-                r.first_ok = earliest(r.first_ok, e.timestamp);
-            }
-            if failed {
-                r.failures += 1;
-                if let Some(at) = self.endpoints.of(e) {
-                    count_str(&mut r.failing_endpoints, at);
-                }
-                if let Some(tr) = e.trace.as_deref() {
-                    let h = stable_hash(tr);
-                    // One status per trace: the highest, whatever the read order.
-                    r.failed_traces
-                        .add(h, h, status, |s, new| *s = (*s).max(new));
-                }
-            }
-            if let Some(l) = e.http_latency() {
-                *r.latency.entry(latency_bucket(l)).or_default() += 1;
-                r.latency_max = r.latency_max.max(l);
+        } else {
+            let pa = self.hot.of(&mut self.cur, place);
+            record_hits(pa, hits, e, bucket, self.rules, &mut self.spare);
+            if let Some(status) = status {
+                record_request(pa, e, status, bucket, &mut self.endpoints);
             }
         }
         if is_error(e) && hits.is_empty() && !e.is_request() {
@@ -682,6 +811,7 @@ impl Sink for Analysis<'_> {
 
     fn done(&mut self) {
         self.settle();
+        self.settle_app_requests();
         self.counts.done();
     }
 
@@ -693,6 +823,7 @@ impl Sink for Analysis<'_> {
             self.counts.entry(e);
             if set_place(&mut place, e) {
                 self.cur = None;
+                self.cur_app = None;
             }
             self.entry_at(e, &place, block.of(i));
         }
@@ -713,6 +844,8 @@ impl Sink for Analysis<'_> {
         for (k, v) in o.requests {
             put(&mut self.requests, k, v, merge_request);
         }
+        self.app.merge(o.app);
+        self.app_requests_left_out += o.app_requests_left_out;
         self.unknown.merge(o.unknown);
         self.deploys.extend(o.deploys);
         for (k, v) in o.regions {

@@ -227,6 +227,15 @@ fn clip(s: &str, max: usize) -> String {
 }
 
 impl Cond {
+    /// True when a leaf reads `httpRequest`: the rule is about requests.
+    pub fn reads_http(&self) -> bool {
+        match self {
+            Cond::All(cs) | Cond::Any(cs) => cs.iter().any(Cond::reads_http),
+            Cond::Not(c) => c.reads_http(),
+            Cond::Leaf(l) => matches!(l.field, Field::Http(_)),
+        }
+    }
+
     /// True when the condition holds for the entry.
     pub fn eval(&self, e: &Entry<'_>) -> bool {
         match self {

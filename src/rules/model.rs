@@ -227,6 +227,11 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// True when the rule reads `httpRequest`: its matches are requests.
+    pub fn reads_requests(&self) -> bool {
+        self.when.reads_http()
+    }
+
     /// True when the rule's `when` holds for the entry (no prefilter, no threshold).
     pub fn matches(&self, e: &Entry<'_>) -> bool {
         self.when.eval(e)

@@ -469,3 +469,71 @@ fn a_rollback_already_made_is_reported_as_the_resolution() {
         "{md}"
     );
 }
+
+/// The same request as the app writes it itself: structured JSON with `httpRequest` on
+/// stdout, which Cloud Logging lifts into the entry.
+fn app_request(i: usize, secs: i64, service: &str, revision: &str, status: u16) -> String {
+    request(i, secs, service, revision, status)
+        .replace(
+            "run.googleapis.com%2Frequests",
+            "run.googleapis.com%2Fstdout",
+        )
+        .replace(
+            r#""insertId":"65e1a"#,
+            r#""jsonPayload":{"message":"request finished"},"insertId":"65e1c"#,
+        )
+}
+
+#[test]
+fn requests_the_app_logs_itself_are_not_counted_twice() {
+    // orders: Cloud Run's request log and the app's own line for each of 30 403s.
+    let mut lines = Vec::new();
+    for i in 0..30 {
+        lines.push(request(
+            i,
+            600 + i as i64 * 5,
+            "orders",
+            "orders-00007-xuf",
+            403,
+        ));
+        lines.push(app_request(
+            i,
+            600 + i as i64 * 5,
+            "orders",
+            "orders-00007-xuf",
+            403,
+        ));
+    }
+    // billing exports only its stdout: the app's request lines are all there is.
+    for i in 30..60 {
+        lines.push(app_request(
+            i,
+            600 + i as i64 * 5,
+            "billing",
+            "billing-00003-kip",
+            403,
+        ));
+    }
+    let r = report_of(&lines);
+    let f = finding(&r, "HTTP_403_BURST").expect("both bursts fire");
+    let per: Vec<(String, u64)> = f["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["service"].as_str().unwrap().to_string(),
+                v["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        per,
+        [("billing".to_string(), 30), ("orders".to_string(), 30)],
+        "{f}"
+    );
+    let impact = r["impact"].as_array().unwrap();
+    for row in impact {
+        assert_eq!(row["requests"], 30, "{row}");
+    }
+}
