@@ -187,12 +187,17 @@ fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
-/// Cloud Run revision names end in `-NNNNN-xxx`; the number orders deploys.
+/// Cloud Run's generated revision names end in `-NNNNN-xxx`; the number orders
+/// deploys. A custom `--revision-suffix` (`-20251006-1700`) is no such number.
 pub fn revision_seq(name: &str) -> Option<u64> {
     let mut parts = name.rsplit('-');
-    let _suffix = parts.next()?;
+    let suffix = parts.next()?;
     let num = parts.next()?;
-    if num.len() >= 3 && num.bytes().all(|b| b.is_ascii_digit()) {
+    let generated = suffix.len() == 3
+        && suffix
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if generated && (5..=6).contains(&num.len()) && num.bytes().all(|b| b.is_ascii_digit()) {
         num.parse().ok()
     } else {
         None
@@ -264,9 +269,14 @@ pub fn find(service: &str, revs: &[RevStats], deploys: &[&Deploy]) -> Option<Reg
             Some(d) => (d.at, "deploy event"),
             None => (bad_first, "first entry of the revision"),
         };
+        // The latest revision after it that works, with none failing since (one
+        // deployed in the last minutes with a few start-up lines does not undo a fix).
         let later = revs[k + 1..]
-            .last()
-            .filter(|r| r.working() && r.comparable_to(bad));
+            .iter()
+            .rposition(|r| r.working() && r.comparable_to(bad))
+            .map(|i| k + 1 + i)
+            .filter(|&i| revs[i + 1..].iter().all(|r| r.failures == 0))
+            .map(|i| &revs[i]);
         // Back on the good revision, judged by when each served requests (health
         // checks aside), not by log lines (a shutdown line, slow start-up logs):
         // - every failing revision went quiet for 5 minutes or 10 of its own gaps
@@ -460,6 +470,20 @@ mod tests {
         assert!(r.is_none_or(|r| r.resolved_by.is_none()));
         // The bad revision is the latest.
         assert!(find("s", &revs[..2], &[]).unwrap().resolved_by.is_none());
+        // A revision deployed since the fix, with a few start-up lines, undoes nothing.
+        let mut since = revs.clone();
+        since.push(rev("s-00013-d", 5, 0, 2900));
+        assert_eq!(
+            find("s", &since, &[])
+                .unwrap()
+                .resolved_by
+                .unwrap()
+                .revision,
+            "s-00012-c"
+        );
+        // One failing since the fix does.
+        since[3] = rev("s-00013-d", 60, 30, 2900);
+        assert!(find("s", &since, &[]).is_none_or(|r| r.resolved_by.is_none()));
     }
 
     #[test]
@@ -540,5 +564,9 @@ mod tests {
         assert_eq!(revision_seq("netra-backend-staging-00611-cr5"), Some(611));
         assert_eq!(revision_seq("v2"), None);
         assert_eq!(revision_seq("7d9c"), None);
+        assert_eq!(revision_seq("api-123456-x9z"), Some(123_456));
+        // Custom suffixes (`--revision-suffix=$(date +%Y%m%d-%H%M)`) order by time.
+        assert_eq!(revision_seq("checkout-20251006-1700"), None);
+        assert_eq!(revision_seq("checkout-v2-001"), None);
     }
 }
