@@ -282,6 +282,13 @@ fn evidence_filter(t: &RuleTotal<'_>, types: &BTreeMap<String, u64>) -> String {
 
 /// Builds findings, revisions, regressions, impact and unknown templates; the
 /// whys come after the report has redacted the findings (see `explain`).
+/// The region and project of a revision ("" when the logs do not say).
+fn where_of<'a>(a: &'a Analysis<'_>, svc: &str, rev: &str) -> (&'a str, &'a str) {
+    a.rev_where
+        .get(&(svc.to_string(), rev.to_string()))
+        .map_or(("", ""), |w| (w.0.as_str(), w.1.as_str()))
+}
+
 pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
     let window = a.counts.window;
     let bucket = bucket
@@ -352,7 +359,16 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
         .collect();
 
     // Revisions, with failures = matches of fired findings.
-    let mut per_service: BTreeMap<&str, Vec<RevStats>> = BTreeMap::new();
+    // A service name in several regions or projects is that many services, each with
+    // its own revisions: they are compared only with each other.
+    let mut spread: BTreeMap<&str, BTreeSet<(&str, &str)>> = BTreeMap::new();
+    for (svc, rev) in a.counts.by_revision.keys() {
+        spread
+            .entry(svc.as_str())
+            .or_default()
+            .insert(where_of(a, svc, rev));
+    }
+    let mut per_service: BTreeMap<(&str, (&str, &str)), Vec<RevStats>> = BTreeMap::new();
     for ((svc, rev), rc) in &a.counts.by_revision {
         let mut by_rule = BTreeMap::new();
         let mut first_failure: Option<Timestamp> = None;
@@ -374,28 +390,52 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
                 .sum()
         });
         let req = a.requests.get(&(svc.clone(), rev.clone()));
-        per_service.entry(svc.as_str()).or_default().push(RevStats {
-            revision: rev.clone(),
-            entries: rc.entries,
-            failures,
-            first_seen: rc.first_seen,
-            last_seen: rc.last_seen,
-            first_failure,
-            by_rule,
-            requests: req.map_or(0, |q| q.requests),
-            failed_requests: req.map_or(0, |q| q.failures),
-            server_errors: req.map_or(0, |q| q.statuses.range(500..).map(|(_, n)| n).sum()),
-            errors: rc.errors,
-            first_ok: req.and_then(|q| q.first_ok),
-            served: req.map(|q| q.buckets.clone()).unwrap_or_default(),
-        });
+        let group = if spread.get(svc.as_str()).is_some_and(|w| w.len() > 1) {
+            where_of(a, svc, rev)
+        } else {
+            ("", "")
+        };
+        per_service
+            .entry((svc.as_str(), group))
+            .or_default()
+            .push(RevStats {
+                revision: rev.clone(),
+                entries: rc.entries,
+                failures,
+                first_seen: rc.first_seen,
+                last_seen: rc.last_seen,
+                first_failure,
+                by_rule,
+                requests: req.map_or(0, |q| q.requests),
+                failed_requests: req.map_or(0, |q| q.failures),
+                server_errors: req.map_or(0, |q| q.statuses.range(500..).map(|(_, n)| n).sum()),
+                errors: rc.errors,
+                first_ok: req.and_then(|q| q.first_ok),
+                served: req.map(|q| q.buckets.clone()).unwrap_or_default(),
+            });
     }
     let mut regressions = Vec::new();
     let mut revisions = Vec::new();
-    for (svc, revs) in &mut per_service {
+    for ((svc, (region, project)), revs) in &mut per_service {
+        let svc: &str = svc;
         regress::order(revs);
-        let deploys: Vec<_> = a.deploys.iter().filter(|d| d.service == *svc).collect();
-        let reg = regress::find(svc, revs, &deploys);
+        let deploys: Vec<_> = a
+            .deploys
+            .iter()
+            .filter(|d| d.service == svc && (region.is_empty() || d.location == *region))
+            .collect();
+        let reg = regress::find(svc, revs, &deploys).map(|mut r| {
+            // Where the compared revisions run, for the rollback command.
+            let (loc, proj) = revs
+                .iter()
+                .map(|x| where_of(a, svc, &x.revision))
+                .find(|w| *w != ("", ""))
+                .unwrap_or((region, project));
+            r.region = Some(loc.to_string()).filter(|l| !l.is_empty());
+            r.project = Some(proj.to_string()).filter(|p| !p.is_empty());
+            r.split = !region.is_empty() || !project.is_empty();
+            r
+        });
         let bad_from = reg
             .as_ref()
             .and_then(|r| revs.iter().position(|x| x.revision == r.first_bad));

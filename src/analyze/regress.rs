@@ -142,6 +142,13 @@ pub struct Regression {
     /// `resolved_by` is the last good revision, serving again after the bad one's
     /// last entry.
     pub rolled_back: bool,
+    /// Region of the revisions compared, when the logs say.
+    pub region: Option<String>,
+    /// Project of the revisions compared, when the logs say.
+    pub project: Option<String>,
+    /// The service name runs in more than one region or project: these are the
+    /// revisions of `region` and `project` only.
+    pub split: bool,
 }
 
 /// Failures over entries on one revision, with its time span.
@@ -327,6 +334,9 @@ pub fn find(service: &str, revs: &[RevStats], deploys: &[&Deploy]) -> Option<Reg
             after: RateFigures::of(bad),
             resolved_by: resolved_by.map(RateFigures::of),
             rolled_back,
+            region: None,
+            project: None,
+            split: false,
         });
     }
     None
@@ -395,6 +405,7 @@ mod tests {
             revision: String::new(),
             method: "google.cloud.run.v1.Services.ReplaceService".into(),
             principal: String::new(),
+            location: String::new(),
         };
         let r = find("s", &[good, bad], &[&switch]).unwrap();
         assert_eq!(r.switched_at, Timestamp::from_secs(1800).to_rfc3339());
@@ -553,6 +564,7 @@ mod tests {
             revision: String::new(),
             method: "google.cloud.run.v1.Services.ReplaceService".into(),
             principal: String::new(),
+            location: String::new(),
         };
         let r = find("s", &revs, &[&d]).unwrap();
         assert_eq!(r.switch_source, "deploy event");

@@ -162,6 +162,8 @@ pub struct Deploy {
     pub method: String,
     /// Who (authenticationInfo.principalEmail), redacted later if needed.
     pub principal: String,
+    /// Region of the resource ("" when unknown).
+    pub location: String,
 }
 
 /// Everything the report needs, gathered in one pass.
@@ -193,6 +195,9 @@ pub struct Analysis<'r> {
     pub app_requests_left_out: u64,
     /// Per rule index: the rule reads `httpRequest`.
     reads_http: Vec<bool>,
+    /// Region and project of each (service, revision) ("" when unknown): a service
+    /// name may run in several regions or projects, each with its own revisions.
+    pub rev_where: BTreeMap<Place, (String, String)>,
     /// Regions seen per service (for commands).
     pub regions: BTreeMap<String, BTreeSet<String>>,
     /// Projects seen per service.
@@ -429,6 +434,7 @@ impl<'r> Analysis<'r> {
             reads_http: rules.rules().iter().map(|r| r.reads_requests()).collect(),
             unknown: Templates::default(),
             deploys: BTreeSet::new(),
+            rev_where: BTreeMap::new(),
             regions: BTreeMap::new(),
             projects: BTreeMap::new(),
             block: BlockMatches::default(),
@@ -758,6 +764,24 @@ impl Analysis<'_> {
             last.1 = loc.map(str::to_string);
             last.2 = project.map(str::to_string);
         }
+        // A new place (the cached index was cleared): note where it runs, once.
+        if self.cur.is_none() && (loc.is_some() || project.is_some()) {
+            let fill = |have: &mut String, v: Option<&str>| {
+                if have.is_empty() {
+                    have.push_str(v.unwrap_or(""));
+                }
+            };
+            if let Some(w) = self.rev_where.get_mut(place) {
+                fill(&mut w.0, loc);
+                fill(&mut w.1, project);
+            } else {
+                let w = (
+                    loc.unwrap_or("").to_string(),
+                    project.unwrap_or("").to_string(),
+                );
+                self.rev_where.insert(place.clone(), w);
+            }
+        }
         let bucket = e.timestamp.map(|t| self.bucket(t));
         let status = e.http_status().filter(|_| names_request(e));
         if status.is_some() && app_written_request(e) {
@@ -799,6 +823,7 @@ impl Analysis<'_> {
                 revision: place.1.clone(),
                 method,
                 principal,
+                location: loc.unwrap_or("").to_string(),
             });
         }
     }
@@ -848,6 +873,15 @@ impl Sink for Analysis<'_> {
         self.app_requests_left_out += o.app_requests_left_out;
         self.unknown.merge(o.unknown);
         self.deploys.extend(o.deploys);
+        for (k, v) in o.rev_where {
+            let w = self.rev_where.entry(k).or_default();
+            if w.0.is_empty() {
+                w.0 = v.0;
+            }
+            if w.1.is_empty() {
+                w.1 = v.1;
+            }
+        }
         for (k, v) in o.regions {
             self.regions.entry(k).or_default().extend(v);
         }

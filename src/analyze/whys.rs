@@ -52,8 +52,17 @@ impl Vars<'_> {
         let svc = self.service();
         match name {
             "service" => svc,
-            "region" => svc.and_then(|s| self.a.regions.get(&s)?.iter().next().cloned()),
-            "project" => svc.and_then(|s| self.a.projects.get(&s)?.iter().next().cloned()),
+            // The regression's own, where the service runs in several.
+            "region" => self
+                .reg
+                .filter(|r| svc.as_ref() == Some(&r.service))
+                .and_then(|r| r.region.clone())
+                .or_else(|| svc.and_then(|s| self.a.regions.get(&s)?.iter().next().cloned())),
+            "project" => self
+                .reg
+                .filter(|r| svc.as_ref() == Some(&r.service))
+                .and_then(|r| r.project.clone())
+                .or_else(|| svc.and_then(|s| self.a.projects.get(&s)?.iter().next().cloned())),
             "revision" => self.f.revisions.first().map(|r| r.revision.clone()),
             // A regression that a later revision resolved calls for no rollback: its
             // actions are left out with the missing value.
@@ -383,8 +392,17 @@ fn rate_line(f: &super::regress::RateFigures) -> String {
 /// [`first_service`]: when that revision has no service, another service's regression
 /// would enter a chain that is about something else.
 fn regression_for<'o>(out: &'o Outcome, f: &Finding) -> Option<&'o Regression> {
-    let svc = f.revisions.first().map(|r| r.service.as_str())?;
-    out.regressions.iter().find(|r| r.service == svc)
+    let first = f.revisions.first()?;
+    // The regression whose bad revision the finding was seen on, else the service's.
+    out.regressions
+        .iter()
+        .find(|r| {
+            r.service == first.service
+                && f.revisions
+                    .iter()
+                    .any(|x| x.service == r.service && x.revision == r.first_bad)
+        })
+        .or_else(|| out.regressions.iter().find(|r| r.service == first.service))
 }
 
 /// Fills `out.five_whys` and `out.actions`.
@@ -554,22 +572,39 @@ fn actions(a: &Analysis<'_>, out: &Outcome) -> Vec<Action> {
     let mut acts: Vec<Action> = Vec::new();
     let mut seen = BTreeSet::new();
     for reg in out.regressions.iter().filter(|r| r.resolved_by.is_none()) {
-        let region = a
-            .regions
-            .get(&reg.service)
-            .and_then(|s| s.iter().next().cloned());
-        let cmd = region.map(|r| {
+        let region = reg.region.clone().or_else(|| {
+            a.regions
+                .get(&reg.service)
+                .and_then(|s| s.iter().next().cloned())
+        });
+        // Where the name runs in several projects, say which.
+        let project = reg
+            .project
+            .as_deref()
+            .filter(|_| reg.split)
+            .map(|p| format!(" --project={}", shell_word(p)))
+            .unwrap_or_default();
+        let cmd = region.as_ref().map(|r| {
             format!(
-                "gcloud run services update-traffic {} --to-revisions={}=100 --region={}",
+                "gcloud run services update-traffic {} --to-revisions={}=100 --region={}{project}",
                 shell_word(&reg.service),
                 shell_word(&reg.last_good),
-                shell_word(&r)
+                shell_word(r)
             )
         });
+        // A rule's rollback action renders the same command without the project.
         seen.insert(cmd.clone());
+        seen.insert(
+            cmd.as_ref()
+                .map(|c| c.trim_end_matches(&project).to_string()),
+        );
+        let in_where = match (&region, reg.split) {
+            (Some(r), true) => format!(" in `{r}`"),
+            _ => String::new(),
+        };
         acts.push(Action {
             title: format!(
-                "Roll `{}` back to the last good revision `{}`",
+                "Roll `{}`{in_where} back to the last good revision `{}`",
                 reg.service, reg.last_good
             ),
             command: cmd,

@@ -303,6 +303,20 @@ fn revisions(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(w, "## Working vs broken\n")?;
     for g in &o.regressions {
+        if g.split {
+            // The service name runs in several places: say which one this is.
+            let at: Vec<String> = [&g.region, &g.project]
+                .into_iter()
+                .flatten()
+                .map(|x| code(x))
+                .collect();
+            writeln!(
+                w,
+                "- 📍 **{}** in {}, compared with its revisions there only:",
+                prose(&g.service),
+                at.join(", project ")
+            )?;
+        }
         writeln!(
             w,
             "- ✅ **Working until {}**: {} failures in {} entries over {} ({} .. {}).",

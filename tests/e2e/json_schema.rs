@@ -243,6 +243,11 @@ struct Regression {
     #[serde(deserialize_with = "nullable")]
     resolved_by: Option<Rate>,
     rolled_back: bool,
+    #[serde(deserialize_with = "nullable")]
+    region: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    project: Option<String>,
+    split: bool,
 }
 
 #[derive(Debug, Deserialize, Serialize)]

@@ -537,3 +537,51 @@ fn requests_the_app_logs_itself_are_not_counted_twice() {
         assert_eq!(row["requests"], 30, "{row}");
     }
 }
+
+#[test]
+fn a_service_name_in_two_regions_is_judged_per_region() {
+    // europe-west1: 00010 works, then 00011 fails to the end. us-east1: 00041, the
+    // highest number, serves fine all along.
+    let mut lines = Vec::new();
+    for i in 0..60 {
+        let (rev, status) = if i < 30 {
+            ("orders-00010-aaa", 200)
+        } else {
+            ("orders-00011-bbb", 503)
+        };
+        lines.push(request(i, i as i64 * 20, "orders", rev, status));
+        lines.push(
+            request(
+                100 + i,
+                i as i64 * 20 + 5,
+                "orders",
+                "orders-00041-ccc",
+                200,
+            )
+            .replace("europe-west1", "us-east1"),
+        );
+    }
+    let r = report_of(&lines);
+    let regs = r["regressions"].as_array().unwrap();
+    assert_eq!(regs.len(), 1, "{regs:?}");
+    let reg = &regs[0];
+    assert_eq!(reg["first_bad"], "orders-00011-bbb");
+    assert_eq!(reg["last_good"], "orders-00010-aaa");
+    assert!(
+        reg["resolved_by"].is_null(),
+        "another region's revision resolves nothing: {reg}"
+    );
+    assert_eq!(reg["region"], "europe-west1");
+    assert_eq!(reg["split"], true);
+    let cmds = commands(&r);
+    let rollback: Vec<_> = cmds
+        .iter()
+        .filter(|c| c.contains("update-traffic"))
+        .collect();
+    assert_eq!(
+        rollback,
+        [&"gcloud run services update-traffic orders --to-revisions=orders-00010-aaa=100 --region=europe-west1 --project=shop-prod"],
+        "{cmds:?}"
+    );
+    assert!(markdown_of(&lines).contains("**orders** in `europe-west1`, project `shop-prod`"));
+}
