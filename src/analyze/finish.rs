@@ -434,6 +434,9 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
             r.region = Some(loc.to_string()).filter(|l| !l.is_empty());
             r.project = Some(proj.to_string()).filter(|p| !p.is_empty());
             r.split = !region.is_empty() || !project.is_empty();
+            r.rollback = [&r.last_good, &r.first_bad]
+                .iter()
+                .all(|x| a.run_revisions.contains(&(svc.to_string(), x.to_string())));
             r
         });
         let bad_from = reg

@@ -149,6 +149,9 @@ pub struct Regression {
     /// The service name runs in more than one region or project: these are the
     /// revisions of `region` and `project` only.
     pub split: bool,
+    /// The revisions are Cloud Run service revisions, so traffic can go back to the
+    /// last good one (not a job's executions, nor a GKE pod template's hashes).
+    pub rollback: bool,
 }
 
 /// Failures over entries on one revision, with its time span.
@@ -337,6 +340,7 @@ pub fn find(service: &str, revs: &[RevStats], deploys: &[&Deploy]) -> Option<Reg
             region: None,
             project: None,
             split: false,
+            rollback: false,
         });
     }
     None

@@ -198,6 +198,9 @@ pub struct Analysis<'r> {
     /// Region and project of each (service, revision) ("" when unknown): a service
     /// name may run in several regions or projects, each with its own revisions.
     pub rev_where: BTreeMap<Place, (String, String)>,
+    /// (service, revision) places whose revisions are Cloud Run revisions (traffic
+    /// can be sent back to them; a job's execution or a pod's hash cannot).
+    pub run_revisions: BTreeSet<Place>,
     /// Regions seen per service (for commands).
     pub regions: BTreeMap<String, BTreeSet<String>>,
     /// Projects seen per service.
@@ -435,6 +438,7 @@ impl<'r> Analysis<'r> {
             unknown: Templates::default(),
             deploys: BTreeSet::new(),
             rev_where: BTreeMap::new(),
+            run_revisions: BTreeSet::new(),
             regions: BTreeMap::new(),
             projects: BTreeMap::new(),
             block: BlockMatches::default(),
@@ -765,6 +769,12 @@ impl Analysis<'_> {
             last.2 = project.map(str::to_string);
         }
         // A new place (the cached index was cleared): note where it runs, once.
+        if self.cur.is_none()
+            && e.resource_type.as_deref() == Some("cloud_run_revision")
+            && !self.run_revisions.contains(place)
+        {
+            self.run_revisions.insert(place.clone());
+        }
         if self.cur.is_none() && (loc.is_some() || project.is_some()) {
             let fill = |have: &mut String, v: Option<&str>| {
                 if have.is_empty() {
@@ -873,6 +883,7 @@ impl Sink for Analysis<'_> {
         self.app_requests_left_out += o.app_requests_left_out;
         self.unknown.merge(o.unknown);
         self.deploys.extend(o.deploys);
+        self.run_revisions.extend(o.run_revisions);
         for (k, v) in o.rev_where {
             let w = self.rev_where.entry(k).or_default();
             if w.0.is_empty() {

@@ -68,9 +68,10 @@ impl Vars<'_> {
             // actions are left out with the missing value.
             "last_good" => self
                 .reg
-                .filter(|r| r.resolved_by.is_none())
+                .filter(|r| r.resolved_by.is_none() && r.rollback)
                 .map(|r| r.last_good.clone()),
-            "first_bad" => self.reg.map(|r| r.first_bad.clone()),
+            // Commands name Cloud Run revisions: not a job's execution or a pod's hash.
+            "first_bad" => self.reg.filter(|r| r.rollback).map(|r| r.first_bad.clone()),
             "count" => Some(fmt_count(self.f.count)),
             "first_seen" => self.f.first_seen.clone(),
             "last_seen" => self.f.last_seen.clone(),
@@ -498,8 +499,11 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
             .map(String::as_str)
             .filter(|i| chain_ids.contains(i))
             .collect();
+        // A job's executions and a pod template's hashes are versions, not revisions
+        // that traffic moved between.
+        let noun = if reg.rollback { "Revision" } else { "Version" };
         let mut because = format!(
-            "Revision `{}` replaced `{}` at {} ({}). `{}` served {} entries over {} with {} matching entries; `{}` logged {} matching entries from {}.",
+            "{noun} `{}` replaced `{}` at {} ({}). `{}` served {} entries over {} with {} matching entries; `{}` logged {} matching entries from {}.",
             reg.first_bad,
             reg.last_good,
             reg.switched_at,
@@ -571,7 +575,11 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
 fn actions(a: &Analysis<'_>, out: &Outcome) -> Vec<Action> {
     let mut acts: Vec<Action> = Vec::new();
     let mut seen = BTreeSet::new();
-    for reg in out.regressions.iter().filter(|r| r.resolved_by.is_none()) {
+    for reg in out
+        .regressions
+        .iter()
+        .filter(|r| r.resolved_by.is_none() && r.rollback)
+    {
         let region = reg.region.clone().or_else(|| {
             a.regions
                 .get(&reg.service)

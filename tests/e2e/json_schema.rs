@@ -248,6 +248,7 @@ struct Regression {
     #[serde(deserialize_with = "nullable")]
     project: Option<String>,
     split: bool,
+    rollback: bool,
 }
 
 #[derive(Debug, Deserialize, Serialize)]

@@ -585,3 +585,28 @@ fn a_service_name_in_two_regions_is_judged_per_region() {
     );
     assert!(markdown_of(&lines).contains("**orders** in `europe-west1`, project `shop-prod`"));
 }
+
+#[test]
+fn a_job_execution_that_fails_gets_no_traffic_rollback() {
+    // A Cloud Run job: the second execution crashes on every attempt.
+    let r = lt(["report", "--format", "json"])
+        .arg(fixture("job-executions.ndjson"))
+        .json();
+    let reg = &r["regressions"][0];
+    assert_eq!(reg["first_bad"], "nightly-export-k2v9p", "{reg}");
+    assert_eq!(reg["rollback"], false);
+    for c in commands(&r) {
+        assert!(
+            !c.contains("update-traffic") && !c.contains("revisions describe"),
+            "a job has no revisions to send traffic to: {c}"
+        );
+    }
+    let md = lt(["report"])
+        .arg(fixture("job-executions.ndjson"))
+        .go()
+        .stdout;
+    assert!(
+        md.contains("Version `nightly-export-k2v9p` replaced"),
+        "{md}"
+    );
+}
