@@ -6,6 +6,7 @@ use super::sanitize::strip_controls;
 use crate::analyze::{self, Analysis, Outcome};
 use crate::pipeline::ScanTotals;
 use serde::Serialize;
+use std::collections::BTreeSet;
 
 /// The JSON schema id.
 pub const SCHEMA: &str = "logtriage/report/v1";
@@ -228,15 +229,45 @@ fn status(o: &Outcome, entries: u64, errors: u64) -> Status {
         .map(|f| severity_rank(&f.severity))
         .max()
         .unwrap_or(0);
+    // The count on the service the headline names; the finding's total when it
+    // spans others too (an unrelated burst elsewhere is not this incident's size).
+    let lead_service = lead
+        .revisions
+        .first()
+        .map(|r| r.service.as_str())
+        .filter(|s| !s.is_empty());
+    let on_lead: u64 = lead
+        .revisions
+        .iter()
+        .filter(|r| Some(r.service.as_str()) == lead_service)
+        .map(|r| r.count)
+        .sum();
+    let others: BTreeSet<&str> = lead
+        .revisions
+        .iter()
+        .map(|r| r.service.as_str())
+        .filter(|s| Some(*s) != lead_service)
+        .collect();
+    let shown = if lead_service.is_some() && on_lead > 0 && !others.is_empty() {
+        on_lead
+    } else {
+        lead.count
+    };
     let mut h = format!(
         "{} x{} `{}`",
         lead.title,
-        super::fmt_count(lead.count),
+        super::fmt_count(shown),
         lead.rule
     );
-    if let Some(r) = lead.revisions.first() {
-        if !r.service.is_empty() {
-            h.push_str(&format!(" on `{}`", r.service));
+    if let Some(svc) = lead_service {
+        h.push_str(&format!(" on `{svc}`"));
+        if shown != lead.count {
+            h.push_str(&format!(
+                " ({} in all, on {} service{})",
+                super::fmt_count(lead.count),
+                others.len() + 1,
+                if others.is_empty() { "" } else { "s" }
+            ));
         }
     }
     if let Some(on) = &lead.timeline.onset {
@@ -255,11 +286,15 @@ fn status(o: &Outcome, entries: u64, errors: u64) -> Status {
     {
         h.push_str(&format!(", last at {end}"));
     }
-    if let Some(reg) = o.regressions.iter().find(|r| {
-        lead.revisions
-            .first()
-            .is_some_and(|x| x.service == r.service)
-    }) {
+    // The regression whose bad revision the lead was seen on, else its service's.
+    let on_lead = |r: &&crate::analyze::Regression| Some(r.service.as_str()) == lead_service;
+    if let Some(reg) = o
+        .regressions
+        .iter()
+        .filter(on_lead)
+        .find(|r| lead.revisions.iter().any(|x| x.revision == r.first_bad))
+        .or_else(|| o.regressions.iter().find(on_lead))
+    {
         h.push_str(&format!(
             "; broken since revision `{}`, last good `{}`",
             reg.first_bad, reg.last_good
@@ -294,6 +329,31 @@ fn status(o: &Outcome, entries: u64, errors: u64) -> Status {
         h.push_str(&format!(
             "; {elsewhere} finding{} on other services",
             plural(elsewhere)
+        ));
+    }
+    // The level is the most severe finding's: say which, when it is on another
+    // service (a related one is part of this incident).
+    if let Some(worst) = o
+        .findings
+        .iter()
+        .filter(|f| severity_rank(&f.severity) == level && severity_rank(&lead.severity) < level)
+        .filter(|f| {
+            !f.revisions
+                .iter()
+                .any(|r| Some(r.service.as_str()) == lead_service)
+        })
+        .max_by_key(|f| f.count)
+    {
+        let place = worst
+            .revisions
+            .first()
+            .map(|r| r.service.as_str())
+            .filter(|s| !s.is_empty())
+            .map(|s| format!(" on `{s}`"))
+            .unwrap_or_default();
+        h.push_str(&format!(
+            "; most severe: `{}` ({}){place}",
+            worst.rule, worst.severity
         ));
     }
     h.push('.');

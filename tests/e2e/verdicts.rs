@@ -610,3 +610,33 @@ fn a_job_execution_that_fails_gets_no_traffic_rollback() {
         "{md}"
     );
 }
+
+#[test]
+fn the_headline_counts_the_service_it_names() {
+    let mut lines = Vec::new();
+    for i in 0..30 {
+        lines.push(request(
+            i,
+            600 + i as i64 * 5,
+            "orders",
+            "orders-00007-xuf",
+            503,
+        ));
+    }
+    for i in 30..42 {
+        lines.push(request(
+            i,
+            600 + i as i64 * 5,
+            "billing",
+            "billing-00003-kip",
+            503,
+        ));
+    }
+    let r = report_of(&lines);
+    assert_eq!(finding(&r, "HTTP_5XX_BURST").unwrap()["count"], 42);
+    let h = r["status"]["headline"].as_str().unwrap();
+    assert!(
+        h.contains("x30 `HTTP_5XX_BURST` on `orders` (42 in all, on 2 services)"),
+        "{h}"
+    );
+}
