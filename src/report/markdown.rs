@@ -129,7 +129,11 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     writeln!(
         w,
         "**Status:** {} — {}\n",
-        level_badge(&r.status.level),
+        if r.input.entries == 0 {
+            "⚪ NO DATA"
+        } else {
+            level_badge(&r.status.level)
+        },
         prose(&r.status.headline)
     )?;
     let i = &r.input;

@@ -164,6 +164,16 @@ pub fn build(a: &Analysis<'_>, bucket: Option<i64>, facts: &InputFacts<'_>) -> R
 const MIN_FAILING_REQUESTS: u64 = 5;
 
 fn status(o: &Outcome, entries: u64, errors: u64) -> Status {
+    if entries == 0 {
+        // Nothing read is not "no incident": the input counts say why.
+        return Status {
+            level: "ok".into(),
+            headline: "No log entry was read, so nothing was judged (an empty window, or \
+                       inputs that could not be read, were cut short or were filtered \
+                       out: see the input counts)."
+                .into(),
+        };
+    }
     let Some(top) = o.findings.first() else {
         let mut headline = format!(
             "No incident pattern found: {} entries, {} errors, no rule reached its threshold",

@@ -11,7 +11,11 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     writeln!(
         w,
         "{}: {}",
-        r.status.level.to_uppercase(),
+        if r.input.entries == 0 {
+            "NO DATA".to_string()
+        } else {
+            r.status.level.to_uppercase()
+        },
         // The headline's code spans are for Markdown; a terminal shows the names bare.
         sanitize(&r.status.headline).replace('`', "")
     )?;

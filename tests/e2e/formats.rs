@@ -134,6 +134,23 @@ fn empty_inputs_are_a_valid_empty_result() {
             d.stderr
         );
     }
+    // Nothing read is not "no incident": every format says nothing was judged.
+    let md = lt(["report"])
+        .arg(fixture("empty-array.json"))
+        .code(0)
+        .stdout;
+    assert!(
+        md.contains("**Status:** ⚪ NO DATA — No log entry was read"),
+        "{md}"
+    );
+    let table = lt(["report", "--format", "table"])
+        .arg(fixture("empty-array.json"))
+        .code(0)
+        .stdout;
+    assert!(
+        table.starts_with("NO DATA: No log entry was read"),
+        "{table}"
+    );
     // An empty file beside real ones is not an error.
     let v = stats(&[&fixture("empty.json"), &fixture("kinds.ndjson")]);
     assert!(v["entries"].as_u64().unwrap() > 0);
