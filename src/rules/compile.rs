@@ -39,7 +39,7 @@ pub(crate) fn compile_file(
                 rule: e.span().and_then(|_| rule_id_at(src, at)),
                 message: format!("TOML: {message}"),
             };
-            return (Vec::new(), vec![err]);
+            return rule_by_rule(file, src, default_pack, err);
         }
     };
     let pack = spec
@@ -53,6 +53,58 @@ pub(crate) fn compile_file(
         rules.push(compile_rule(&mut ctx, r.span(), r.get_ref(), &pack));
     }
     (rules, ctx.errors)
+}
+
+/// After a file fails to parse as a whole (say, a misspelt key in one rule), each
+/// `[[rule]]` is parsed alone, the others blanked out so that offsets and lines stay
+/// the same: one typo does not hide every other rule's problems.
+fn rule_by_rule(
+    file: &str,
+    src: &str,
+    default_pack: &str,
+    first: RuleError,
+) -> (Vec<Rule>, Vec<RuleError>) {
+    let starts: Vec<usize> = line_starts(src)
+        .filter(|&i| {
+            src[i..]
+                .trim_start_matches([' ', '\t'])
+                .starts_with("[[rule]]")
+        })
+        .collect();
+    if starts.len() < 2 {
+        return (Vec::new(), vec![first]);
+    }
+    let mut rules = Vec::new();
+    let mut errors: Vec<RuleError> = Vec::new();
+    for (k, &from) in starts.iter().enumerate() {
+        let to = starts.get(k + 1).copied().unwrap_or(src.len());
+        let mut alone = String::with_capacity(src.len());
+        for (i, c) in src.char_indices() {
+            let other = i >= starts[0] && !(from..to).contains(&i);
+            alone.push(if other && c != '\n' { ' ' } else { c });
+        }
+        // One `[[rule]]` header is left, so this does not come back here.
+        let (r, e) = compile_file(file, &alone, default_pack);
+        rules.extend(r);
+        for e in e {
+            if !errors
+                .iter()
+                .any(|x| x.line == e.line && x.message == e.message)
+            {
+                errors.push(e);
+            }
+        }
+    }
+    if errors.is_empty() {
+        // Every rule parsed alone: the problem was between them; report it as found.
+        errors.push(first);
+    }
+    (rules, errors)
+}
+
+/// Byte offsets where lines start.
+fn line_starts(src: &str) -> impl Iterator<Item = usize> + '_ {
+    std::iter::once(0).chain(src.match_indices('\n').map(|(i, _)| i + 1))
 }
 
 fn is_rule_id(s: &str) -> bool {

@@ -231,3 +231,28 @@ fn missing_paths_and_user_links_to_defaults() {
         "{err}"
     );
 }
+
+#[test]
+fn a_misspelt_key_hides_no_other_rule_s_problems() {
+    let w = "when = { field = \"message\", contains = \"x\" }";
+    let src = format!(
+        "pack = \"mine\"\n{}{}{}",
+        rule("R_ONE", &format!("{w}\nmin_count = 0")),
+        rule("R_TWO", &format!("{w}\nseverty = \"high\"")),
+        rule("R_THREE", "when = { field = \"message\", regex = \"(\" }"),
+    );
+    let e = errors_of(&src);
+    assert!(
+        e.contains("bad.toml:10: rule R_ONE: min_count must be 1 or more"),
+        "{e}"
+    );
+    assert!(
+        e.contains("bad.toml:19: rule R_TWO: TOML: unknown field `severty`"),
+        "{e}"
+    );
+    assert!(
+        e.contains("rule R_THREE: `regex` on `message`: bad regex"),
+        "{e}"
+    );
+    assert_eq!(e.lines().count(), 3, "{e}");
+}
