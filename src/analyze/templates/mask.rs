@@ -19,7 +19,9 @@
 //!   base64/base64url characters that switch between upper case, lower case and
 //!   digits at least every fourth character, not counting camelCase humps (so a
 //!   name like `MyLongClassName2Handler` stays); a run that starts with a plain
-//!   word (`run_`, `sk-proj-`) keeps the word and masks the rest part by part;
+//!   word (`run_`, `sk-proj-`) keeps the word and masks the rest part by part, and
+//!   after a masked part, parts of >= 8 such characters are masked too (a key's
+//!   shorter pieces: `SG.<*>.TwL2iGABf9DHoTf-<*>` kept 15 of its characters);
 //! - in URLs and absolute paths: the query string (`?<*>`), the fragment, the
 //!   user-info, and any path segment that is itself variable.
 //!
@@ -388,6 +390,9 @@ impl Masker {
     fn parts(&mut self, s: &str) {
         let b = s.as_bytes();
         let mut i = 0;
+        // Once a part was a token, shorter random parts after it belong to the same
+        // key (`SG.<22>.<43>` split at `.` and `-`): kept, they would leak its bytes.
+        let mut min_token = 16;
         while i < b.len() {
             if is_sub_delim(b[i]) {
                 let j = scan_until(b, i, |c| !is_sub_delim(c));
@@ -401,8 +406,9 @@ impl Masker {
                 continue;
             }
             let j = scan_until(b, i, is_sub_delim);
-            if is_token_like(&s[i..j]) {
+            if is_token_like_from(&s[i..j], min_token) {
                 self.mask();
+                min_token = 8;
             } else {
                 self.word(&s[i..j]);
             }

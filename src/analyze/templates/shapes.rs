@@ -40,8 +40,14 @@ pub(super) fn first_part(s: &str) -> &str {
 /// character class (camelCase humps aside) at about 0.44 of its characters;
 /// identifiers at under 0.25.
 pub(super) fn is_token_like(s: &str) -> bool {
+    is_token_like_from(s, 16)
+}
+
+/// [`is_token_like`] with another length floor: the rest of a word after a token
+/// part (`SG.<token>.TwL2iGABf9DHoTf`: 15 characters of the same key).
+pub(super) fn is_token_like_from(s: &str, min_len: usize) -> bool {
     let b = s.as_bytes();
-    if b.len() < 16 || !b.iter().all(|&c| CLASS[usize::from(c)] & TOKEN_CHAR != 0) {
+    if b.len() < min_len || !b.iter().all(|&c| CLASS[usize::from(c)] & TOKEN_CHAR != 0) {
         return false;
     }
     let (mut alnum, mut switches) = (0usize, 0usize);

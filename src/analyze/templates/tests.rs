@@ -128,6 +128,11 @@ fn table() {
             "Authorization: Bearer <*>",
         ),
         ("api key sk-proj-Ab12Cd34Ef56Gh78Ij90Kl12 rejected", "api key sk-proj-<*> rejected"),
+        // The 15-character middle of a SendGrid key went into the template.
+        (
+            "with key 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",
+            "with key SG.<*>",
+        ),
         ("fatal: unable to access 'https://x.example.com/r.git/': 403", "fatal: unable to access <*>: <*>"),
         ("OpenTelemetry2Exporter and MyLongClassName2Handler failed", "OpenTelemetry2Exporter and MyLongClassName2Handler failed"),
         ("Gemini API returned 429, backing off 1s (attempt 1/5)", "Gemini API returned <*>, backing off <*> (attempt <*>)"),
