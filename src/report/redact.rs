@@ -16,15 +16,20 @@
 //! 4. **Keys by shape**: Google `AIza...`, `ya29.` tokens, `1//0` refresh tokens and
 //!    `GOCSPX-` client secrets; AWS `AKIA`/`ASIA` key ids; GitHub `gh[pousr]_` and
 //!    `github_pat_`; Slack `xox?-`; Stripe `sk_/rk_live|test_` and `whsec_`; OpenAI
-//!    style `sk-...`. A key prefix at the very end of a text (a sample or example
-//!    cut in the middle of a key) or before a template mask (`sk_live_<*>`) is
-//!    masked too.
+//!    style `sk-...`; SendGrid `SG.<22>.<43>`; GitLab `glpat-`. A key prefix at the
+//!    very end of a text (a sample or example cut in the middle of a key) or before a
+//!    template mask (`sk_live_<*>`, with whatever follows the mask in the same word:
+//!    `SG.<*>.TwL2iGAB-<*>`) is masked too.
 //! 5. **`Bearer x` / `Basic x`** when `x` looks like a credential (>= 8 chars and
 //!    either >= 16 chars or not just lower-case letters).
 //! 6. **Secret-named values**: `KEY=value`, `KEY: value`, `"key": "value"`,
 //!    `'key': 'value'`, `\"key\": \"value\"` where [`is_secret_name`]`(KEY)`, plus URL
 //!    parameters (after `?`, `&`, `#`, `;`) named `key`, `sig`, `code`, `auth`.
-//!    Only the value is masked. Authorization and cookie values are masked to the end
+//!    Session cookies (`SESSION_COOKIES`: `PHPSESSID`, `JSESSIONID`, `connect.sid`,
+//!    `sessionid`, `sessid`, `sid`, ...) are secret names everywhere; other names
+//!    holding "session" (`session_id`) only when the value looks random
+//!    ([`looks_like_credential`]): a short correlation id stays.
+//!    Only the value is masked; a template mask inside it (`sid=s%<*>.Xy`) is part of it. Authorization and cookie values are masked to the end
 //!    of the line (after keeping a `Bearer`-like scheme word).
 //! 7. **Token-like path segments** of URLs and `/`-paths (`/reset/<token>/confirm`,
 //!    `/bot<id>:<token>/send`, `https://<token>@host`): a segment is masked when it
@@ -34,9 +39,17 @@
 //!    passes above.
 //!
 //! 8. **Percent-encoded parameters** of a URL inside a URL (`%3Faccess_token%3D...`),
-//!    and `sid`, `session_id`, `jwt` and the like as URL parameters.
+//!    or in a form body or prose (`api_key%3D...` after a space), and `sid`,
+//!    `session_id`, `jwt` and the like as URL parameters.
 //! 9. **Secrets named in prose** (`password is X`, `refresh token X expired`, `Invalid
-//!    API key provided: X`): the value is masked when it looks like a credential.
+//!    API key provided: X`) and a secret-named identifier, a space, its value
+//!    (`client auth_token X`, `DD_API_KEY X`, `--password X`): the value is masked when
+//!    it looks like a credential, or after a password word (password, passwd, pwd,
+//!    passphrase) when it looks like a password ([`looks_like_password`]: >= 7
+//!    characters, a letter and a digit or symbol). So `password hunter2` is masked and
+//!    `password authentication failed` is not.
+//! 10. **A password glued to `-p`** (`mysql -u root -pS3cret99`) after a space, when
+//!     it looks like a password (so `-p8080:80`, `-pthread`, `-parallel=4` stay).
 //!
 //! **Values that are not secrets are kept**, so ordinary messages stay readable:
 //! an unquoted value must be >= 4 characters, and no value (quoted or not) is
@@ -55,7 +68,8 @@
 //! in `kv_re` and `TRIGGERS`); a new kind of pass gets its own bit, trigger
 //! literals, and a line in [`redact`]. Add a case to
 //! `tests/fixtures/secrets.txt` (a leak test) and, if it risks over-masking, a
-//! line to the `benign` test.
+//! line to the `benign` test. Templates of unknown errors are redacted too, so a
+//! pattern should also mask its templated form (`prefix<*>`, `name=<*>-<*>`).
 
 use aho_corasick::AhoCorasick;
 use regex::{Captures, Regex};
@@ -65,19 +79,20 @@ use std::sync::OnceLock;
 /// What a secret is replaced with.
 pub const REDACTED: &str = "[REDACTED]";
 
-const PEM: u8 = 1;
-const JWT: u8 = 2;
-const CONN: u8 = 4;
-const SHAPE: u8 = 8;
-const SCHEME: u8 = 16;
-const KV: u8 = 32;
-const PATH: u8 = 64;
-const ENCODED: u8 = 128;
-const ALL: u8 = PEM | JWT | CONN | SHAPE | SCHEME | KV | PATH | ENCODED;
+const PEM: u16 = 1;
+const JWT: u16 = 2;
+const CONN: u16 = 4;
+const SHAPE: u16 = 8;
+const SCHEME: u16 = 16;
+const KV: u16 = 32;
+const PATH: u16 = 64;
+const ENCODED: u16 = 128;
+const CLI: u16 = 256;
+const ALL: u16 = PEM | JWT | CONN | SHAPE | SCHEME | KV | PATH | ENCODED | CLI;
 
 /// Substrings (ASCII case-insensitive) at least one of which every match of a pass
 /// contains; a pass runs only when one of its triggers is present.
-const TRIGGERS: &[(&str, u8)] = &[
+const TRIGGERS: &[(&str, u16)] = &[
     ("-----BEGIN", PEM),
     ("eyJ", JWT),
     ("://", CONN),
@@ -98,6 +113,9 @@ const TRIGGERS: &[(&str, u8)] = &[
     ("k_test_", SHAPE),
     ("whsec_", SHAPE),
     ("sk-", SHAPE),
+    // SendGrid `SG.<22>.<43>` (also matches "msg.": the regex itself is case-sensitive).
+    ("SG.", SHAPE),
+    ("glpat-", SHAPE),
     ("bearer", SCHEME),
     ("basic", SCHEME),
     // Stems of `kv_re`: every secret name contains one.
@@ -118,6 +136,9 @@ const TRIGGERS: &[(&str, u8)] = &[
     ("jwt", KV),
     // A parameter of a URL inside a URL (`?next=...%3Faccess_token%3D...`).
     ("%3D", ENCODED),
+    // A password glued to a command-line flag (`mysql -u root -pS3cret99`).
+    (" -p", CLI),
+    ("\t-p", CLI),
     // URL and file paths: segments that look like credentials.
     ("/", PATH),
 ];
@@ -360,6 +381,20 @@ const URL_PARAM_NAMES: &[&str] = &[
     "phpsessid",
 ];
 
+/// Session cookies: a session id is a credential (whoever has it is logged in), so
+/// these names are secret wherever they appear (`PHPSESSID=...`, `sid=...`).
+const SESSION_COOKIES: &[&str] = &[
+    "sid",
+    "sessid",
+    "sessionid",
+    "phpsessid",
+    "jsessionid",
+    "connect.sid",
+    "_session_id",
+    "asp.net_sessionid",
+    "laravel_session",
+];
+
 /// Masks secrets in free text: returns the text with each secret replaced by
 /// `[REDACTED]`, keeping a short non-secret prefix where it helps ("Bearer
 /// [REDACTED]", "SERVICE_SECRET=[REDACTED]", "postgresql://user:[REDACTED]@host").
@@ -416,6 +451,9 @@ fn redact_once(text: &str) -> Cow<'_, str> {
         t = apply(t, redact_kv);
         t = apply(t, |s| replace(prose_re(), s, prose_value));
     }
+    if passes & CLI != 0 {
+        t = apply(t, |s| replace(cli_re(), s, cli_password));
+    }
     if passes & PATH != 0 {
         t = apply(t, redact_paths);
     }
@@ -441,6 +479,9 @@ fn redact_once(text: &str) -> Cow<'_, str> {
 /// assert!(!is_secret_name("token_type") && !is_secret_name("auth_failure_stage"));
 /// ```
 pub fn is_secret_name(name: &str) -> bool {
+    if in_list(name, SESSION_COOKIES) {
+        return true;
+    }
     let mut parts = [""; 16];
     let n = split_name(name, &mut parts);
     let parts = &parts[..n];
@@ -479,7 +520,7 @@ pub fn redact_field<'a>(name: &str, value: &'a str) -> Cow<'a, str> {
 
 /// Bits of the passes whose triggers occur in `text` (all if the automaton could
 /// not be built: masking too much is the safe failure).
-fn triggered(text: &str) -> u8 {
+fn triggered(text: &str) -> u16 {
     static AC: OnceLock<Option<AhoCorasick>> = OnceLock::new();
     let ac = AC.get_or_init(|| {
         AhoCorasick::builder()
@@ -581,9 +622,15 @@ fn shape_re() -> Option<&'static Regex> {
             r"|\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}",
             r"|\bwhsec_[A-Za-z0-9]{24,}",
             r"|\bsk-[A-Za-z0-9_\-]{20,}",
-            // A key cut short at the very end of a text, or templated (`sk_live_<*>`).
+            r"|\bglpat-[A-Za-z0-9_\-]{20,}",
+            // SendGrid: `SG.<22 chars>.<43 chars>`; shorter parts allowed, not a lone "SG.".
+            r"|\bSG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}",
+            r"|\bSG\.[A-Za-z0-9_\-]{10,}(?:\.[A-Za-z0-9_\-]*)?\z",
+            // A key cut short at the very end of a text, or templated (`sk_live_<*>`,
+            // `SG.<*>.TwL2iGAB-<*>`: what follows a mask in the same word goes too).
             r"|(?:AIza|\bya29\.|\b1//0|\bGOCSPX-|\b(?:AKIA|ASIA)|\bgh[pousr]_|\bgithub_pat_",
-            r"|\bxox[abeprs]-|\b[rs]k_(?:live|test)_|\bwhsec_|\bsk-)[0-9A-Za-z_\-]*(?:<\*>|\z)",
+            r"|\bxox[abeprs]-|\b[rs]k_(?:live|test)_|\bwhsec_|\bsk-|\bglpat-)[0-9A-Za-z_\-]*(?:<\*>(?:[0-9A-Za-z_\-]|\.(?:[0-9A-Za-z_\-]|<\*>)|<\*>)*|\z)",
+            r"|\bSG\.[0-9A-Za-z_\-]*<\*>(?:[0-9A-Za-z_\-]|\.(?:[0-9A-Za-z_\-]|<\*>)|<\*>)*",
         ),
     )
 }
@@ -593,20 +640,23 @@ fn scheme_re() -> Option<&'static Regex> {
     compiled(&RE, r"(?i)\b(bearer|basic)([ \t]+)([A-Za-z0-9._~+/\-]+=*)")
 }
 
-/// A parameter of a percent-encoded URL (a redirect target inside a query string):
-/// `%3F` / `%26` / `%23` / `%3B`, a name, `%3D`, then the value up to the next
-/// encoded or plain separator.
+/// A parameter of a percent-encoded URL (a redirect target inside a query string)
+/// or form body: `%3F` / `%26` / `%23` / `%3B` / `%20` / `%2C` or a plain non-name
+/// character (`body=api_key%3D...`, a bare `token%3D...`), a name, `%3D`, then the
+/// value up to the next encoded or plain separator.
 fn encoded_param_re() -> Option<&'static Regex> {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
     compiled(
         &RE,
-        r#"(?i)(%3F|%26|%23|%3B)([a-z0-9_.\-]+)%3D((?:[^%&#\s"'<>]|%(?:[0-14-9a-f][0-9a-f]|2[0-2457-9a-f]|3[0-9ace]))*)"#,
+        r#"(?i)(%3F|%26|%23|%3B|%20|%2C|^|[^a-z0-9_.\-%])([a-z0-9_.\-]+)%3D((?:[^%&#\s"'<>]|%(?:[0-14-9a-f][0-9a-f]|2[0-2457-9a-f]|3[0-9ace]))*)"#,
     )
 }
 
 fn encoded_param(c: &Captures<'_>) -> String {
     let (name, value) = (&c[2], &c[3]);
-    let secret = (is_secret_name(name) || in_list(name, URL_PARAM_NAMES))
+    // Short names (`key`, `code`) are secret only as parameters, not after a space.
+    let param = c[1].starts_with('%') || matches!(&c[1], "?" | "&" | "#" | ";" | "=");
+    let secret = (is_secret_name(name) || param && in_list(name, URL_PARAM_NAMES))
         && value.len() >= 4
         && !is_stop(value)
         && !value.contains(REDACTED);
@@ -619,23 +669,76 @@ fn encoded_param(c: &Captures<'_>) -> String {
 
 /// A secret named in prose, then its value: `password is X`, `login with password X
 /// failed`, `refresh token X expired`, `Invalid API key provided: X`, `('Authorization',
-/// 'Token X')`. Only a value that looks like a credential ([`looks_like_credential`])
-/// is masked, so `password reset` or `token expired` stay.
+/// 'Token X')`, and a secret-named identifier, a space, its value (`client auth_token
+/// X`, `DD_API_KEY X`, `mysql --password X`). Only a value that looks like a credential
+/// is masked ([`looks_like_credential`], or [`looks_like_password`] after a password
+/// word), so `password reset`, `token expired` and `password authentication failed`
+/// stay. A template mask counts as part of the value (`passphrase horse-<*>`).
 fn prose_re() -> Option<&'static Regex> {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
     compiled(
         &RE,
-        r#"(?i)\b(passwords?|passwd|passphrase|pwd|secret|tokens?|(?:api|access|secret|private|client)[ _-]?key|credentials?)\b((?:[ \t]+(?:is|was|of|provided|given|used|value))*[ \t]*:?[ \t]+)([^\s'"`,;()\[\]{}<>/]{8,})"#,
+        r#"(?i)\b((?:[a-z0-9]+[_.\-])*(?:passwords?|passwd|passphrase|pwd|secret|tokens?|(?:api|access|secret|private|client)[ _-]?key|credentials?)(?:[_.\-][a-z0-9]+)*)\b((?:[ \t]+(?:is|was|of|provided|given|used|value))*[ \t]*:?[ \t]+)((?:[^\s'"`,;()\[\]{}<>/]|<\*>){7,})"#,
     )
 }
 
 fn prose_value(c: &Captures<'_>) -> String {
+    let name = &c[1];
     let value = c[3].trim_end_matches(['.', '!', '?', ':']);
-    if looks_like_credential(value) && !is_stop(value) {
+    // `auth_token X` yes, `token_type X` / `password_min_length X` no; a bare
+    // "tokens" or "API key" (with a space) is a prose word of its own.
+    let named =
+        is_secret_name(name) || name.eq_ignore_ascii_case("tokens") || name.contains([' ', '\t']);
+    let password = ["pass", "pwd"].iter().any(|w| contains_ci(name, w));
+    let secret = looks_like_credential(value) || password && looks_like_password(value);
+    if named && secret && !is_stop(value) && !value.contains(REDACTED) {
         format!("{}{}{REDACTED}{}", &c[1], &c[2], &c[3][value.len()..])
     } else {
         c[0].to_string()
     }
+}
+
+/// A password-flag value (`-pHunter2Pass99`, glued as mysql wants it) after a space
+/// or at the start of the text. Ports and flags (`-p8080:80`, `-pthread`,
+/// `-parallel=4`) are kept: see [`looks_like_password`].
+fn cli_re() -> Option<&'static Regex> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    compiled(&RE, r#"(^|[ \t])-p([^\s'"`,;()\[\]{}<>|&=/]+)"#)
+}
+
+fn cli_password(c: &Captures<'_>) -> String {
+    let value = &c[2];
+    if looks_like_password(value) && !value.contains(REDACTED) {
+        format!("{}-p{REDACTED}", &c[1])
+    } else {
+        c[0].to_string()
+    }
+}
+
+/// True when a word after a password name (or `-p`) looks like a password rather
+/// than an English word or an identifier: >= 7 characters with a letter and a digit
+/// or a symbol (`hunter2`, `tr0ub4dor`, `Spr1ng!`), or holding a template mask.
+/// `authentication`, `ValidationError`, `sha256` (too short) and `8080:80` (no letter)
+/// are not. Less strict than [`looks_like_credential`], so used only after a name
+/// that says a password follows.
+///
+/// ```
+/// use logtriage::report::redact::looks_like_password;
+/// assert!(looks_like_password("hunter22") && looks_like_password("correct-horse-9"));
+/// assert!(!looks_like_password("authentication") && !looks_like_password("ValidationError"));
+/// ```
+pub fn looks_like_password(word: &str) -> bool {
+    if word.chars().count() < 7 || is_stop(word) {
+        return false;
+    }
+    if word.contains("<*>") {
+        return true;
+    }
+    let letter = word.bytes().any(|b| b.is_ascii_alphabetic());
+    let other = word
+        .bytes()
+        .any(|b| b.is_ascii_digit() || b"!@#$%^&*+=~?".contains(&b));
+    letter && other
 }
 
 /// Candidate `name` + separator; the name must contain a stem (see `TRIGGERS`) and
@@ -824,12 +927,19 @@ fn redact_kv(text: &str) -> Option<String> {
             continue;
         }
         let url_param = m.start() > 0 && matches!(b[m.start() - 1], b'?' | b'&' | b'#' | b';');
-        if !(is_secret_name(key) || url_param && in_list(key, URL_PARAM_NAMES)) {
+        let secret = is_secret_name(key) || url_param && in_list(key, URL_PARAM_NAMES);
+        // `session_id=...`, `sessionId: ...`: often a log-correlation id, so masked only
+        // when the value looks random (a cookie-length id is a credential).
+        let session = !secret && contains_ci(key, "session");
+        if !(secret || session) {
             continue;
         }
         let Some((start, end)) = value_span(text, pos, key, url_param) else {
             continue;
         };
+        if session && !looks_like_credential(&text[start..end]) {
+            continue;
+        }
         out.push_str(&text[copied..start]);
         out.push_str(REDACTED);
         copied = end;
@@ -886,11 +996,20 @@ fn value_span(text: &str, p: usize, key: &str, url_param: bool) -> Option<(usize
                 )
                 || (url_param && c == b'#')
         };
+        // A template mask inside a value is part of it (`sessionid=s%<*>.Xy`).
         let word_end = |from: usize| {
-            text.as_bytes()[from..]
-                .iter()
-                .position(|&c| stop(c))
-                .map_or(text.len(), |i| from + i)
+            let b = text.as_bytes();
+            let mut i = from;
+            while i < b.len() {
+                if b[i..].starts_with(b"<*>") {
+                    i += 3;
+                } else if stop(b[i]) {
+                    break;
+                } else {
+                    i += 1;
+                }
+            }
+            i
         };
         let mut e = word_end(p);
         if whole_line {
@@ -965,6 +1084,12 @@ fn is_stop(v: &str) -> bool {
 
 fn in_list(w: &str, list: &[&str]) -> bool {
     list.iter().any(|s| w.eq_ignore_ascii_case(s))
+}
+
+fn contains_ci(s: &str, needle: &str) -> bool {
+    s.as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 fn ends_with_ci(s: &str, suffix: &str) -> bool {
@@ -1124,6 +1249,7 @@ mod tests {
             kv_re(),
             encoded_param_re(),
             prose_re(),
+            cli_re(),
         ] {
             assert!(re.is_some());
         }
@@ -1217,6 +1343,101 @@ mod tests {
         }
     }
 
+    /// Shapes found by review (s25), as they come in messages and in templates.
+    #[test]
+    fn review_s25_shapes() {
+        let cases = [
+            (
+                "PHPSESSID=k4j5h6g7f8d9s0a1q2w3e4r5t6",
+                "PHPSESSID=[REDACTED]",
+            ),
+            (
+                "JSESSIONID=7F3A9C1B2D4E; Path=/",
+                "JSESSIONID=[REDACTED]; Path=/",
+            ),
+            (
+                "connect.sid=s%3AAbC123xYz789.Zx9 rejected",
+                "connect.sid=[REDACTED] rejected",
+            ),
+            (
+                "Django sessionid=q8w7e6r5t4y3",
+                "Django sessionid=[REDACTED]",
+            ),
+            (
+                "sessid=Lm3Nq8Rt sid=Pz4Kw9Hd",
+                "sessid=[REDACTED] sid=[REDACTED]",
+            ),
+            // A template: the mask is part of the value.
+            (
+                "Invalid session cookie sessionid=s%<*>.Xy",
+                "Invalid session cookie sessionid=[REDACTED]",
+            ),
+            // A random session_id is a credential; a short correlation id is not.
+            (
+                "session_id=8f14e45fceea167a5a36dedd4bea2543 rejected",
+                "session_id=[REDACTED] rejected",
+            ),
+            (
+                "client auth_token 9b4c8a7d6e5f4a3b2c1d0e9f8a7b6c5d",
+                "client auth_token [REDACTED]",
+            ),
+            (
+                "DD_API_KEY 0123456789abcdef0123456789abcdef",
+                "DD_API_KEY [REDACTED]",
+            ),
+            ("api_key abcdef1234567890XYZ", "api_key [REDACTED]"),
+            ("password hunter2", "password [REDACTED]"),
+            (
+                "login: --password Hunter2x -h db",
+                "login: --password [REDACTED] -h db",
+            ),
+            (
+                "passphrase correct-horse-<*> bad",
+                "passphrase [REDACTED] bad",
+            ),
+            (
+                "key 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 sent",
+                "key [REDACTED] sent",
+            ),
+            (
+                "key SG.<*>.TwL2iGABf9DHoTf-<*> rejected",
+                "key [REDACTED] rejected",
+            ),
+            ("cut at SG.ngeVfQFYQlKU0ufo8x5d", "cut at [REDACTED]"),
+            (
+                "clone with glpat-Xy12Ab34Cd56Ef78Gh90",
+                "clone with [REDACTED]",
+            ),
+            ("clone with glpat-<*>", "clone with [REDACTED]"),
+            (
+                "exec: mysql -u root -pHunter2Pass99 mydb",
+                "exec: mysql -u root -p[REDACTED] mydb",
+            ),
+            (
+                "body api_key%3Dabcdef1234567890XYZ",
+                "body api_key%3D[REDACTED]",
+            ),
+            ("token%3DWq8Rt5Yu2Io9Pa3S end", "token%3D[REDACTED] end"),
+            // Already covered, checked again beside the new passes.
+            (
+                "Authorization: Basic dXNlcjpwYXNz",
+                "Authorization: Basic [REDACTED]",
+            ),
+            (
+                "Bearer: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig",
+                "Bearer: [REDACTED]",
+            ),
+            (
+                "postgres://app:Pg-Pa55@db:5432/x",
+                "postgres://app:[REDACTED]@db:5432/x",
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(redact(input), want, "input: {input:?}");
+            assert_eq!(redact(want), want, "not idempotent: {want:?}");
+        }
+    }
+
     #[test]
     fn benign_text_is_unchanged() {
         let benign = [
@@ -1274,6 +1495,21 @@ mod tests {
             "session_id=sess_49d058bae632 created",
             "GET /login?next=%2Fdashboard%3Ftab%3Dbilling 302",
             "inside the sidecar: 3 sessions open",
+            // Near misses of the s25 shapes.
+            "password authentication failed for user \"app\"",
+            "FATAL: password authentication failed for user app",
+            "password ValidationError raised twice",
+            "password_min_length 12 enforced",
+            "token_type bearer expected",
+            "session expired, please sign in again",
+            "session_timeout=3600s",
+            "the sidebar is inside a consid=ered layout",
+            "twilio AccountSid=AC0123456789abcdef0123456789abcdef sent",
+            "deploy of commit 3f2a9c1b7e4d5f6a8b9c0d1e2f3a4b5c6d7e8f90 finished",
+            "docker run -p 8080:80 app; ssh -p2222 host; docker run -p127.0.0.1:80:80 x",
+            "cc -pthread -pedantic main.c && go test -parallel=4 ./...",
+            "SG. region latency high; msg.send failed",
+            "GitLab pipeline glpat- prefix check skipped",
         ];
         for s in benign {
             assert_eq!(redact(s), s, "over-masked");
@@ -1305,6 +1541,11 @@ mod tests {
             "privateKey",
             "credential",
             "GOOGLE_APPLICATION_CREDENTIALS",
+            "PHPSESSID",
+            "JSESSIONID",
+            "connect.sid",
+            "sessionid",
+            "sid",
             "cookie",
             "Set-Cookie",
             "session_key",
@@ -1344,6 +1585,9 @@ mod tests {
             "passthrough",
             "bypass",
             "secretary",
+            "AccountSid",
+            "inside",
+            "session_id",
             "",
             "━━",
         ] {
