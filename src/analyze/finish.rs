@@ -122,7 +122,8 @@ pub(super) fn rule_totals<'a>(
     (by.into_values().collect(), below)
 }
 
-fn timeline(t: &RuleTotal<'_>, bucket: i64, end_of_logs: Option<Timestamp>) -> Timeline {
+fn timeline(t: &RuleTotal<'_>, bucket: i64, window: Option<(Timestamp, Timestamp)>) -> Timeline {
+    let end_of_logs = window.map(|w| w.1);
     let first_b = t.series.keys().next().copied();
     let last_b = t.series.keys().next_back().copied();
     let (counts, span) = match (first_b, last_b) {
@@ -147,6 +148,10 @@ fn timeline(t: &RuleTotal<'_>, bucket: i64, end_of_logs: Option<Timestamp>) -> T
         onset: ts(t.first),
         end: ts(t.last),
         ongoing,
+        under_way_at_start: match (t.first, window) {
+            (Some(f), Some((start, _))) => f.0 - start.0 <= 60 * 1_000_000_000,
+            _ => false,
+        },
         duration_secs: match (t.first, t.last) {
             (Some(a), Some(b)) => (b.0 - a.0) / 1_000_000_000,
             _ => 0,
@@ -308,7 +313,6 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
         .iter()
         .flat_map(|t| t.places.iter().map(|(p, _)| (t.idx, p.0.as_str())))
         .collect();
-    let end_of_logs = window.map(|w| w.1);
     let failed = failed_traces(a);
     let findings: Vec<Finding> = fired
         .iter()
@@ -351,7 +355,7 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
                         message: s.message.clone(),
                     })
                     .collect(),
-                timeline: timeline(t, bucket, end_of_logs),
+                timeline: timeline(t, bucket, window),
                 join: join(&failed, &t.places),
                 filter: evidence_filter(t, &a.counts.by_resource),
             }

@@ -60,6 +60,9 @@ pub struct Timeline {
     pub end: Option<String>,
     /// True when the last match is within one bucket of the end of the logs.
     pub ongoing: bool,
+    /// True when the first match is within a minute of the start of the logs: it
+    /// was under way before them, so `onset` is only when the logs begin.
+    pub under_way_at_start: bool,
     /// Seconds from onset to end.
     pub duration_secs: i64,
     /// "continuous" (every bucket between onset and end has matches) or "bursts".

@@ -672,6 +672,7 @@ mod tests {
                 onset: None,
                 end: None,
                 ongoing: false,
+                under_way_at_start: false,
                 duration_secs: 0,
                 pattern: "continuous".into(),
                 active_buckets: 0,

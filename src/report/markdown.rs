@@ -417,6 +417,11 @@ fn timeline(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, "|---|---|---|---|---|---|")?;
     for f in &o.findings {
         let t = &f.timeline;
+        let onset = if t.under_way_at_start {
+            format!("before {} (the logs' start)", opt(&t.onset))
+        } else {
+            opt(&t.onset).to_string()
+        };
         let end = if t.ongoing {
             format!("ongoing ({})", opt(&t.end))
         } else {
@@ -426,7 +431,7 @@ fn timeline(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             w,
             "| {} | {} | {} | {} | {} ({}/{} buckets) | `{}` |",
             code_cell(&f.rule),
-            opt(&t.onset),
+            onset,
             end,
             dur(t.duration_secs),
             t.pattern,

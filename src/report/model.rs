@@ -281,7 +281,13 @@ fn status(o: &Outcome, entries: u64, errors: u64) -> Status {
         }
     }
     if let Some(on) = &lead.timeline.onset {
-        h.push_str(&format!(" since {on}"));
+        if lead.timeline.under_way_at_start {
+            h.push_str(&format!(
+                " since at least {on} (under way when the logs begin)"
+            ));
+        } else {
+            h.push_str(&format!(" since {on}"));
+        }
     }
     h.push_str(if lead.timeline.ongoing {
         ", ongoing at the end of the logs"

@@ -172,6 +172,7 @@ struct Timeline {
     #[serde(deserialize_with = "nullable")]
     end: Option<String>,
     ongoing: bool,
+    under_way_at_start: bool,
     duration_secs: i64,
     pattern: Pattern,
     active_buckets: u64,

@@ -640,3 +640,37 @@ fn the_headline_counts_the_service_it_names() {
         "{h}"
     );
 }
+
+#[test]
+fn failures_from_the_first_entry_are_not_given_an_onset() {
+    let lines: Vec<String> = (0..30)
+        .map(|i| request(i, i as i64 * 5, "orders", "orders-00007-xuf", 503))
+        .collect();
+    let r = report_of(&lines);
+    let f = finding(&r, "HTTP_5XX_BURST").unwrap();
+    assert_eq!(f["timeline"]["under_way_at_start"], true);
+    let h = r["status"]["headline"].as_str().unwrap();
+    assert!(
+        h.contains("since at least 2025-03-01T00:00:00.000100Z (under way when the logs begin)"),
+        "{h}"
+    );
+    // Ten minutes of good requests first: the onset is known.
+    let mut later: Vec<String> = (0..30)
+        .map(|i| request(100 + i, i as i64 * 20, "orders", "orders-00007-xuf", 200))
+        .collect();
+    later.extend(
+        lines
+            .iter()
+            .enumerate()
+            .map(|(i, _)| request(i, 600 + i as i64 * 5, "orders", "orders-00007-xuf", 503)),
+    );
+    let r = report_of(&later);
+    assert_eq!(
+        finding(&r, "HTTP_5XX_BURST").unwrap()["timeline"]["under_way_at_start"],
+        false
+    );
+    assert!(!r["status"]["headline"]
+        .as_str()
+        .unwrap()
+        .contains("at least"));
+}
