@@ -162,6 +162,8 @@ pub fn build(a: &Analysis<'_>, bucket: Option<i64>, facts: &InputFacts<'_>) -> R
 
 /// Failed requests of one revision that the status line mentions when no rule fired.
 const MIN_FAILING_REQUESTS: u64 = 5;
+/// ... and that make the status high rather than ok.
+const MIN_FAILING_REQUESTS_HIGH: u64 = 10;
 
 fn status(o: &Outcome, entries: u64, errors: u64) -> Status {
     if entries == 0 {
@@ -202,9 +204,9 @@ fn status(o: &Outcome, entries: u64, errors: u64) -> Status {
                 *n >= MIN_FAILING_REQUESTS && n * 2 >= i.requests.saturating_sub(i.probes)
             })
             .max_by_key(|(n, i)| (*n, !i.service.is_empty()));
-        if let Some((n, i)) = failing {
-            headline.push_str(&format!(
-                ", but {} of {} requests{} {} failed with 5xx (see the impact table)",
+        let failed = failing.map(|(n, i)| {
+            format!(
+                "{} of {} requests{} {} failed with 5xx",
                 super::fmt_count(n),
                 super::fmt_count(i.requests.saturating_sub(i.probes)),
                 if i.probes > 0 {
@@ -218,11 +220,27 @@ fn status(o: &Outcome, entries: u64, errors: u64) -> Status {
                     (false, true) => format!("to `{}`", i.service),
                     (false, false) => format!("to `{}` (revision `{}`)", i.service, i.revision),
                 }
-            ));
+            )
+        });
+        // Most of a revision's requests failing is an incident however slowly it came
+        // (a scheduler's call every 5 minutes never makes a burst): not "ok", so
+        // `--fail-on high` catches it.
+        let high = failing.is_some_and(|(n, _)| n >= MIN_FAILING_REQUESTS_HIGH);
+        let level = if high { "high" } else { "ok" };
+        match failed {
+            Some(failed) if high => {
+                headline = format!(
+                    "Most requests fail: {failed}, below every rule's threshold (see the \
+                     impact table); {} entries, {} errors.",
+                    super::fmt_count(entries),
+                    super::fmt_count(errors)
+                );
+            }
+            Some(failed) => headline.push_str(&format!(", but {failed} (see the impact table).")),
+            None => headline.push('.'),
         }
-        headline.push('.');
         return Status {
-            level: "ok".into(),
+            level: level.into(),
             headline,
         };
     };

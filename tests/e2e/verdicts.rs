@@ -275,10 +275,22 @@ fn a_revision_whose_requests_all_fail_is_not_working_and_the_status_says_so() {
         "errors without a revision count: {headline}"
     );
     assert!(
-        headline.contains(
-            "but 12 of 12 requests to `sync` (revision `sync-00056-tis`) failed with 5xx"
+        headline.starts_with(
+            "Most requests fail: 12 of 12 requests to `sync` (revision `sync-00056-tis`) \
+             failed with 5xx, below every rule's threshold"
         ),
         "{headline}"
+    );
+    // Not "ok": `--fail-on high` must catch it.
+    assert_eq!(r["status"]["level"], "high");
+    // Six failed calls still read OK, with the caveat.
+    let few = report_of(&lines[..6]);
+    assert_eq!(few["status"]["level"], "ok");
+    let caveat = few["status"]["headline"].as_str().unwrap();
+    assert!(
+        caveat
+            .contains("but 6 of 6 requests to `sync` (revision `sync-00056-tis`) failed with 5xx"),
+        "{caveat}"
     );
     // Scheduler's records of the same calls are not requests of their own.
     let impact = r["impact"].as_array().unwrap();
@@ -397,7 +409,7 @@ fn health_checks_do_not_hide_failing_requests() {
     let r = report_of(&lines);
     let headline = r["status"]["headline"].as_str().unwrap();
     assert!(
-        headline.contains("but 12 of 12 requests (health checks aside) to `reports`"),
+        headline.contains("12 of 12 requests (health checks aside) to `reports`"),
         "{headline}"
     );
 }
