@@ -65,8 +65,8 @@ pub enum Command {
     Query(QueryArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
-    /// Print the man page (roff).
-    Man,
+    /// Print the man page (roff): logtriage(1), or a subcommand's (`man report`).
+    Man(ManArgs),
 }
 
 const REPORT_EXAMPLES: &str = "\
@@ -198,6 +198,14 @@ pub struct QueryArgs {
     /// GCP project (passed to --project).
     #[arg(long, value_name = "ID")]
     pub project: Option<String>,
+}
+
+/// `man` arguments.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (its options are on its own page).
+    #[arg(value_parser = ["report", "stats", "rules", "query", "completions"])]
+    pub command: Option<String>,
 }
 
 /// `completions` arguments.

@@ -20,7 +20,7 @@ pub fn run(cli: Cli) -> Result<i32> {
     match &cli.command {
         Command::Stats(a) => stats::run(a, threads, &diag),
         Command::Completions(a) => misc::completions(a.shell),
-        Command::Man => misc::man(),
+        Command::Man(a) => misc::man(a.command.as_deref()),
         Command::Report(a) => report::run(a, threads, &diag),
         Command::Rules(c) => rules::run(c, &diag),
         Command::Query(a) => query::run(a, &diag),

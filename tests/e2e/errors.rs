@@ -193,4 +193,9 @@ fn completions_and_man_page() {
     }
     let d = lt(["man"]).code(0);
     assert!(d.stdout.contains(".TH"), "{}", d.stdout);
+    // The options of a subcommand are on its own page, which the top page names.
+    assert!(d.stdout.contains("logtriage\\-report(1)"), "{}", d.stdout);
+    let d = lt(["man", "report"]).code(0);
+    assert!(d.stdout.contains(".TH logtriage-report 1"), "{}", d.stdout);
+    assert!(d.stdout.contains("\\-\\-fail\\-on"), "{}", d.stdout);
 }
