@@ -14,7 +14,10 @@
 //!   that follow each other (`cat`-ed gcloud output).
 //! - Objects: back-to-back objects; a `{` at the start of a line while an
 //!   object is still open means the open one was cut, so it is reported and
-//!   framing restarts there.
+//!   framing restarts there. So is one whose string a line's end leaves open
+//!   (JSON strings hold no raw newline); framing restarts at the next line that
+//!   starts with `{`. A first line cut that way, with a `{` starting the next
+//!   line, is NDJSON's bad line: the input is framed as NDJSON.
 //! - Problems carry `index: Some(_)` when they stand for a record (too large,
 //!   or an NDJSON line that is not an object); framing garbage has `None`.
 

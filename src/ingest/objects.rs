@@ -1,7 +1,7 @@
 //! Objects framing: JSON objects back to back (pretty ones pasted one after
 //! another, or several on a line), separated by whitespace or commas. Text
-//! between objects is reported once, then framing resumes at the next line
-//! that starts with `{`.
+//! between objects, or an object whose string is cut by its line's end, is
+//! reported once, then framing resumes at the next line that starts with `{`.
 
 use super::frame::{Frame, Open};
 use super::scan::{is_ws, Hit, Mode, Scan};
@@ -83,13 +83,15 @@ impl Objects {
                             f.pos = end;
                             self.state = State::Between;
                         }
-                        // Object mode reports `End` and `LineStartBrace` only.
-                        Some(
-                            Hit::LineStartBrace(at)
-                            | Hit::Comma(at)
-                            | Hit::Close(at)
-                            | Hit::BrokenString(at),
-                        ) => {
+                        Some(Hit::BrokenString(at)) => {
+                            self.object_broken(f, from, at);
+                            // The rest of its lines are its own: resume at a `{` that
+                            // starts a line, as pretty objects and NDJSON lines do.
+                            f.pos = at;
+                            self.state = State::Resync { line_start: false };
+                        }
+                        // Object mode reports no `Comma` or `Close`.
+                        Some(Hit::LineStartBrace(at) | Hit::Comma(at) | Hit::Close(at)) => {
                             // A new object starts while this one is open: this one was cut.
                             let line = match (self.skip.take(), f.open.take()) {
                                 (Some(skip), _) => skip.line,
@@ -141,6 +143,27 @@ impl Objects {
             } else {
                 f.push_record(open.start, end, open.line, index);
             }
+        }
+    }
+
+    /// Reports the object cut inside a string at `at` as malformed (too large if it
+    /// was being skipped); it takes its index like any object.
+    fn object_broken(&mut self, f: &mut Frame, from: usize, at: usize) {
+        let index = f.take_index();
+        if let Some(mut skip) = self.skip.take() {
+            skip.bytes += (at - from) as u64;
+            let kind = ProblemKind::TooLarge { bytes: skip.bytes };
+            f.push_problem(skip.line, Some(index), kind);
+        } else if let Some(open) = f.open.take() {
+            let kind = if at - open.start > f.max_record {
+                ProblemKind::TooLarge {
+                    bytes: (at - open.start) as u64,
+                }
+            } else {
+                let why = "string not closed before the end of its line".to_string();
+                ProblemKind::Malformed(why)
+            };
+            f.push_problem(open.line, Some(index), kind);
         }
     }
 

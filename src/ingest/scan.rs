@@ -1,10 +1,10 @@
 //! A resumable, string-aware bracket scanner: finds where a JSON value ends
 //! without parsing it. Array elements are scanned 64 bytes at a time with bit masks
 //! (strings from a prefix XOR of the quotes); the byte-wise scan, which jumps with
-//! `memchr2` to the next `"` or `\` inside strings, handles objects, blocks holding
-//! a backslash, and the tail of the buffer.
+//! `memchr3` to the next `"`, `\` or newline inside strings, handles objects, blocks
+//! holding a backslash, and the tail of the buffer.
 
-use memchr::{memchr2, memchr3};
+use memchr::memchr3;
 use wide::u8x16;
 
 /// Scanner state that survives buffer refills.
@@ -30,9 +30,9 @@ pub(crate) enum Hit {
     End(usize),
     /// A `{` at the start of a line while the value is still open, at this position.
     LineStartBrace(usize),
-    /// Element mode: a raw newline inside a string, at this position. JSON strings
-    /// hold none, so the string was cut short; read on, the rest of the input would
-    /// be the inside of that string.
+    /// A raw newline inside a string (or right after a `\` there), at this position.
+    /// JSON strings hold none, so the string was cut short; read on, the rest of the
+    /// input would be the inside of that string.
     BrokenString(usize),
 }
 
@@ -41,7 +41,8 @@ pub(crate) enum Hit {
 pub(crate) enum Mode {
     /// An array element: ends at a depth-0 `,` or `]`.
     Element,
-    /// A top-level object: ends when its brace closes, or at a line-start `{`.
+    /// A top-level object: ends when its brace closes, at a line-start `{`, or at a
+    /// string cut by its line's end.
     Object,
 }
 
@@ -147,17 +148,16 @@ impl Scan {
         loop {
             if self.in_string {
                 if self.escaped {
-                    if i >= data.len() {
-                        return None;
+                    match data.get(i) {
+                        None => return None,
+                        // `\` then a line end (`"C:\temp\"`, a cut line): no JSON escape.
+                        Some(b'\n') => return Some(Hit::BrokenString(i)),
+                        Some(_) => {}
                     }
                     self.escaped = false;
                     i += 1;
                 }
-                let j = if mode == Mode::Element {
-                    string_stop::<true>(data, i)?
-                } else {
-                    string_stop::<false>(data, i)?
-                };
+                let j = string_stop(data, i)?;
                 match data.get(j) {
                     Some(b'"') => self.in_string = false,
                     Some(b'\n') => return Some(Hit::BrokenString(j)),
@@ -340,30 +340,23 @@ fn next_structural(data: &[u8], mut i: usize) -> Option<usize> {
     Some(i + k)
 }
 
-/// Position of the next `"` or `\\` at or after `i`, or of a raw newline when
-/// `NEWLINE` (array elements: it means the string was cut).
+/// Position of the next `"`, `\\` or raw newline (the string was cut) at or after `i`.
+/// Objects stop at a newline too: a string left open on one line of NDJSON made the
+/// rest of the file its inside, and the file was lost.
 #[inline]
-fn string_stop<const NEWLINE: bool>(data: &[u8], i: usize) -> Option<usize> {
+fn string_stop(data: &[u8], i: usize) -> Option<usize> {
     let mut j = i;
     // Short strings (keys, levels, ids) end within a few words.
     for _ in 0..4 {
         let Some(x) = word(data, j) else { break };
-        let mut m = bytes_eq(x, b'"') | bytes_eq(x, b'\\');
-        if NEWLINE {
-            m |= bytes_eq(x, b'\n');
-        }
+        let m = bytes_eq(x, b'"') | bytes_eq(x, b'\\') | bytes_eq(x, b'\n');
         if m != 0 {
             return Some(j + (m.trailing_zeros() / 8) as usize);
         }
         j += 8;
     }
     let rest = data.get(j..)?;
-    let k = if NEWLINE {
-        memchr3(b'"', b'\\', b'\n', rest)
-    } else {
-        memchr2(b'"', b'\\', rest)
-    };
-    k.map(|k| j + k)
+    memchr3(b'"', b'\\', b'\n', rest).map(|k| j + k)
 }
 
 /// JSON whitespace.
@@ -427,6 +420,23 @@ mod tests {
         assert_eq!(whole(s, Mode::Object), Some(Hit::LineStartBrace(8)));
         // Indented nested objects are not line starts.
         let s = b"{\"a\":\n  {\"b\": 2}\n}";
+        assert_eq!(whole(s, Mode::Object), Some(Hit::End(s.len())));
+    }
+
+    #[test]
+    fn a_string_cut_by_its_line_end_stops_an_object() {
+        // Raw, and after a `\` (`"C:\temp\"` then the line end).
+        let s = b"{\"a\":\"x\n{\"b\":1}";
+        assert_eq!(whole(s, Mode::Object), Some(Hit::BrokenString(7)));
+        let s = b"{\"a\":\"x\\\n{\"b\":1}";
+        assert_eq!(whole(s, Mode::Object), Some(Hit::BrokenString(8)));
+        assert_eq!(whole(s, Mode::Element), Some(Hit::BrokenString(8)));
+        // Split right after the `\`.
+        let mut scan = Scan::default();
+        assert_eq!(scan.run(&s[..8], 0, Mode::Object), None);
+        assert_eq!(scan.run(s, 8, Mode::Object), Some(Hit::BrokenString(8)));
+        // An escaped `n` is no line end.
+        let s = br#"{"a":"x\n"}"#;
         assert_eq!(whole(s, Mode::Object), Some(Hit::End(s.len())));
     }
 

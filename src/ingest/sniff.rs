@@ -102,8 +102,8 @@ pub(crate) fn bom_len(data: &[u8], eof: bool) -> Option<usize> {
 
 /// Decides the format from `data` (the stream after any BOM and skipped whitespace).
 ///
-/// `[` is an array; `{` is NDJSON when the first object ends its line, else
-/// back-to-back objects; `---` or a `key: value` first line is YAML; anything
+/// `[` is an array; `{` is NDJSON when the first object ends its line (or a string
+/// left open ends it and a `{` starts the next), else back-to-back objects; `---` or a `key: value` first line is YAML; anything
 /// else is framed as NDJSON so each bad line gets reported.
 pub(crate) fn sniff(data: &[u8], eof: bool, max_record: usize) -> Sniff {
     let Some(p) = data.iter().position(|&b| !is_ws(b)) else {
@@ -147,11 +147,24 @@ pub(crate) fn sniff(data: &[u8], eof: bool, max_record: usize) -> Sniff {
 /// it to end, then calling it one too-large NDJSON record, lost the whole file.
 fn first_object(rest: &[u8], eof: bool, max_record: usize) -> Option<Format> {
     let (line, complete) = match memchr(b'\n', rest) {
-        Some(k) => (rest.get(..k).unwrap_or_default(), true),
+        // With its newline, so a string the line leaves open is seen as cut.
+        Some(k) => (rest.get(..=k).unwrap_or_default(), true),
         None => (rest, eof),
     };
     let look = line.get(..max_record.saturating_add(1)).unwrap_or(line);
     match Scan::default().run(look, 0, Mode::Object) {
+        // A first record cut inside a string (`"C:\temp\"}}`) is NDJSON's broken line
+        // when a record starts the next one: framed as objects, the whole file was
+        // read as that string's inside and lost.
+        Some(Hit::BrokenString(_)) => {
+            let after = rest.get(line.len()..).unwrap_or_default();
+            match after.iter().position(|&b| !is_ws(b)) {
+                Some(k) if after.get(k) == Some(&b'{') => Some(Format::Ndjson),
+                Some(_) => Some(Format::Objects),
+                None if eof || after.len() > max_record => Some(Format::Ndjson),
+                None => None,
+            }
+        }
         Some(Hit::End(end)) => {
             if line
                 .get(end..)
@@ -258,6 +271,24 @@ mod tests {
         assert_eq!(fmt(b"hello world\n"), format(Format::Ndjson, 0));
         assert_eq!(fmt(b"2025-01-01 10:00:00 boom"), format(Format::Ndjson, 0));
         assert_eq!(fmt(b"http://x"), format(Format::Ndjson, 0));
+    }
+
+    #[test]
+    fn a_first_line_cut_inside_a_string_is_ndjson_when_a_record_follows() {
+        let winpath = b"{\"m\":\"C:\\temp\\\"}}\n{\"a\":1}\n";
+        assert_eq!(fmt(winpath), format(Format::Ndjson, 0));
+        assert_eq!(
+            fmt(b"{\"k\":\"v\\\n\n {\"a\":1}\n"),
+            format(Format::Ndjson, 0)
+        );
+        assert_eq!(fmt(b"{\"m\":\"x\n"), format(Format::Ndjson, 0));
+        // The string's own rest on the next line: objects (which resync at a `{` line).
+        assert_eq!(fmt(b"{\"m\":\"x\ny\"}\n{}\n"), format(Format::Objects, 0));
+        // Undecided until the next line's first byte is read.
+        assert_eq!(
+            sniff(b"{\"m\":\"x\n  ", false, 100),
+            Sniff::More { skip: 0 }
+        );
     }
 
     #[test]

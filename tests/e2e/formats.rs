@@ -197,3 +197,52 @@ fn real_exports_read_without_loss() {
         assert_eq!(stats(&[&arr]), stats(&[&nd]));
     }
 }
+
+/// A small valid LogEntry as one NDJSON line (with its newline).
+fn log_line(i: usize, msg: &str) -> String {
+    let mut line = serde_json::json!({
+        "insertId": format!("id-{i}"),
+        "logName": "projects/p/logs/run.googleapis.com%2Fstdout",
+        "resource": {"type": "cloud_run_revision", "labels": {"service_name": "svc", "revision_name": "svc-00001-abc"}},
+        "severity": "INFO",
+        "timestamp": format!("2025-09-11T15:{:02}:{:02}Z", (i / 60) % 60, i % 60),
+        "jsonPayload": {"message": msg},
+    })
+    .to_string();
+    line.push('\n');
+    line
+}
+
+/// Writes `text` to `name` in a fresh folder; the folder lives as long as the guard.
+fn temp_file(name: &str, bytes: &[u8]) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, bytes).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn a_broken_first_line_costs_that_line_only() {
+    // A Windows path's `\"` escapes the closing quote. As the first line, it made the
+    // whole file one unclosed object: 0 entries, "input ended before the object's
+    // closing }". As line 2 it cost one line.
+    let bad = r#"{"insertId":"w1","timestamp":"2025-09-11T15:00:00Z","jsonPayload":{"message":"cannot open C:\temp\"}}"#;
+    for at in [0, 1] {
+        let mut text = String::new();
+        for i in 0..3000 {
+            if i == at {
+                text.push_str(bad);
+                text.push('\n');
+            }
+            text.push_str(&log_line(i, &format!("m {i}")));
+        }
+        let (_dir, path) = temp_file("winpath.ndjson", text.as_bytes());
+        let d = lt(["stats", "--format", "json"]).arg(&path).code(0);
+        let v: Value = serde_json::from_str(&d.stdout).unwrap();
+        assert_eq!(v["entries"], 3000, "bad line {}: {v}", at + 1);
+        assert_eq!(v["malformed"], 1, "{v}");
+        assert_eq!(v["truncated_inputs"], 0, "{v}");
+        let named = format!("winpath.ndjson:{} ", at + 1);
+        assert!(d.stderr.contains(&named), "{named}: {}", d.stderr);
+    }
+}

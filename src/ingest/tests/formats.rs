@@ -373,3 +373,49 @@ fn unclosed_object_is_reported_and_the_next_one_kept() {
         )]
     );
 }
+
+#[test]
+fn a_first_line_cut_inside_a_string_costs_that_line_only() {
+    // Before, the first object ran on into the rest of the file (the quote parity
+    // flipped), so the file read as objects and ended as one unclosed object: 0 entries.
+    for first in [
+        r#"{"insertId":"w1","jsonPayload":{"message":"cannot open C:\temp\"}}"#,
+        r#"{"message":"unterminated"#,
+        r#"{"k":"v\"#,
+    ] {
+        let mut input = format!("{first}\n");
+        for k in 0..50 {
+            input.push_str(&format!("{{\"insertId\":\"id-{k}\",\"m\":\"x {{\"}}\n"));
+        }
+        for (chunk, block) in [(4 << 20, 1 << 20), (64, 7), (9, 3)] {
+            let out = run_with(input.as_bytes(), chunk, block, 16 << 20).unwrap();
+            let ctx = format!("{first} chunk {chunk} block {block}");
+            assert_eq!(out.format, Format::Ndjson, "{ctx}");
+            // The bad line is a record of its own, which the entry stage rejects.
+            assert_eq!(out.records.len(), 51, "{ctx}");
+            assert_eq!(out.records[0], rec(first, 1, 0), "{ctx}");
+            assert_eq!(out.records[1].line, 2, "{ctx}");
+            assert!(out.problems.is_empty(), "{ctx}: {:?}", out.problems);
+        }
+    }
+    // Pretty objects: the cut one is reported, framing resumes at the next line that
+    // starts with `{`.
+    let cut = "string not closed before the end of its line";
+    let pretty =
+        b"{\n  \"a\": \"C:\\temp\\\"\n}\n{\n  \"b\": \"cut\n  \"c\": 1\n}\n{\n  \"d\": 2\n}\n";
+    let out = run(pretty);
+    assert_eq!(out.format, Format::Objects);
+    assert_eq!(out.records, [rec("{\n  \"d\": 2\n}", 8, 2)]);
+    assert_eq!(
+        out.problems,
+        [
+            problem(1, Some(0), malformed(cut)),
+            problem(4, Some(1), malformed(cut))
+        ]
+    );
+    // A cut first line followed by its own rest: objects, resumed at the next `{` line.
+    let out = run(b"{\"m\": \"two\nlines\"}\n{\"n\": 1}\n");
+    assert_eq!(out.format, Format::Objects);
+    assert_eq!(out.records, [rec("{\"n\": 1}", 3, 1)]);
+    assert_eq!(out.problems, [problem(1, Some(0), malformed(cut))]);
+}
