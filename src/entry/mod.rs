@@ -94,21 +94,21 @@ pub struct Entry<'a> {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawEntry<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lossy_str")]
     timestamp: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lossy_str")]
     receive_timestamp: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     severity: Option<&'a RawValue>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lossy_str")]
     log_name: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     resource: Option<&'a RawValue>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lossy_str")]
     insert_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lossy_str")]
     trace: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lossy_str")]
     span_id: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     labels: Option<&'a RawValue>,
@@ -126,6 +126,27 @@ struct RawEntry<'a> {
     source_location: Option<&'a RawValue>,
     #[serde(borrow, default)]
     split: Option<&'a RawValue>,
+}
+
+/// A string field (or null) as serde_json reads `Cow<str>`, except that a lone
+/// surrogate escape becomes U+FFFD: it failed the whole record before.
+fn lossy_str<'de, D>(d: D) -> Result<Option<Cow<'de, str>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::{Error, Unexpected};
+    let Some(raw) = Option::<&'de RawValue>::deserialize(d)? else {
+        return Ok(None);
+    };
+    let unexpected = match Value::from_raw(raw.get()) {
+        Value::Str(s) => return Ok(Some(s)),
+        Value::Bool(b) => Unexpected::Bool(b),
+        Value::Num(_) | Value::Float(_) => Unexpected::Other("a number"),
+        Value::Null => Unexpected::Unit,
+        Value::Raw(r) if r.starts_with('[') => Unexpected::Seq,
+        Value::Raw(_) => Unexpected::Map,
+    };
+    Err(D::Error::invalid_type(unexpected, &"a string"))
 }
 
 impl<'a> RawEntry<'a> {

@@ -154,3 +154,28 @@ fn log_id_decoding() {
     let e = Entry::parse(r#"{"logName":"projects/p/logs/bad%2"}"#).unwrap();
     assert_eq!(e.log_id().as_deref(), Some("bad%2"));
 }
+
+#[test]
+fn a_lone_surrogate_is_a_replacement_character_not_an_empty_message() {
+    // serde_json refuses `\ud83d` alone: the message read as "" (no rule saw it), and
+    // in a top-level string field the whole record was malformed.
+    let t = r#"{"timestamp":"2025-09-11T15:00:01Z","jsonPayload":{"message":"bad \ud800 surrogate \udfff exit(1).","user":"\ud83d"}}"#;
+    let e = Entry::parse(t).unwrap();
+    assert_eq!(e.message, "bad \u{FFFD} surrogate \u{FFFD} exit(1).");
+    let user = e.get(&Field::parse("jsonPayload.user").unwrap()).unwrap();
+    assert_eq!(user.as_text(), "\u{FFFD}");
+    let t = r#"{"timestamp":"2025-09-11T15:00:01Z","textPayload":"exit(1). \ud83d"}"#;
+    assert_eq!(Entry::parse(t).unwrap().message, "exit(1). \u{FFFD}");
+    // A pair stays one character; a high one before another escape keeps that escape.
+    let t = r#"{"textPayload":"\ud83d\ude00 \ud83d\n\u00e9"}"#;
+    assert_eq!(Entry::parse(t).unwrap().message, "\u{1F600} \u{FFFD}\né");
+    // Top-level string fields take the serde path; the record is kept.
+    let t = r#"{"insertId":"a\ud83d","logName":"x\udfffy","timestamp":"2025-09-11T15:00:01Z","textPayload":"m"}"#;
+    let e = Entry::parse(t).unwrap();
+    assert_eq!(e.insert_id.as_deref(), Some("a\u{FFFD}"));
+    assert_eq!(e.log_name.as_deref(), Some("x\u{FFFD}y"));
+    assert_eq!(e.time_source, TimeSource::Timestamp);
+    // A top-level field of the wrong type is still not a LogEntry.
+    let err = Entry::parse(r#"{"insertId":12}"#).unwrap_err();
+    assert!(err.0.starts_with("not a LogEntry: invalid type"), "{err}");
+}

@@ -62,7 +62,12 @@ impl<'a> Value<'a> {
                 }
                 match serde_json::from_str::<Cow<'a, str>>(text) {
                     Ok(s) => Value::Str(s),
-                    Err(_) => Value::Raw(raw),
+                    // A lone surrogate (`\ud83d`): serde refuses it, and the whole
+                    // message read as empty, so no rule saw it.
+                    Err(_) => match lossy_string(text) {
+                        Some(s) => Value::Str(Cow::Owned(s)),
+                        None => Value::Raw(raw),
+                    },
                 }
             }
             Some(b't') => Value::Bool(true),
@@ -112,6 +117,67 @@ impl<'a> Value<'a> {
             _ => None,
         }
     }
+}
+
+/// Decodes a JSON string literal (quotes included) with each lone surrogate escape
+/// (`\ud800`, or a high one not followed by a low one) as U+FFFD, as invalid UTF-8
+/// is read; `None` when `text` is not a valid string literal.
+pub(crate) fn lossy_string(text: &str) -> Option<String> {
+    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+    let mut out = String::with_capacity(inner.len());
+    let mut rest = inner;
+    while let Some(k) = rest.find('\\') {
+        out.push_str(rest.get(..k)?);
+        let esc = rest.get(k + 1..)?;
+        let mut chars = esc.chars();
+        rest = match chars.next()? {
+            'u' => {
+                let hi = hex4(esc.get(1..5)?)?;
+                let after = esc.get(5..)?;
+                let lo = after
+                    .strip_prefix("\\u")
+                    .and_then(|r| hex4(r.get(..4)?))
+                    .filter(|lo| (0xDC00..0xE000).contains(lo));
+                match (hi, lo) {
+                    (0xD800..=0xDBFF, Some(lo)) => {
+                        let c = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                        out.push(char::from_u32(c)?);
+                        after.get(6..)?
+                    }
+                    (0xD800..=0xDFFF, _) => {
+                        out.push(char::REPLACEMENT_CHARACTER);
+                        after
+                    }
+                    _ => {
+                        out.push(char::from_u32(hi)?);
+                        after
+                    }
+                }
+            }
+            c => {
+                out.push(match c {
+                    '"' | '\\' | '/' => c,
+                    'b' => '\u{8}',
+                    'f' => '\u{c}',
+                    'n' => '\n',
+                    'r' => '\r',
+                    't' => '\t',
+                    _ => return None,
+                });
+                chars.as_str()
+            }
+        };
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// Four hex digits as a number (no sign, unlike `from_str_radix`).
+fn hex4(h: &str) -> Option<u32> {
+    if h.len() != 4 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u32::from_str_radix(h, 16).ok()
 }
 
 /// Parses "1234", "-1.5e3", or a duration in seconds like "0.0123s".
@@ -365,6 +431,30 @@ mod tests {
         ];
         assert!(absent.iter().filter(|k| small.may_have(k)).count() <= 1);
         assert!(absent.iter().all(|k| small.raw(k).is_none()));
+    }
+
+    #[test]
+    fn lone_surrogates_decode_as_replacement_characters() {
+        let cases = [
+            (r#""a\ud800b""#, Some("a\u{FFFD}b")),
+            (r#""\udfff\ud83d""#, Some("\u{FFFD}\u{FFFD}")),
+            (r#""\ud83d\ud83d\ude00""#, Some("\u{FFFD}\u{1F600}")),
+            (
+                r#""\\ud800 \"\/\b\f\n\r\t\u00e9""#,
+                Some("\\ud800 \"/\u{8}\u{c}\n\r\té"),
+            ),
+            (r#""\ud83d\u+0ab""#, None),
+            (r#""\x""#, None),
+            (r#""\ud8"#, None),
+            ("12", None),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(lossy_string(raw).as_deref(), want, "{raw}");
+        }
+        // Valid strings decode as serde_json decodes them.
+        let ok = r#""\ud83d\ude00 \u0041\\\"""#;
+        let serde: String = serde_json::from_str(ok).unwrap();
+        assert_eq!(lossy_string(ok), Some(serde));
     }
 
     #[test]
