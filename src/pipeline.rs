@@ -696,15 +696,15 @@ mod tests {
     }
 
     /// A block keeps the first of each repeat, in order, and every entry without an
-    /// insertId; a repeat of an entry from an earlier block goes too.
+    /// insertId (or with an empty one); a repeat of an entry from an earlier block goes too.
     #[test]
     #[allow(clippy::unwrap_used)]
     fn a_block_keeps_first_times_in_order() {
         let rec = |id: &str, msg: &str| {
-            let id = if id.is_empty() {
-                String::new()
-            } else {
-                format!(r#""insertId":"{id}","#)
+            let id = match id {
+                "" => String::new(),
+                "<empty>" => r#""insertId":"","#.to_string(),
+                id => format!(r#""insertId":"{id}","#),
             };
             format!(
                 r#"{{{id}"logName":"projects/p/logs/app","timestamp":"2025-09-15T17:38:01Z","textPayload":"{msg}"}}"#
@@ -718,13 +718,15 @@ mod tests {
             rec("", "5"),
             rec("c", "6"),
             rec("b", "7"),
+            rec("<empty>", "8"),
+            rec("<empty>", "9"),
         ];
         let d = Dedup::new();
         let mut keys = Vec::new();
         let mut block: Vec<Entry<'_>> = texts.iter().map(|t| Entry::parse(t).unwrap()).collect();
         assert_eq!(d.retain_first(&mut block, &mut keys), 2);
         let kept: Vec<&str> = block.iter().map(|e| e.message.as_ref()).collect();
-        assert_eq!(kept, ["1", "2", "4", "5", "6"]);
+        assert_eq!(kept, ["1", "2", "4", "5", "6", "8", "9"]);
         let mut again = vec![
             Entry::parse(&texts[5]).unwrap(),
             Entry::parse(&texts[4]).unwrap(),

@@ -367,9 +367,11 @@ impl<'a> Entry<'a> {
     }
 
     /// The key that marks repeats: log, insertId and timestamp. `None` when the entry
-    /// has no insertId (nothing to compare).
+    /// has no insertId, or an empty one (nothing to compare).
     pub fn dedup_key(&self) -> Option<u64> {
-        let id = self.insert_id.as_deref()?;
+        // `"insertId": ""` (hand-made or relayed logs) made distinct entries of one
+        // log and second look like repeats of the first.
+        let id = self.insert_id.as_deref().filter(|id| !id.is_empty())?;
         let mut h = KeyHasher(0);
         self.log_name.hash(&mut h);
         id.hash(&mut h);

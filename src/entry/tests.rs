@@ -179,3 +179,19 @@ fn a_lone_surrogate_is_a_replacement_character_not_an_empty_message() {
     let err = Entry::parse(r#"{"insertId":12}"#).unwrap_err();
     assert!(err.0.starts_with("not a LogEntry: invalid type"), "{err}");
 }
+
+#[test]
+fn an_empty_insert_id_gives_no_dedup_key() {
+    let t = |id: &str, msg: &str| {
+        format!(
+            r#"{{"insertId":"{id}","logName":"projects/p/logs/app","timestamp":"2025-09-11T15:00:00Z","textPayload":"{msg}"}}"#
+        )
+    };
+    let (a, b) = (t("", "one"), t("", "two"));
+    assert_eq!(Entry::parse(&a).unwrap().dedup_key(), None);
+    assert_eq!(Entry::parse(&b).unwrap().dedup_key(), None);
+    let (x, y) = (t("x", "one"), t("x", "two"));
+    let kx = Entry::parse(&x).unwrap().dedup_key();
+    assert!(kx.is_some());
+    assert_eq!(kx, Entry::parse(&y).unwrap().dedup_key());
+}
