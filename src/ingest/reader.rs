@@ -2,12 +2,12 @@
 //! [`ChunkReader`] iterator that reads in blocks and frames incrementally.
 
 use std::fs::File;
-use std::io::{self, BufReader, Cursor, Read};
+use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use flate2::bufread::MultiGzDecoder;
+use flate2::bufread::GzDecoder;
 
 use super::array::Array;
 use super::frame::Frame;
@@ -36,6 +36,69 @@ impl<R: Read> Read for Capped<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = buf.len().min(GZIP_READ);
         self.0.read(&mut buf[..n])
+    }
+}
+
+/// Gzip members one after another, as `gzip -d` reads them: zero bytes after a
+/// member are padding (tape blocks, preallocated files) and end the stream quietly;
+/// anything else there must be a member (else "invalid gzip header").
+/// `MultiGzDecoder` took the padding for a member and failed the input.
+struct Members<R: BufRead> {
+    /// The member being read; `None` once the stream has ended.
+    member: Option<GzDecoder<R>>,
+}
+
+impl<R: BufRead> Members<R> {
+    fn new(input: R) -> Self {
+        Members {
+            member: Some(GzDecoder::new(input)),
+        }
+    }
+}
+
+/// Consumes the zero bytes at the front of `input`; true when the input ends with them.
+fn only_zeros_left(input: &mut impl BufRead) -> io::Result<bool> {
+    loop {
+        let buf = input.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(true);
+        }
+        let zeros = buf.iter().take_while(|&&b| b == 0).count();
+        let more = zeros < buf.len();
+        input.consume(zeros);
+        if more {
+            return Ok(false);
+        }
+    }
+}
+
+impl<R: BufRead> Read for Members<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let Some(member) = &mut self.member else {
+                return Ok(0);
+            };
+            let n = member.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            // The member ended with its trailer: next member, padding or the end.
+            let Some(done) = self.member.take() else {
+                return Ok(0);
+            };
+            let mut input = done.into_inner();
+            if only_zeros_left(&mut input)? {
+                continue;
+            }
+            // Said at once: a few bytes of text read as a header cut short.
+            if input.fill_buf()?.first() != Some(&0x1f) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "invalid gzip header",
+                ));
+            }
+            self.member = Some(GzDecoder::new(input));
+        }
     }
 }
 
@@ -192,7 +255,7 @@ impl ChunkReader {
         let raw = Cursor::new(magic).chain(raw);
         let input: Box<dyn Read + Send> = if compressed {
             let buffered = BufReader::with_capacity(GZIP_BUFFER, raw);
-            Box::new(Capped(MultiGzDecoder::new(buffered)))
+            Box::new(Capped(Members::new(buffered)))
         } else {
             Box::new(raw)
         };

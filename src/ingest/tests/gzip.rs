@@ -129,3 +129,40 @@ fn corrupt_streams_become_problems_not_panics() {
         "read error: corrupt gzip stream: invalid gzip header"
     );
 }
+
+#[test]
+fn zero_padding_after_a_member_ends_the_stream_like_gzip() {
+    // `gzip -t` accepts a member followed by zero bytes (tape blocks, preallocated
+    // files); it was "corrupt gzip stream: invalid gzip header" and a cut input.
+    let plain = ndjson(40);
+    let all = run(&plain).records;
+    for pad in [1, 7, 512, 300_000] {
+        let mut padded = gz(&plain);
+        padded.extend(vec![0u8; pad]);
+        for (chunk, block) in [(4 << 20, 1 << 20), (97, 13)] {
+            let out = run_with(&padded, chunk, block, 1024).unwrap();
+            assert_eq!(out.records, all, "pad {pad}");
+            assert!(out.problems.is_empty(), "pad {pad}: {:?}", out.problems);
+        }
+    }
+    // Padding between members: the next member is read.
+    let mut two = gz(b"{\"a\":1}\n");
+    two.extend([0u8; 64]);
+    two.extend(gz(b"{\"b\":2}\n"));
+    let out = run(&two);
+    assert_eq!(out.texts(), [r#"{"a":1}"#, r#"{"b":2}"#]);
+    assert!(out.problems.is_empty(), "{:?}", out.problems);
+    // Garbage after the padding is still an error.
+    let mut bad = gz(&plain);
+    bad.extend([0u8; 64]);
+    bad.extend(b"garbage\n");
+    let out = run(&bad);
+    assert_eq!(out.records, all);
+    assert_eq!(
+        out.kinds()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        ["read error: corrupt gzip stream: invalid gzip header"]
+    );
+}
