@@ -7,6 +7,7 @@
 use super::frame::{Frame, Open};
 use super::objects::Objects;
 use super::scan::{is_ws, trim, Hit, Mode, Scan};
+use super::sniff::bom_len;
 use super::ProblemKind;
 
 const TRUNCATED: &str = "array ended before its closing ]";
@@ -72,6 +73,17 @@ impl Array {
                     let Some(p) = skip_ws(f) else { return false };
                     let b = f.data().get(p).copied().unwrap_or(b' ');
                     if self.state == State::Outside {
+                        if b == 0xEF {
+                            // A BOM before the next array (Windows-saved exports, joined).
+                            match bom_len(f.data().get(p..).unwrap_or_default(), false) {
+                                Some(0) => {}
+                                Some(n) => {
+                                    f.pos = p + n;
+                                    continue;
+                                }
+                                None => return false,
+                            }
+                        }
                         if b == b'[' {
                             self.state = State::ElementStart;
                             self.indent = None;
@@ -254,6 +266,13 @@ impl Array {
             return o.finish(f);
         }
         let line = match self.state {
+            // The start of a BOM left waiting for its other bytes.
+            State::Outside if f.pos < f.len() => {
+                let line = f.line_at(f.pos);
+                let why = "unexpected text after the closing ]".to_string();
+                f.push_problem(line, None, ProblemKind::Malformed(why));
+                return;
+            }
             State::Outside | State::Resync { .. } => return,
             State::ElementStart | State::NextElement { .. } => f.line_at(f.pos),
             State::Element => match (self.skip.take(), f.open) {

@@ -18,6 +18,8 @@
 //!   (JSON strings hold no raw newline); framing restarts at the next line that
 //!   starts with `{`. A first line cut that way, with a `{` starting the next
 //!   line, is NDJSON's bad line: the input is framed as NDJSON.
+//! - A UTF-8 BOM is skipped at the start of the stream and before any record
+//!   (NDJSON line, object, or array), as after `cat` of Windows-saved files.
 //! - Problems carry `index: Some(_)` when they stand for a record (too large,
 //!   or an NDJSON line that is not an object); framing garbage has `None`.
 

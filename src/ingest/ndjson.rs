@@ -1,10 +1,12 @@
-//! NDJSON framing: one record per non-blank line, found with `memchr`.
+//! NDJSON framing: one record per non-blank line, found with `memchr`; a UTF-8 BOM
+//! at a line's start is skipped.
 //! A line longer than `max_record` is skipped as it streams by, never buffered whole.
 
 use memchr::memchr;
 
 use super::frame::Frame;
 use super::scan::trim;
+use super::sniff::BOM;
 use super::ProblemKind;
 
 /// A too-long line being skipped.
@@ -99,7 +101,12 @@ fn line(f: &mut Frame, start: usize, end: usize) {
         f.push_problem(line, Some(index), ProblemKind::TooLarge { bytes });
         return;
     }
-    let (s, e) = trim(f.data(), start, end);
+    let (mut s, e) = trim(f.data(), start, end);
+    if f.data().get(s) == Some(&0xEF) && f.data().get(s..e).is_some_and(|r| r.starts_with(BOM)) {
+        // Files saved on Windows and joined with `cat` (or gzip members, each with
+        // its BOM): a record lost as "not a JSON object" at every join.
+        s = trim(f.data(), s + BOM.len(), e).0;
+    }
     if s == e {
         return;
     }

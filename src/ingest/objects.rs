@@ -2,9 +2,11 @@
 //! another, or several on a line), separated by whitespace or commas. Text
 //! between objects, or an object whose string is cut by its line's end, is
 //! reported once, then framing resumes at the next line that starts with `{`.
+//! A UTF-8 BOM before an object is skipped.
 
 use super::frame::{Frame, Open};
 use super::scan::{is_ws, Hit, Mode, Scan};
+use super::sniff::bom_len;
 use super::ProblemKind;
 
 /// Where the framer is in the stream.
@@ -54,6 +56,20 @@ impl Objects {
                     };
                     let opens = rest.get(k) == Some(&b'{');
                     let p = f.pos + k;
+                    if !opens && rest.get(k) == Some(&0xEF) {
+                        // A BOM before an object (files saved on Windows, joined).
+                        match bom_len(rest.get(k..).unwrap_or_default(), false) {
+                            Some(0) => {}
+                            Some(n) => {
+                                f.pos = p + n;
+                                continue;
+                            }
+                            None => {
+                                f.pos = p;
+                                return false;
+                            }
+                        }
+                    }
                     let line = f.line_at(p);
                     if opens {
                         f.open = Some(Open { start: p, line });
@@ -182,8 +198,15 @@ impl Objects {
         }
     }
 
-    /// Reports an object left open at the end of the input.
+    /// Reports an object left open at the end of the input, or the start of a BOM
+    /// left waiting for its other bytes.
     pub(crate) fn finish(&mut self, f: &mut Frame) {
+        if self.state == State::Between && f.pos < f.len() {
+            let line = f.line_at(f.pos);
+            let why = "unexpected text between objects".to_string();
+            f.push_problem(line, None, ProblemKind::Malformed(why));
+            return;
+        }
         if self.state != State::Object {
             return;
         }

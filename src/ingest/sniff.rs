@@ -6,7 +6,8 @@ use memchr::memchr;
 use super::scan::{is_ws, Hit, Mode, Scan};
 use super::Format;
 
-const BOM: &[u8] = b"\xEF\xBB\xBF";
+/// A UTF-8 byte order mark.
+pub(crate) const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Longest `key` looked at when deciding whether a first line is YAML.
 const MAX_YAML_KEY: usize = 256;

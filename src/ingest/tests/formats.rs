@@ -419,3 +419,46 @@ fn a_first_line_cut_inside_a_string_costs_that_line_only() {
     assert_eq!(out.records, [rec("{\"n\": 1}", 3, 1)]);
     assert_eq!(out.problems, [problem(1, Some(0), malformed(cut))]);
 }
+
+#[test]
+fn a_bom_at_the_start_of_a_later_record_is_skipped() {
+    // Windows-saved files joined with `cat`, or gzip members each with its BOM: the
+    // record after each join was "not a JSON object" (or, between arrays, the rest of
+    // the second array was skipped as text after the closing `]`).
+    let out = run(b"\xEF\xBB\xBF{\"a\":1}\r\n{\"b\":2}\r\n\xEF\xBB\xBF{\"c\":3}\r\n\xEF\xBB\xBF\r\n{\"d\":4}\n");
+    assert_eq!(out.format, Format::Ndjson);
+    assert_eq!(
+        out.records,
+        [
+            rec(r#"{"a":1}"#, 1, 0),
+            rec(r#"{"b":2}"#, 2, 1),
+            rec(r#"{"c":3}"#, 3, 2),
+            rec(r#"{"d":4}"#, 5, 3)
+        ]
+    );
+    assert!(out.problems.is_empty(), "{:?}", out.problems);
+    let out = run(b"{\n  \"a\": 1\n}\n\xEF\xBB\xBF{\n  \"b\": 2\n}\n");
+    assert_eq!(out.format, Format::Objects);
+    assert_eq!(out.texts(), ["{\n  \"a\": 1\n}", "{\n  \"b\": 2\n}"]);
+    assert!(out.problems.is_empty(), "{:?}", out.problems);
+    let arrays = format!("{GCLOUD}\u{feff}{GCLOUD}");
+    let out = run(arrays.as_bytes());
+    assert_eq!(out.records.len(), 4);
+    assert!(out.problems.is_empty(), "{:?}", out.problems);
+    // Half a BOM at the end is still text that is not a record.
+    for (input, line, why) in [
+        (
+            &b"{\n\"a\":1\n}\n\xEF\xBB"[..],
+            4,
+            "unexpected text between objects",
+        ),
+        (b"[{\"a\":1}]\n\xEF", 2, AFTER_ARRAY),
+    ] {
+        for block in [1, 2, 1 << 20] {
+            let out = run_with(input, 4 << 20, block, 1 << 20).unwrap();
+            assert_eq!(out.texts().len(), 1, "block {block}");
+            let want = [problem(line, None, malformed(why))];
+            assert_eq!(out.problems, want, "block {block}");
+        }
+    }
+}
