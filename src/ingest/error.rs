@@ -29,7 +29,7 @@ pub enum InputError {
         /// The source's display name.
         display: String,
     },
-    /// An encoding or compression that is not read (UTF-16, bzip2, xz, zstd, zip).
+    /// An encoding or compression that is not read (UTF-16, bzip2, xz, zstd, zip, tar).
     #[error("{display}: this is {what}, not JSON; {fix}")]
     Unsupported {
         /// The source's display name.

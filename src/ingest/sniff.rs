@@ -76,18 +76,79 @@ const UNSUPPORTED: &[(&[u8], &str, &str)] = &[
     ),
 ];
 
+/// A tar archive (`.tar`, or `.tar.gz` once inflated): read as text, each file's
+/// first record was lost as "not a JSON object" and the run exited 0.
+const TAR: (&str, &str) = (
+    "a tar archive",
+    "extract it first (`mkdir logs && tar -xf FILE -C logs`; `tar -xzf` for .tar.gz) \
+     and point logtriage at the folder (`logtriage report logs`)",
+);
+
+/// A tar header block's size; [`unsupported`] reads the first one whole.
+const TAR_BLOCK: usize = 512;
+
 /// Bytes that [`unsupported`] needs to see (fewer at the end of input).
-pub(crate) const MAGIC_LEN: usize = 6;
+pub(crate) const MAGIC_LEN: usize = TAR_BLOCK;
 
 /// What the first bytes of the (decompressed) stream are, when it is a format that
 /// is not read: its name and how to get JSON out of it.
 pub(crate) fn unsupported(data: &[u8]) -> Option<(&'static str, &'static str)> {
+    if is_tar(data) {
+        return Some(TAR);
+    }
     UNSUPPORTED.iter().find_map(|(magic, what, fix)| {
         let whole = data.starts_with(magic);
         // bzip2's "BZh" is only a magic number with its block-size digit after it.
         let bzip_digit = *magic != b"BZh" || data.get(3).is_some_and(|d| (b'1'..=b'9').contains(d));
         (whole && bzip_digit).then_some((*what, *fix))
     })
+}
+
+/// True when `data` starts with a tar header: `ustar` at byte 257 (POSIX and GNU)
+/// and a checksum that adds up, so text that has "ustar" there is not taken for one.
+fn is_tar(data: &[u8]) -> bool {
+    let Some(header) = data.get(..TAR_BLOCK) else {
+        return false;
+    };
+    if header.get(257..262) != Some(b"ustar".as_slice()) {
+        return false;
+    }
+    // The checksum: octal digits at 148..156, the sum of the header's bytes with
+    // that field counted as spaces.
+    let field = header.get(148..156).unwrap_or_default();
+    let digits: Vec<u8> = field
+        .iter()
+        .copied()
+        .skip_while(|&b| b == b' ')
+        .take_while(u8::is_ascii_digit)
+        .collect();
+    let Some(want) = std::str::from_utf8(&digits)
+        .ok()
+        .and_then(|d| u64::from_str_radix(d, 8).ok())
+    else {
+        return false;
+    };
+    let field_as_spaces = |(i, &b): (usize, &u8)| {
+        if (148..156).contains(&i) {
+            b' '
+        } else {
+            b
+        }
+    };
+    // Old tars summed the bytes as signed.
+    let unsigned: u64 = header
+        .iter()
+        .enumerate()
+        .map(field_as_spaces)
+        .map(u64::from)
+        .sum();
+    let signed: i64 = header
+        .iter()
+        .enumerate()
+        .map(field_as_spaces)
+        .map(|b| i64::from(b as i8))
+        .sum();
+    unsigned == want || u64::try_from(signed).is_ok_and(|s| s == want)
 }
 
 /// Length of a UTF-8 byte order mark at the start of `data`; `None` until enough is read.
@@ -256,6 +317,41 @@ mod tests {
         assert_eq!(unsupported(b"BZhello\n"), None);
         assert_eq!(unsupported(b" BZh91AY&SY"), None);
         assert_eq!(unsupported(b"{\"a\":1}\n"), None);
+    }
+
+    /// A tar header block for `name` (POSIX `ustar`, or GNU's `ustar  `).
+    fn tar_header(name: &str, gnu: bool) -> Vec<u8> {
+        let mut h = vec![0u8; 512];
+        h[..name.len()].copy_from_slice(name.as_bytes());
+        h[100..108].copy_from_slice(b"0000644\0");
+        h[124..136].copy_from_slice(b"00000000010\0");
+        h[156] = b'0';
+        let magic: &[u8] = if gnu { b"ustar  \0" } else { b"ustar\x0000" };
+        h[257..265].copy_from_slice(magic);
+        h[148..156].copy_from_slice(b"        ");
+        let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
+        h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+        h
+    }
+
+    #[test]
+    fn a_tar_archive_is_named() {
+        for gnu in [false, true] {
+            let mut tar = tar_header("logs/a.ndjson", gnu);
+            tar.extend_from_slice(b"{\"a\":1}\n");
+            assert_eq!(unsupported(&tar).map(|u| u.0), Some("a tar archive"));
+            assert!(unsupported(&tar).is_some_and(|u| u.1.contains("tar -xzf")));
+        }
+        // "ustar" at byte 257 of text, or a header whose checksum does not add up.
+        let mut text = br#"{"m":""#.to_vec();
+        text.resize(257, b'x');
+        text.extend_from_slice(b"ustar\"}\n");
+        text.resize(600, b'\n');
+        assert_eq!(unsupported(&text), None);
+        let mut bad = tar_header("a", false);
+        bad[0] = b'b';
+        assert_eq!(unsupported(&bad), None);
+        assert_eq!(unsupported(&tar_header("a", false)[..511]), None);
     }
 
     #[test]

@@ -80,6 +80,24 @@ fn nothing_readable_is_an_error_not_an_ok_report() {
     std::fs::write(&xz, b"\xFD7zXZ\x00\x00\x04\xE6\xD6\xB4\x46").unwrap();
     let d = lt(["report"]).arg(&xz).code(2);
     assert!(d.stderr.contains("xz -dc"), "{}", d.stderr);
+    // tar, plain or gzipped, was read as text: each file's first record lost as
+    // "not a JSON object", exit 0.
+    let tar = tar_of("logs/a.ndjson", &read(&sample("healthy.ndjson")));
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &tar).unwrap();
+    for (name, bytes) in [
+        ("logs.tar", tar.clone()),
+        ("logs.tar.gz", gz.finish().unwrap()),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let d = lt(["report"]).arg(&path).code(2);
+        assert!(
+            d.stderr.contains("this is a tar archive, not JSON") && d.stderr.contains("tar -xzf"),
+            "{name}: {}",
+            d.stderr
+        );
+    }
     // A --service that matches nothing says where to look.
     let d = lt(["report", "--service", "netra-backend-stagin"])
         .arg(sample("healthy.ndjson"))
@@ -198,4 +216,20 @@ fn completions_and_man_page() {
     let d = lt(["man", "report"]).code(0);
     assert!(d.stdout.contains(".TH logtriage-report 1"), "{}", d.stdout);
     assert!(d.stdout.contains("\\-\\-fail\\-on"), "{}", d.stdout);
+}
+
+/// A POSIX tar archive holding one file.
+fn tar_of(name: &str, data: &[u8]) -> Vec<u8> {
+    let mut h = vec![0u8; 512];
+    h[..name.len()].copy_from_slice(name.as_bytes());
+    h[100..108].copy_from_slice(b"0000644\0");
+    h[124..136].copy_from_slice(format!("{:011o}\0", data.len()).as_bytes());
+    h[156] = b'0';
+    h[257..265].copy_from_slice(b"ustar\x0000");
+    h[148..156].copy_from_slice(b"        ");
+    let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
+    h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    h.extend_from_slice(data);
+    h.resize(h.len().div_ceil(512) * 512 + 1024, 0);
+    h
 }
