@@ -42,7 +42,8 @@ fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
-/// Frames `data`; `None` when it is refused (YAML, UTF-16, an archive not gzip).
+/// Frames `data`; `None` when it is refused (YAML, UTF-16, an archive not gzip, an
+/// entries.list response).
 fn frame(data: &[u8], chunk_size: usize, max_record: usize, step: usize) -> Option<Framed> {
     let opts = IngestOptions {
         chunk_size,
@@ -54,7 +55,11 @@ fn frame(data: &[u8], chunk_size: usize, max_record: usize, step: usize) -> Opti
     };
     let reader = match open_reader("fuzz", 0, input, &opts) {
         Ok(r) => r,
-        Err(InputError::Yaml { display } | InputError::Unsupported { display, .. }) => {
+        Err(
+            InputError::Yaml { display }
+            | InputError::Unsupported { display, .. }
+            | InputError::EntriesList { display },
+        ) => {
             assert_eq!(display, "fuzz");
             return None;
         }

@@ -313,6 +313,11 @@ impl ChunkReader {
                               permission) and run it again",
                     })
                 }
+                Sniff::EntriesList => {
+                    return Err(InputError::EntriesList {
+                        display: display.to_string(),
+                    })
+                }
                 Sniff::More { skip } => {
                     self.frame.pos += skip;
                     self.frame.compact();

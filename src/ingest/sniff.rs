@@ -24,6 +24,33 @@ pub(crate) enum Sniff {
     /// A gcloud error message (`ERROR: (gcloud.logging.read) PERMISSION_DENIED: ...`)
     /// saved instead of logs.
     GcloudError,
+    /// The Logging API's `entries.list` response (`{"entries": [...], "nextPageToken": ...}`).
+    EntriesList,
+}
+
+/// Most bytes looked at for `{"entries": [`, blanks included.
+const MAX_ENTRIES_LOOK: usize = 4096;
+
+/// `Some(true)` when `rest` starts `{"entries": [` (any blanks between), as an
+/// `entries.list` response does; `None` when more bytes are needed to tell. Read as
+/// one object, it was one entry without a time, and the entries in it were lost.
+fn entries_list(rest: &[u8], eof: bool) -> Option<bool> {
+    let mut i = 0;
+    for token in [&b"{"[..], b"\"entries\"", b":", b"["] {
+        while rest.get(i).is_some_and(|&b| is_ws(b)) && i < MAX_ENTRIES_LOOK {
+            i += 1;
+        }
+        let have = rest.get(i..).unwrap_or_default();
+        let n = have.len().min(token.len());
+        if have.get(..n) != token.get(..n) || i >= MAX_ENTRIES_LOOK {
+            return Some(false);
+        }
+        if n < token.len() {
+            return if eof { Some(false) } else { None };
+        }
+        i += token.len();
+    }
+    Some(true)
 }
 
 /// How gcloud's error messages start.
@@ -164,9 +191,10 @@ pub(crate) fn bom_len(data: &[u8], eof: bool) -> Option<usize> {
 
 /// Decides the format from `data` (the stream after any BOM and skipped whitespace).
 ///
-/// `[` is an array; `{` is NDJSON when the first object ends its line (or a string
-/// left open ends it and a `{` starts the next), else back-to-back objects; `---` or a `key: value` first line is YAML; anything
-/// else is framed as NDJSON so each bad line gets reported.
+/// `[` is an array; `{"entries": [` is an `entries.list` response (refused); `{` is
+/// NDJSON when the first object ends its line (or a string left open ends it and a
+/// `{` starts the next), else back-to-back objects; `---` or a `key: value` first
+/// line is YAML; anything else is framed as NDJSON so each bad line gets reported.
 pub(crate) fn sniff(data: &[u8], eof: bool, max_record: usize) -> Sniff {
     let Some(p) = data.iter().position(|&b| !is_ws(b)) else {
         return if eof {
@@ -181,7 +209,11 @@ pub(crate) fn sniff(data: &[u8], eof: bool, max_record: usize) -> Sniff {
     let rest = data.get(p..).unwrap_or_default();
     let decided = match rest.first() {
         Some(b'[') => Some(Format::Array),
-        Some(b'{') => first_object(rest, eof, max_record),
+        Some(b'{') => match entries_list(rest, eof) {
+            Some(true) => return Sniff::EntriesList,
+            Some(false) => first_object(rest, eof, max_record),
+            None => None,
+        },
         // Before the YAML test, which `ERROR: ...` also passes, with the wrong advice.
         Some(b'E') if rest.starts_with(GCLOUD_ERROR) => return Sniff::GcloudError,
         // gcloud may warn before it fails: `WARNING: ...` lines, then the error.
@@ -400,6 +432,33 @@ mod tests {
         let warned = b"WARNING: Reauthentication required.\nERROR: (gcloud.logging.read) There was a problem refreshing your current auth tokens\n";
         assert_eq!(fmt(warned), Sniff::GcloudError);
         assert_eq!(fmt(b"WARNING: low disk\n"), Sniff::Yaml);
+    }
+
+    #[test]
+    fn an_entries_list_response_is_named() {
+        let pretty = b"{\n  \"entries\": [\n    {\n      \"insertId\": \"a\"\n    }\n  ],\n  \"nextPageToken\": \"x\"\n}\n";
+        assert_eq!(fmt(pretty), Sniff::EntriesList);
+        assert_eq!(
+            fmt(b"{\"entries\":[{\"insertId\":\"a\"}]}\n"),
+            Sniff::EntriesList
+        );
+        assert_eq!(fmt(b"{\"entries\":[]}"), Sniff::EntriesList);
+        // A record with other keys, or "entries" that is no list, is a record.
+        assert_eq!(fmt(b"{\"entriesX\":[1]}\n"), format(Format::Ndjson, 0));
+        assert_eq!(fmt(b"{\"entries\":3}\n"), format(Format::Ndjson, 0));
+        assert_eq!(
+            fmt(b"{\"insertId\":\"entries\"}\n"),
+            format(Format::Ndjson, 0)
+        );
+        // Undecided until the `[` is read.
+        assert_eq!(
+            sniff(b"{\n  \"entri", false, 1 << 20),
+            Sniff::More { skip: 0 }
+        );
+        assert_eq!(
+            sniff(b"{\"entries\":  ", false, 1 << 20),
+            Sniff::More { skip: 0 }
+        );
     }
 
     #[test]
