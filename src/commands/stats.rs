@@ -21,7 +21,12 @@ pub fn run(args: &StatsArgs, threads: usize, diag: &Diag) -> Result<i32> {
     let totals = &scanned.scan.totals;
     match args.format {
         StatsFormat::Json => {
-            let v = to_json(counts, totals, scanned.unreadable);
+            let input = Input {
+                files: scanned.sources.len(),
+                bytes: scanned.bytes,
+                unreadable: scanned.unreadable,
+            };
+            let v = to_json(counts, totals, &input);
             serde_json::to_writer_pretty(&mut out, &v)?;
             writeln!(out)?;
         }
@@ -54,8 +59,20 @@ struct RevisionRow<'a> {
     last_seen: Value,
 }
 
+/// What was read, beside the counts.
+#[derive(Debug, Default)]
+pub struct Input {
+    /// Inputs (files, stdin) read.
+    pub files: usize,
+    /// Bytes read from them (compressed bytes for gzip).
+    pub bytes: u64,
+    /// Inputs that could not be read.
+    pub unreadable: usize,
+}
+
 /// The stable JSON form (documented in docs/report-json.md, "stats --format json").
-pub fn to_json(c: &Counts, t: &ScanTotals, unreadable: usize) -> Value {
+pub fn to_json(c: &Counts, t: &ScanTotals, input: &Input) -> Value {
+    let unreadable = input.unreadable;
     let map = |m: &std::collections::BTreeMap<String, u64>| {
         let mut o = Map::new();
         for (k, v) in m {
@@ -81,6 +98,8 @@ pub fn to_json(c: &Counts, t: &ScanTotals, unreadable: usize) -> Value {
         .collect();
     json!({
         "schema": "logtriage/stats/v1",
+        "files": input.files,
+        "bytes": input.bytes,
         "entries": c.entries,
         "malformed": t.malformed,
         "too_large": t.too_large,

@@ -85,7 +85,19 @@ pub fn load(opts: &LoadOptions) -> Result<RuleSet, RuleErrors> {
             file: "(command line)".into(),
             line: 0,
             rule: None,
-            message: "no rules loaded: --no-default-rules needs --rules naming rule files".into(),
+            message: if seen_files.is_empty() {
+                "no rules loaded: --no-default-rules needs --rules naming rule files".into()
+            } else {
+                format!(
+                    "no rules loaded: the {} given with --rules hold{} no [[rule]] table",
+                    if seen_files.len() == 1 {
+                        "file".to_string()
+                    } else {
+                        format!("{} files", seen_files.len())
+                    },
+                    if seen_files.len() == 1 { "s" } else { "" }
+                )
+            },
         });
     }
     if errors.is_empty() {

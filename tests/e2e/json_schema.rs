@@ -323,6 +323,8 @@ struct Unknown {
 #[serde(deny_unknown_fields)]
 struct StatsV1 {
     schema: String,
+    files: u64,
+    bytes: u64,
     entries: u64,
     malformed: u64,
     too_large: u64,

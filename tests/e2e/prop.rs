@@ -209,7 +209,7 @@ fn report_json(sources: &[Source], opts: &ScanOptions) -> String {
 fn stats_json(sources: &[Source], opts: &ScanOptions) -> Value {
     let s: Scan<Counts> = scan(sources, opts, &Progress::default(), Counts::default);
     assert!(s.errors.is_empty(), "{:?}", s.errors);
-    logtriage::commands::stats::to_json(&s.sink, &s.totals, 0)
+    logtriage::commands::stats::to_json(&s.sink, &s.totals, &Default::default())
 }
 
 fn first_difference(a: &str, b: &str) -> String {
