@@ -110,6 +110,15 @@ pub enum Output {
 }
 
 impl Output {
+    /// Where the output goes, for messages: "stdout" or the file.
+    pub fn name(&self) -> String {
+        match self {
+            Output::Stdout(_) => "stdout".into(),
+            Output::Direct { path, .. } => path.path.display().to_string(),
+            Output::File { target, .. } => target.display().to_string(),
+        }
+    }
+
     /// Opens stdout, or a temporary file in FILE's folder.
     pub fn open(path: Option<&Path>) -> Result<Output> {
         let Some(target) = path else {
@@ -167,13 +176,14 @@ impl Output {
                 return Ok(direct(&target));
             }
             Err(e) => {
-                return Err(e).with_context(|| {
-                    format!(
-                        "cannot write {}: cannot create a file in {}",
-                        target.display(),
-                        dir.display()
-                    )
-                })
+                // The OS's reason, without tempfile's hidden file name.
+                let text = e.to_string();
+                let why = text.split(" at path \"").next().unwrap_or(&text);
+                anyhow::bail!(
+                    "cannot write {}: cannot create a file in {}: {why}",
+                    target.display(),
+                    dir.display()
+                )
             }
         };
         track_temp(tmp.path());
@@ -186,7 +196,7 @@ impl Output {
     /// Flushes and, for a file, renames it into place.
     pub fn finish(self) -> Result<()> {
         match self {
-            Output::Stdout(mut w) => w.flush().map_err(Into::into),
+            Output::Stdout(mut w) => w.flush().context("cannot write to stdout"),
             Output::Direct { mut path, buf } => {
                 path.written = true;
                 let path = &path.path;

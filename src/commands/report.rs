@@ -30,11 +30,13 @@ pub fn run(args: &ReportArgs, threads: usize, diag: &Diag) -> Result<i32> {
         unreadable: scanned.unreadable,
     };
     let r = report::build(&scanned.scan.sink, bucket, &facts);
+    let to = out.name();
     match args.format {
-        ReportFormat::Markdown => report::markdown::write(&r, &mut out)?,
-        ReportFormat::Json => report::write_json(&r, &mut out)?,
-        ReportFormat::Table => report::table::write(&r, &mut out)?,
+        ReportFormat::Markdown => report::markdown::write(&r, &mut out),
+        ReportFormat::Json => report::write_json(&r, &mut out),
+        ReportFormat::Table => report::table::write(&r, &mut out),
     }
+    .with_context(|| format!("cannot write the report to {to}"))?;
     out.finish()?;
     if diag.errored() {
         return Ok(2);

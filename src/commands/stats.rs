@@ -6,7 +6,7 @@ use crate::diag::Diag;
 use crate::entry::Timestamp;
 use crate::output::Output;
 use crate::pipeline::{ScanTotals, DEDUP_CAPACITY};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -19,28 +19,33 @@ pub fn run(args: &StatsArgs, threads: usize, diag: &Diag) -> Result<i32> {
     let scanned = super::scan::run(&args.input, threads, diag, Counts::default)?;
     let counts = &scanned.scan.sink;
     let totals = &scanned.scan.totals;
-    match args.format {
-        StatsFormat::Json => {
-            let input = Input {
-                files: scanned.sources.len(),
-                bytes: scanned.bytes,
-                unreadable: scanned.unreadable,
-            };
-            let v = to_json(counts, totals, &input);
-            serde_json::to_writer_pretty(&mut out, &v)?;
-            writeln!(out)?;
+    let to = out.name();
+    let written: Result<()> = (|| {
+        match args.format {
+            StatsFormat::Json => {
+                let input = Input {
+                    files: scanned.sources.len(),
+                    bytes: scanned.bytes,
+                    unreadable: scanned.unreadable,
+                };
+                let v = to_json(counts, totals, &input);
+                serde_json::to_writer_pretty(&mut out, &v)?;
+                writeln!(out)?;
+            }
+            StatsFormat::Table => {
+                write_tables(
+                    &mut out,
+                    counts,
+                    totals,
+                    scanned.sources.len(),
+                    scanned.bytes,
+                    scanned.unreadable,
+                )?;
+            }
         }
-        StatsFormat::Table => {
-            write_tables(
-                &mut out,
-                counts,
-                totals,
-                scanned.sources.len(),
-                scanned.bytes,
-                scanned.unreadable,
-            )?;
-        }
-    }
+        Ok(())
+    })();
+    written.with_context(|| format!("cannot write the stats to {to}"))?;
     out.finish()?;
     Ok(if diag.errored() { 2 } else { 0 })
 }

@@ -194,6 +194,29 @@ fn output_to_a_missing_folder_fails_before_reading() {
         .arg(fixture("kinds.ndjson"))
         .code(2);
     assert!(d.stderr.contains("/no/such/dir/report.md"), "{}", d.stderr);
+    // The OS's reason, not the hidden temporary file's name.
+    assert!(
+        d.stderr.contains("No such file or directory"),
+        "{}",
+        d.stderr
+    );
+    assert!(!d.stderr.contains(".logtriage-"), "{}", d.stderr);
+    // A full disk on stdout says what was being written.
+    #[cfg(target_os = "linux")]
+    if let Ok(full) = std::fs::File::options().write(true).open("/dev/full") {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_logtriage"))
+            .arg("report")
+            .arg(fixture("kinds.ndjson"))
+            .stdout(full)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("cannot write") && err.contains("to stdout: No space left"),
+            "{err}"
+        );
+    }
     // A folder as -o is refused up front, once, with the fix.
     let dir = tempfile::tempdir().unwrap();
     let d = lt(["report", "-o"])
