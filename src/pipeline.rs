@@ -80,6 +80,8 @@ pub struct Located {
     pub line: u64,
     /// Record or element index, when known.
     pub index: Option<u64>,
+    /// Column (1-based) on `line`, when known.
+    pub column: Option<u64>,
     /// What was wrong.
     pub reason: String,
 }
@@ -581,6 +583,7 @@ fn process<S: Sink>(
             source: c.source,
             line: p.line,
             index: p.index,
+            column: None,
             reason: p.kind.to_string(),
         };
         if matches!(p.kind, ProblemKind::Truncated(_) | ProblemKind::Io(_)) {
@@ -649,11 +652,23 @@ fn admit<'t>(
         if opts.strict {
             stop.at(c.source, span.line);
         }
+        // The JSON reader's position is the record's: made the file's. On the
+        // record's first line a column counts from where the record starts.
+        let (line, column, reason) = match err.at {
+            Some((l, col)) if l > 1 => (span.line + l - 1, Some(col), err.message),
+            Some((_, col)) => (
+                span.line,
+                None,
+                format!("{} (column {col} of the record)", err.message),
+            ),
+            None => (span.line, None, err.message),
+        };
         totals.note(Located {
             source: c.source,
-            line: span.line,
+            line,
             index: Some(span.index),
-            reason: err.0,
+            column,
+            reason,
         });
         return false;
     }

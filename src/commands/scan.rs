@@ -193,9 +193,10 @@ pub fn run<S: Sink, F: Fn() -> S + Sync>(
             .sources
             .get(p.source)
             .map_or("<input>", |s| s.display.as_str());
+        let col = p.column.map(|c| format!(":{c}")).unwrap_or_default();
         match p.index {
-            Some(i) => format!("{name}:{} (record {})", p.line, i + 1),
-            None => format!("{name}:{}", p.line),
+            Some(i) => format!("{name}:{}{col} (record {})", p.line, i + 1),
+            None => format!("{name}:{}{col}", p.line),
         }
     };
     // Inputs cut short are errors, each named below; the rest are warnings.

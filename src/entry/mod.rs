@@ -20,6 +20,7 @@ pub use value::{parse_number_text, Object, Value};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
+use std::fmt;
 use std::hash::{Hash, Hasher};
 
 /// Where the entry's time came from.
@@ -187,9 +188,34 @@ impl<'a> RawEntry<'a> {
 }
 
 /// Why a record is not a LogEntry.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct EntryError(pub String);
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryError {
+    /// What is wrong.
+    pub message: String,
+    /// Where in the record: 1-based line and column, when the JSON reader says.
+    pub at: Option<(u64, u64)>,
+}
+
+impl EntryError {
+    fn new(message: impl Into<String>) -> EntryError {
+        EntryError {
+            message: message.into(),
+            at: None,
+        }
+    }
+}
+
+impl fmt::Display for EntryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        match self.at {
+            Some((line, column)) => write!(f, " at line {line} column {column}"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl std::error::Error for EntryError {}
 
 /// Keys of jsonPayload that hold the message, in order of preference.
 const MESSAGE_KEYS: [&str; 8] = [
@@ -229,10 +255,10 @@ impl<'a> Entry<'a> {
     fn parse_slow(text: &'a str) -> Result<Entry<'a>, EntryError> {
         let t = text.trim_start();
         if !t.starts_with('{') {
-            return Err(EntryError("not a JSON object".into()));
+            return Err(EntryError::new("not a JSON object"));
         }
         let raw: RawEntry<'a> =
-            serde_json::from_str(text).map_err(|e| EntryError(short_json_error(&e)))?;
+            serde_json::from_str(text).map_err(|e| short_json_error(text, &e))?;
         Ok(Entry::from_parts(text, raw.into_parts()))
     }
 
@@ -479,8 +505,9 @@ fn percent_decode(s: &str) -> Cow<'_, str> {
     Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
-/// serde_json's message without the trailing position noise, kept short.
-fn short_json_error(e: &serde_json::Error) -> String {
+/// serde_json's message, its position kept apart (the caller makes it the file's),
+/// and for a wrong type the field it was found in.
+fn short_json_error(text: &str, e: &serde_json::Error) -> EntryError {
     use serde_json::error::Category;
     let what = match e.classify() {
         Category::Eof => "truncated JSON",
@@ -488,7 +515,51 @@ fn short_json_error(e: &serde_json::Error) -> String {
         Category::Data => "not a LogEntry",
         Category::Io => "read error",
     };
-    format!("{what}: {e}")
+    let full = e.to_string();
+    let at = (e.line() > 0).then(|| (e.line() as u64, e.column() as u64));
+    let bare = match at {
+        Some((l, c)) => full
+            .strip_suffix(&format!(" at line {l} column {c}"))
+            .unwrap_or(&full),
+        None => &full,
+    };
+    // Column 0 is the end of the line before (a value ended by the newline).
+    let at = at.map(
+        |(l, c)| match usize::try_from(l - 1).ok().filter(|_| c == 0 && l > 1) {
+            Some(prev) => {
+                let len = text.split('\n').nth(prev - 1).map_or(0, str::len);
+                (l - 1, len as u64)
+            }
+            None => (l, c),
+        },
+    );
+    let mut message = format!("{what}: {bare}");
+    if let (Category::Data, Some((l, c))) = (e.classify(), at) {
+        if let Some(key) = key_before(text, l, c) {
+            message.push_str(&format!(" (in `{key}`)"));
+        }
+    }
+    EntryError { message, at }
+}
+
+/// The object key whose value ends at 1-based `line`, `column` of `text`: the last
+/// `"key":` before that point. For messages only.
+fn key_before(text: &str, line: u64, column: u64) -> Option<String> {
+    let start = if line <= 1 {
+        0
+    } else {
+        text.match_indices('\n')
+            .nth(usize::try_from(line - 2).ok()?)
+            .map(|(i, _)| i + 1)?
+    };
+    let end = start
+        .saturating_add(usize::try_from(column).ok()?)
+        .min(text.len());
+    let head = text.get(..end).or_else(|| text.get(..start))?;
+    let colon = head.rfind("\":")?;
+    let key_start = head[..colon].rfind('"')? + 1;
+    let key = &head[key_start..colon];
+    (!key.is_empty() && key.len() <= 64 && !key.contains(['\\', '{', '}'])).then(|| key.to_string())
 }
 
 #[cfg(test)]

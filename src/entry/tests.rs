@@ -177,7 +177,16 @@ fn a_lone_surrogate_is_a_replacement_character_not_an_empty_message() {
     assert_eq!(e.time_source, TimeSource::Timestamp);
     // A top-level field of the wrong type is still not a LogEntry.
     let err = Entry::parse(r#"{"insertId":12}"#).unwrap_err();
-    assert!(err.0.starts_with("not a LogEntry: invalid type"), "{err}");
+    assert!(
+        err.message.starts_with("not a LogEntry: invalid type"),
+        "{err}"
+    );
+    // It names the field, and keeps the position apart for the caller.
+    assert!(err.message.ends_with("(in `insertId`)"), "{err}");
+    assert_eq!(err.at, Some((1, 15)));
+    let err = Entry::parse("{\n  \"insertId\": \"a\",\n  \"logName\": [1]\n}").unwrap_err();
+    assert!(err.message.contains("(in `logName`)"), "{err}");
+    assert!(err.at.is_some_and(|a| a.0 >= 3), "{err:?}");
 }
 
 #[test]

@@ -267,3 +267,32 @@ fn a_broken_first_line_costs_that_line_only() {
         assert!(d.stderr.contains(&named), "{named}: {}", d.stderr);
     }
 }
+
+#[test]
+fn a_bad_value_is_named_by_file_line_and_column() {
+    // gcloud's pretty array: the second element's insertId lost its quotes.
+    let text = "[\n  {\n    \"insertId\": \"a1\",\n    \"textPayload\": \"ok\"\n  },\n  {\n    \"insertId\": a2,\n    \"textPayload\": \"bad\"\n  }\n]\n";
+    let (_dir, path) = temp_file("bad.json", text.as_bytes());
+    let d = lt(["stats"]).arg(&path).code(0);
+    assert!(
+        d.stderr
+            .contains("bad.json:7:17 (record 2): invalid JSON: expected value"),
+        "{}",
+        d.stderr
+    );
+    // A value of the wrong type names its field.
+    let nd = format!(
+        "{}\n{}\n",
+        log_line(1, "a"),
+        log_line(2, "b").replace("\"severity\":\"INFO\"", "\"severity\":\"INFO\",\"trace\":7")
+    );
+    let (_dir, path) = temp_file("typed.ndjson", nd.as_bytes());
+    let d = lt(["stats"]).arg(&path).code(0);
+    assert!(
+        d.stderr.contains(
+            "(record 2): not a LogEntry: invalid type: a number, expected a string (in `trace`)"
+        ),
+        "{}",
+        d.stderr
+    );
+}
