@@ -23,7 +23,10 @@ pub fn discover(inputs: &[PathBuf]) -> Discovery {
     let mut seen_files = HashSet::new();
     for input in inputs {
         if input.as_os_str() == "-" {
-            out.sources.push(stdin_source());
+            // Like a file given twice, stdin is read once (a second read finds it empty).
+            if !out.sources.iter().any(|s| s.origin == Origin::Stdin) {
+                out.sources.push(stdin_source());
+            }
             continue;
         }
         let meta = match fs::metadata(input) {
@@ -309,8 +312,9 @@ mod tests {
             p,
             dir.path().join("empty"),
             PathBuf::from("-"),
+            PathBuf::from("-"),
         ]);
-        assert_eq!(d.sources.len(), 2);
+        assert_eq!(d.sources.len(), 2, "stdin twice is read once");
         assert_eq!(d.sources[1].origin, Origin::Stdin);
         assert!(matches!(d.errors[..], [InputError::NoLogFiles { .. }]));
     }
