@@ -686,3 +686,50 @@ fn failures_from_the_first_entry_are_not_given_an_onset() {
         .unwrap()
         .contains("at least"));
 }
+
+#[test]
+fn a_busy_auth_service_rejecting_expired_tokens_is_not_an_outage() {
+    let rejection = |i: usize, secs: i64| {
+        system_line(
+            i,
+            secs,
+            "auth",
+            "auth-00031-tok",
+            "Token validation failed: Invalid token or user not found",
+        )
+        .replace(
+            "run.googleapis.com%2Fvarlog%2Fsystem",
+            "run.googleapis.com%2Fstderr",
+        )
+    };
+    let with_requests = |n: usize| {
+        let mut lines: Vec<String> = (0..n)
+            .map(|i| {
+                request(
+                    1000 + i,
+                    (i * 600 / n) as i64,
+                    "auth",
+                    "auth-00031-tok",
+                    200,
+                )
+            })
+            .collect();
+        lines.extend((0..6).map(|i| rejection(i, 30 + i as i64 * 90)));
+        lines
+    };
+    // 6 in 10 minutes among 3,000 requests (0.2%): expired tokens.
+    let busy = report_of(&with_requests(3000));
+    assert!(
+        finding(&busy, "TOKEN_VALIDATION_USER_NOT_FOUND").is_none(),
+        "{}",
+        busy["status"]
+    );
+    assert_eq!(below(&busy, "TOKEN_VALIDATION_USER_NOT_FOUND"), 6);
+    // The same 6 among 50 requests (12%): the service is failing its users.
+    let quiet = report_of(&with_requests(50));
+    assert!(
+        finding(&quiet, "TOKEN_VALIDATION_USER_NOT_FOUND").is_some(),
+        "{}",
+        quiet["status"]
+    );
+}
