@@ -438,9 +438,15 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
             r.region = Some(loc.to_string()).filter(|l| !l.is_empty());
             r.project = Some(proj.to_string()).filter(|p| !p.is_empty());
             r.split = !region.is_empty() || !project.is_empty();
-            r.rollback = [&r.last_good, &r.first_bad]
-                .iter()
-                .all(|x| a.run_revisions.contains(&(svc.to_string(), x.to_string())));
+            let pair = [&r.last_good, &r.first_bad].map(|x| (svc.to_string(), x.to_string()));
+            r.rollback = pair.iter().all(|p| a.run_revisions.contains(p));
+            // The same revision name in two regions or projects: their counts are
+            // mixed, so no place can be named and no rollback offered.
+            if pair.iter().any(|p| a.ambiguous.contains(p)) {
+                r.region = None;
+                r.project = None;
+                r.rollback = false;
+            }
             r
         });
         let bad_from = reg

@@ -198,6 +198,9 @@ pub struct Analysis<'r> {
     /// Region and project of each (service, revision) ("" when unknown): a service
     /// name may run in several regions or projects, each with its own revisions.
     pub rev_where: BTreeMap<Place, (String, String)>,
+    /// Places (service, revision) seen in more than one region or project: their
+    /// counts are mixed, so no region is picked for them.
+    pub ambiguous: BTreeSet<Place>,
     /// (service, revision) places whose revisions are Cloud Run revisions (traffic
     /// can be sent back to them; a job's execution or a pod's hash cannot).
     pub run_revisions: BTreeSet<Place>,
@@ -241,8 +244,12 @@ struct Hot {
 #[derive(Debug, Clone, Default)]
 struct AppRequests {
     matches: BTreeMap<(usize, Place), MatchAgg>,
+    /// Each entry's full set of rules: its distinct count where the app's lines are kept.
     combos: BTreeMap<Place, BTreeMap<Vec<usize>, u64>>,
     requests: BTreeMap<Place, RequestAgg>,
+    /// The same entries' rules that do not read `httpRequest`: where the app's lines
+    /// are left out, these still matched (an entry counts once either way).
+    other_combos: BTreeMap<Place, BTreeMap<Vec<usize>, u64>>,
 }
 
 impl AppRequests {
@@ -256,6 +263,9 @@ impl AppRequests {
         for (k, v) in o.requests {
             put(&mut self.requests, k, v, merge_request);
         }
+        for (k, v) in o.other_combos {
+            put(&mut self.other_combos, k, v, add_combos);
+        }
     }
 }
 
@@ -266,6 +276,8 @@ struct PlaceAgg {
     matches: Vec<Option<MatchAgg>>,
     combos: BTreeMap<Vec<usize>, u64>,
     requests: Option<RequestAgg>,
+    /// See [`AppRequests::other_combos`] (application-written request logs only).
+    other_combos: BTreeMap<Vec<usize>, u64>,
 }
 
 impl Hot {
@@ -284,6 +296,14 @@ impl Hot {
             if !a.combos.is_empty() {
                 put(&mut into.combos, place.clone(), a.combos, add_combos);
             }
+            if !a.other_combos.is_empty() {
+                put(
+                    &mut into.other_combos,
+                    place.clone(),
+                    a.other_combos,
+                    add_combos,
+                );
+            }
             if let Some(r) = a.requests {
                 put(&mut into.requests, place, r, merge_request);
             }
@@ -293,19 +313,27 @@ impl Hot {
     /// The aggregates of `p`; `cur` caches its index while the place repeats (the
     /// caller clears it when the place changes).
     fn of(&mut self, cur: &mut Option<usize>, p: &Place) -> &mut PlaceAgg {
-        let i = match *cur {
-            Some(i) if i < self.aggs.len() => i,
-            _ => {
-                let next = self.aggs.len();
-                let i = *self.index.entry(p.clone()).or_insert(next);
-                if i == next {
-                    self.aggs.push(PlaceAgg::default());
-                }
-                *cur = Some(i);
-                i
+        let (i, _) = self.slot(cur, p);
+        &mut self.aggs[i]
+    }
+
+    /// `p`'s index, and whether it is new since the last settle.
+    fn slot(&mut self, cur: &mut Option<usize>, p: &Place) -> (usize, bool) {
+        if let Some(i) = cur.filter(|&i| i < self.aggs.len()) {
+            return (i, false);
+        }
+        // Looked up before inserting: the key is cloned only for a new place.
+        let (i, fresh) = match self.index.get(p) {
+            Some(&i) => (i, false),
+            None => {
+                let i = self.aggs.len();
+                self.index.insert(p.clone(), i);
+                self.aggs.push(PlaceAgg::default());
+                (i, true)
             }
         };
-        &mut self.aggs[i]
+        *cur = Some(i);
+        (i, fresh)
     }
 }
 
@@ -388,6 +416,7 @@ impl<'r> Analysis<'r> {
             matches: std::mem::take(&mut self.matches),
             combos: std::mem::take(&mut self.combos),
             requests: std::mem::take(&mut self.requests),
+            other_combos: BTreeMap::new(),
         };
         std::mem::take(&mut self.hot).settle_into(&mut main);
         (self.matches, self.combos, self.requests) = (main.matches, main.combos, main.requests);
@@ -398,24 +427,40 @@ impl<'r> Analysis<'r> {
     /// of Cloud Run's own; elsewhere they repeat its requests and are left out.
     fn settle_app_requests(&mut self) {
         let app = std::mem::take(&mut self.app);
-        let served: BTreeSet<String> = self
+        // Per service in its region and project: the same name elsewhere may have
+        // excluded Cloud Run's request log, and its app lines are all it has.
+        let at = |p: &Place| {
+            let w = self.rev_where.get(p);
+            (
+                p.0.clone(),
+                w.map_or(String::new(), |w| w.0.clone()),
+                w.map_or(String::new(), |w| w.1.clone()),
+            )
+        };
+        let served: BTreeSet<(String, String, String)> = self
             .requests
             .iter()
             .filter(|(_, r)| r.requests > 0)
-            .map(|(p, _)| p.0.clone())
+            .map(|(p, _)| at(p))
             .collect();
+        let repeats = |p: &Place| served.contains(&at(p));
         for (k, v) in app.matches {
-            if !served.contains(&k.1 .0) {
+            if !repeats(&k.1) {
                 put(&mut self.matches, k, v, merge_match);
             }
         }
         for (k, v) in app.combos {
-            if !served.contains(&k.0) {
+            if !repeats(&k) {
+                put(&mut self.combos, k, v, add_combos);
+            }
+        }
+        for (k, v) in app.other_combos {
+            if repeats(&k) {
                 put(&mut self.combos, k, v, add_combos);
             }
         }
         for (k, v) in app.requests {
-            if served.contains(&k.0) {
+            if repeats(&k) {
                 self.app_requests_left_out += v.requests;
             } else {
                 put(&mut self.requests, k, v, merge_request);
@@ -439,6 +484,7 @@ impl<'r> Analysis<'r> {
             deploys: BTreeSet::new(),
             rev_where: BTreeMap::new(),
             run_revisions: BTreeSet::new(),
+            ambiguous: BTreeSet::new(),
             regions: BTreeMap::new(),
             projects: BTreeMap::new(),
             block: BlockMatches::default(),
@@ -652,7 +698,7 @@ fn app_written_request(e: &Entry<'_>) -> bool {
         })
 }
 
-/// Adds an entry's rule matches to a place.
+/// Adds an entry's rule matches to a place (its distinct count is [`add_combo`]'s).
 fn record_hits(
     pa: &mut PlaceAgg,
     hits: &[usize],
@@ -661,13 +707,6 @@ fn record_hits(
     rules: &RuleSet,
     spare: &mut Sample,
 ) {
-    if !hits.is_empty() {
-        if let Some(n) = pa.combos.get_mut(hits) {
-            *n += 1;
-        } else {
-            pa.combos.insert(hits.to_vec(), 1);
-        }
-    }
     for &ri in hits {
         let rule = &rules.rules()[ri];
         if pa.matches.len() <= ri {
@@ -705,6 +744,18 @@ fn record_hits(
             let h = stable_hash(tr);
             agg.traces.add(h, h, (), |_, _| {});
         }
+    }
+}
+
+/// Counts one entry under the exact set of rules it matched.
+fn add_combo(combos: &mut BTreeMap<Vec<usize>, u64>, hits: &[usize]) {
+    if hits.is_empty() {
+        return;
+    }
+    if let Some(n) = combos.get_mut(hits) {
+        *n += 1;
+    } else {
+        combos.insert(hits.to_vec(), 1);
     }
 }
 
@@ -749,13 +800,37 @@ fn record_request(
 }
 
 impl Analysis<'_> {
+    /// Records the region and project of `place`; the same revision name seen in two
+    /// of them (a `--revision-suffix` reused per region) makes it ambiguous.
+    fn note_where(&mut self, place: &Place, loc: Option<&str>, project: Option<&str>) {
+        let Some(w) = self.rev_where.get_mut(place) else {
+            let w = (
+                loc.unwrap_or("").to_string(),
+                project.unwrap_or("").to_string(),
+            );
+            self.rev_where.insert(place.clone(), w);
+            return;
+        };
+        for (have, v) in [(&mut w.0, loc), (&mut w.1, project)] {
+            match v {
+                Some(v) if have.is_empty() => have.push_str(v),
+                Some(v) if have != v => {
+                    self.ambiguous.insert(place.clone());
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// Everything but the plain counts; `place` is the entry's (service, revision),
     /// `hits` the rules it matches (ascending).
     fn entry_at(&mut self, e: &Entry<'_>, place: &Place, hits: &[usize]) {
         let (loc, project) = (e.place.location.as_deref(), e.place.project.as_deref());
         let last = &mut self.located;
         let seen = (last.0.as_str(), last.1.as_deref(), last.2.as_deref());
-        if (loc.is_some() || project.is_some()) && seen != (place.0.as_str(), loc, project) {
+        let moved =
+            (loc.is_some() || project.is_some()) && seen != (place.0.as_str(), loc, project);
+        if moved {
             for (m, v) in [(&mut self.regions, loc), (&mut self.projects, project)] {
                 if let Some(v) = v {
                     let set = slot(m, &place.0);
@@ -768,29 +843,14 @@ impl Analysis<'_> {
             last.1 = loc.map(str::to_string);
             last.2 = project.map(str::to_string);
         }
-        // A new place (the cached index was cleared): note where it runs, once.
-        if self.cur.is_none()
-            && e.resource_type.as_deref() == Some("cloud_run_revision")
-            && !self.run_revisions.contains(place)
-        {
+        // Where a place runs: noted once per place (new since the last settle), and
+        // checked again when the region or project changes under it.
+        let (_, fresh) = self.hot.slot(&mut self.cur, place);
+        if fresh && e.resource_type.as_deref() == Some("cloud_run_revision") {
             self.run_revisions.insert(place.clone());
         }
-        if self.cur.is_none() && (loc.is_some() || project.is_some()) {
-            let fill = |have: &mut String, v: Option<&str>| {
-                if have.is_empty() {
-                    have.push_str(v.unwrap_or(""));
-                }
-            };
-            if let Some(w) = self.rev_where.get_mut(place) {
-                fill(&mut w.0, loc);
-                fill(&mut w.1, project);
-            } else {
-                let w = (
-                    loc.unwrap_or("").to_string(),
-                    project.unwrap_or("").to_string(),
-                );
-                self.rev_where.insert(place.clone(), w);
-            }
+        if (fresh || moved) && (loc.is_some() || project.is_some()) {
+            self.note_where(place, loc, project);
         }
         let bucket = e.timestamp.map(|t| self.bucket(t));
         let status = e.http_status().filter(|_| names_request(e));
@@ -798,16 +858,21 @@ impl Analysis<'_> {
             // Rules about requests count it with the app's requests; others as usual.
             let (req, other): (Vec<usize>, Vec<usize>) =
                 hits.iter().partition(|&&ri| self.reads_http[ri]);
+            // Matches go where their rule's kind goes; the entry's distinct count
+            // waits with the app's lines (all its rules, or only `other`).
             let pa = self.hot.of(&mut self.cur, place);
             record_hits(pa, &other, e, bucket, self.rules, &mut self.spare);
             let pa = self.hot_app.of(&mut self.cur_app, place);
             record_hits(pa, &req, e, bucket, self.rules, &mut self.spare);
+            add_combo(&mut pa.combos, hits);
+            add_combo(&mut pa.other_combos, &other);
             if let Some(status) = status {
                 record_request(pa, e, status, bucket, &mut self.endpoints);
             }
         } else {
             let pa = self.hot.of(&mut self.cur, place);
             record_hits(pa, hits, e, bucket, self.rules, &mut self.spare);
+            add_combo(&mut pa.combos, hits);
             if let Some(status) = status {
                 record_request(pa, e, status, bucket, &mut self.endpoints);
             }
@@ -884,14 +949,13 @@ impl Sink for Analysis<'_> {
         self.unknown.merge(o.unknown);
         self.deploys.extend(o.deploys);
         self.run_revisions.extend(o.run_revisions);
+        self.ambiguous.extend(o.ambiguous);
         for (k, v) in o.rev_where {
-            let w = self.rev_where.entry(k).or_default();
-            if w.0.is_empty() {
-                w.0 = v.0;
-            }
-            if w.1.is_empty() {
-                w.1 = v.1;
-            }
+            let (loc, project) = (
+                Some(v.0.as_str()).filter(|s| !s.is_empty()),
+                Some(v.1.as_str()).filter(|s| !s.is_empty()),
+            );
+            self.note_where(&k, loc, project);
         }
         for (k, v) in o.regions {
             self.regions.entry(k).or_default().extend(v);

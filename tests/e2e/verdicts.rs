@@ -733,3 +733,68 @@ fn a_busy_auth_service_rejecting_expired_tokens_is_not_an_outage() {
         quiet["status"]
     );
 }
+
+#[test]
+fn the_app_s_request_logs_count_where_cloud_run_s_own_are_missing() {
+    // prod has Cloud Run's request log; staging excluded it, so its 503s are only in
+    // the app's own lines. The same service name must not hide staging's outage.
+    let mut lines: Vec<String> = (0..60)
+        .map(|i| request(i, i as i64 * 10, "orders", "orders-00007-xuf", 200))
+        .collect();
+    for i in 60..90 {
+        lines.push(
+            app_request(i, 300 + i as i64, "orders", "orders-00003-stg", 503)
+                .replace("shop-prod", "shop-staging")
+                .replace(
+                    "request finished",
+                    "could not connect to postgres: connection refused",
+                ),
+        );
+    }
+    let r = report_of(&lines);
+    let f = finding(&r, "HTTP_5XX_BURST").expect("staging's burst is found");
+    assert_eq!(f["count"], 30, "{f}");
+    // Each entry counts once on its revision, whichever rules it matched.
+    assert!(
+        finding(&r, "DB_CONNECTIVITY_FAILURE").is_some(),
+        "{}",
+        r["status"]
+    );
+    let row = r["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["revision"] == "orders-00003-stg")
+        .unwrap();
+    assert_eq!(row["entries"], 30, "{row}");
+    assert_eq!(row["findings"], 30, "{row}");
+}
+
+#[test]
+fn one_revision_name_in_two_regions_names_neither() {
+    // CI deploys `--revision-suffix=$SHORT_SHA` to both regions: the same names, and
+    // the new one fails only in europe-west1.
+    let mut lines = Vec::new();
+    for i in 0..60 {
+        let (rev, status) = if i < 30 {
+            ("orders-a1b2c3d", 200)
+        } else {
+            ("orders-e4f5a6b", 503)
+        };
+        lines.push(request(i, i as i64 * 20, "orders", rev, status));
+        lines.push(
+            request(100 + i, i as i64 * 20 + 5, "orders", rev, 200)
+                .replace("europe-west1", "asia-east1"),
+        );
+    }
+    let r = report_of(&lines);
+    let reg = &r["regressions"][0];
+    assert_eq!(reg["first_bad"], "orders-e4f5a6b", "{reg}");
+    assert!(reg["region"].is_null(), "{reg}");
+    assert_eq!(reg["rollback"], false, "{reg}");
+    let cmds = commands(&r);
+    assert!(
+        !cmds.iter().any(|c| c.contains("update-traffic")),
+        "{cmds:?}"
+    );
+}
