@@ -160,6 +160,50 @@ pub fn build(a: &Analysis<'_>, bucket: Option<i64>, facts: &InputFacts<'_>) -> R
     }
 }
 
+/// The revision whose requests (health checks aside) failed with 5xx the most, when
+/// at least [`MIN_FAILING_REQUESTS`] and half of them did: the count and the words.
+fn failing_requests(o: &Outcome) -> Option<(u64, String)> {
+    // A quiet service whose every request fails can stay under a burst rule's
+    // threshold: the headline says so rather than leave "OK" unqualified.
+    // 5xx only: a crawler's 404s are not the service failing.
+    let server_errors = |i: &&analyze::Impact| -> u64 {
+        let all: u64 = i
+            .statuses
+            .iter()
+            .filter(|(s, _)| *s >= 500)
+            .map(|(_, n)| n)
+            .sum();
+        // Requests served, health checks aside: their failures are not counted.
+        all.saturating_sub(i.probe_server_errors)
+    };
+    let failing = o
+        .impact
+        .iter()
+        .map(|i| (server_errors(&i), i))
+        // Health checks pass on a broken revision: not counted as served.
+        .filter(|(n, i)| *n >= MIN_FAILING_REQUESTS && n * 2 >= i.requests.saturating_sub(i.probes))
+        .max_by_key(|(n, i)| (*n, !i.service.is_empty()));
+    failing.map(|(n, i)| {
+        let words = format!(
+            "{} of {} requests{} {} failed with 5xx",
+            super::fmt_count(n),
+            super::fmt_count(i.requests.saturating_sub(i.probes)),
+            if i.probes > 0 {
+                " (health checks aside)"
+            } else {
+                ""
+            },
+            // Counts are one revision's: say which, not the whole service's.
+            match (i.service.is_empty(), i.revision.is_empty()) {
+                (true, _) => "without a service".to_string(),
+                (false, true) => format!("to `{}`", i.service),
+                (false, false) => format!("to `{}` (revision `{}`)", i.service, i.revision),
+            }
+        );
+        (n, words)
+    })
+}
+
 /// Failed requests of one revision that the status line mentions when no rule fired.
 const MIN_FAILING_REQUESTS: u64 = 5;
 /// ... and that make the status high rather than ok.
@@ -182,50 +226,14 @@ fn status(o: &Outcome, entries: u64, errors: u64) -> Status {
             super::fmt_count(entries),
             super::fmt_count(errors)
         );
-        // A quiet service whose every request fails can stay under a burst rule's
-        // threshold: the headline says so rather than leave "OK" unqualified.
-        // 5xx only: a crawler's 404s are not the service failing.
-        let server_errors = |i: &&analyze::Impact| -> u64 {
-            let all: u64 = i
-                .statuses
-                .iter()
-                .filter(|(s, _)| *s >= 500)
-                .map(|(_, n)| n)
-                .sum();
-            // Requests served, health checks aside: their failures are not counted.
-            all.saturating_sub(i.probe_server_errors)
-        };
-        let failing = o
-            .impact
-            .iter()
-            .map(|i| (server_errors(&i), i))
-            // Health checks pass on a broken revision: not counted as served.
-            .filter(|(n, i)| {
-                *n >= MIN_FAILING_REQUESTS && n * 2 >= i.requests.saturating_sub(i.probes)
-            })
-            .max_by_key(|(n, i)| (*n, !i.service.is_empty()));
-        let failed = failing.map(|(n, i)| {
-            format!(
-                "{} of {} requests{} {} failed with 5xx",
-                super::fmt_count(n),
-                super::fmt_count(i.requests.saturating_sub(i.probes)),
-                if i.probes > 0 {
-                    " (health checks aside)"
-                } else {
-                    ""
-                },
-                // Counts are one revision's: say which, not the whole service's.
-                match (i.service.is_empty(), i.revision.is_empty()) {
-                    (true, _) => "without a service".to_string(),
-                    (false, true) => format!("to `{}`", i.service),
-                    (false, false) => format!("to `{}` (revision `{}`)", i.service, i.revision),
-                }
-            )
-        });
+        let failing = failing_requests(o);
+        let failed = failing.as_ref().map(|(_, f)| f.clone());
         // Most of a revision's requests failing is an incident however slowly it came
         // (a scheduler's call every 5 minutes never makes a burst): not "ok", so
         // `--fail-on high` catches it.
-        let high = failing.is_some_and(|(n, _)| n >= MIN_FAILING_REQUESTS_HIGH);
+        let high = failing
+            .as_ref()
+            .is_some_and(|(n, _)| *n >= MIN_FAILING_REQUESTS_HIGH);
         let level = if high { "high" } else { "ok" };
         match failed {
             Some(failed) if high => {
@@ -251,12 +259,20 @@ fn status(o: &Outcome, entries: u64, errors: u64) -> Status {
         .and_then(|w| w.rules.first())
         .and_then(|id| o.findings.iter().find(|f| f.rule == *id))
         .unwrap_or(top);
-    let level = o
+    let found = o
         .findings
         .iter()
         .map(|f| severity_rank(&f.severity))
         .max()
         .unwrap_or(0);
+    // Most of a revision's requests failing is high whatever the findings say (a
+    // medium timeout rule must not lower a scheduler's 24 of 24 failed calls).
+    let most_fail = failing_requests(o).filter(|(n, _)| *n >= MIN_FAILING_REQUESTS_HIGH);
+    let level = if most_fail.is_some() {
+        found.max(severity_rank("high"))
+    } else {
+        found
+    };
     // The count on the service the headline names; the finding's total when it
     // spans others too (an unrelated burst elsewhere is not this incident's size).
     let lead_service = lead
@@ -389,6 +405,9 @@ fn status(o: &Outcome, entries: u64, errors: u64) -> Status {
             "; most severe: `{}` ({}){place}",
             worst.rule, worst.severity
         ));
+    }
+    if let Some((_, failed)) = most_fail.filter(|_| found < level) {
+        h.push_str(&format!("; most requests fail: {failed}"));
     }
     h.push('.');
     Status {

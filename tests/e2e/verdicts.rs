@@ -798,3 +798,28 @@ fn one_revision_name_in_two_regions_names_neither() {
         "{cmds:?}"
     );
 }
+
+#[test]
+fn a_weaker_finding_does_not_lower_most_requests_failing() {
+    // Every call of a 5-minute schedule times out: the timeout rule fires (medium),
+    // and the level stays high because every request failed.
+    let lines: Vec<String> = (0..12)
+        .map(|i| {
+            request(i, i as i64 * 300, "sync", "sync-00056-tis", 504).replace(
+                r#""severity":"ERROR","#,
+                r#""severity":"ERROR","textPayload":"The request has been terminated because it has reached the maximum request timeout. To change this limit, see https://cloud.google.com/run/docs/configuring/request-timeout","#,
+            )
+        })
+        .collect();
+    let r = report_of(&lines);
+    assert_eq!(
+        finding(&r, "CLOUD_RUN_REQUEST_TIMEOUT").unwrap()["severity"],
+        "medium"
+    );
+    assert_eq!(r["status"]["level"], "high", "{}", r["status"]);
+    let h = r["status"]["headline"].as_str().unwrap();
+    assert!(
+        h.contains("; most requests fail: 12 of 12 requests to `sync` (revision `sync-00056-tis`) failed with 5xx"),
+        "{h}"
+    );
+}
