@@ -196,7 +196,13 @@ fn duplicates(rules: &[Rule], errors: &mut Vec<RuleError>) {
 }
 
 fn check_links(rules: &[Rule], errors: &mut Vec<RuleError>) {
-    let ids: HashMap<&str, ()> = rules.iter().map(|r| (r.id.as_str(), ())).collect();
+    let mut ids: HashMap<String, ()> = rules.iter().map(|r| (r.id.clone(), ())).collect();
+    // A rule that failed to parse is reported already: links to it are not missing.
+    for e in errors.iter() {
+        if let Some(id) = &e.rule {
+            ids.insert(id.clone(), ());
+        }
+    }
     for r in rules {
         for (target, line) in &r.link_lines {
             if !ids.contains_key(target.as_str()) {

@@ -237,7 +237,10 @@ fn a_misspelt_key_hides_no_other_rule_s_problems() {
     let w = "when = { field = \"message\", contains = \"x\" }";
     let src = format!(
         "pack = \"mine\"\n{}{}{}",
-        rule("R_ONE", &format!("{w}\nmin_count = 0")),
+        rule(
+            "R_ONE",
+            &format!("{w}\nmin_count = 0\nexplained_by = [\"R_TWO\"]")
+        ),
         rule("R_TWO", &format!("{w}\nseverty = \"high\"")),
         rule("R_THREE", "when = { field = \"message\", regex = \"(\" }"),
     );
@@ -247,12 +250,13 @@ fn a_misspelt_key_hides_no_other_rule_s_problems() {
         "{e}"
     );
     assert!(
-        e.contains("bad.toml:19: rule R_TWO: TOML: unknown field `severty`"),
+        e.contains("bad.toml:20: rule R_TWO: TOML: unknown field `severty`"),
         "{e}"
     );
     assert!(
         e.contains("rule R_THREE: `regex` on `message`: bad regex"),
         "{e}"
     );
+    // R_TWO is reported, so a link to it is not "not loaded" as well.
     assert_eq!(e.lines().count(), 3, "{e}");
 }
