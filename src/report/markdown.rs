@@ -158,6 +158,13 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             String::new()
         },
     )?;
+    if i.app_requests_left_out > 0 {
+        writeln!(
+            w,
+            "_{} request logs the app wrote itself are not counted as requests: Cloud Run's own request log has the same requests._\n",
+            fmt_count(i.app_requests_left_out)
+        )?;
+    }
     impact(r, w)?;
     whys(r, w)?;
     revisions(r, w)?;

@@ -38,6 +38,9 @@ pub struct InputSummary {
     pub no_timestamp: u64,
     /// False when de-duplication ran out of room (totals may then hold repeats).
     pub dedup_exact: bool,
+    /// Request logs an app wrote itself, left out of request counts as repeats of
+    /// Cloud Run's own request log (they still count as entries).
+    pub app_requests_left_out: u64,
 }
 
 /// Time window of the entries.
@@ -143,6 +146,7 @@ pub fn build(a: &Analysis<'_>, bucket: Option<i64>, facts: &InputFacts<'_>) -> R
         unreadable_inputs: facts.unreadable,
         no_timestamp: c.no_timestamp,
         dedup_exact: !t.dedup_saturated,
+        app_requests_left_out: a.app_requests_left_out,
     };
     let window = Window {
         start: c.window.map(|w| w.0.to_rfc3339()),

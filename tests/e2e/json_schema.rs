@@ -55,6 +55,7 @@ struct Input {
     unreadable_inputs: u64,
     no_timestamp: u64,
     dedup_exact: bool,
+    app_requests_left_out: u64,
 }
 
 #[derive(Debug, Deserialize, Serialize)]

@@ -548,6 +548,13 @@ fn requests_the_app_logs_itself_are_not_counted_twice() {
     for row in impact {
         assert_eq!(row["requests"], 30, "{row}");
     }
+    // What was left out is counted, and the Markdown says so.
+    assert_eq!(r["input"]["app_requests_left_out"], 30);
+    let md = markdown_of(&lines);
+    assert!(
+        md.contains("_30 request logs the app wrote itself are not counted as requests"),
+        "{md}"
+    );
 }
 
 #[test]
