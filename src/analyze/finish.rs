@@ -426,7 +426,11 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
         let deploys: Vec<_> = a
             .deploys
             .iter()
-            .filter(|d| d.service == svc && (region.is_empty() || d.location == *region))
+            .filter(|d| {
+                d.service == svc
+                    && (region.is_empty() || d.location == *region)
+                    && (project.is_empty() || d.project == *project)
+            })
             .collect();
         let reg = regress::find(svc, revs, &deploys).map(|mut r| {
             // Where the compared revisions run, for the rollback command.
@@ -437,7 +441,9 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
                 .unwrap_or((region, project));
             r.region = Some(loc.to_string()).filter(|l| !l.is_empty());
             r.project = Some(proj.to_string()).filter(|p| !p.is_empty());
-            r.split = !region.is_empty() || !project.is_empty();
+            // Split whenever the name runs in several places, this group's place
+            // known or not (then no region is named: see `actions`).
+            r.split = spread.get(svc).is_some_and(|w| w.len() > 1);
             let pair = [&r.last_good, &r.first_bad].map(|x| (svc.to_string(), x.to_string()));
             r.rollback = pair.iter().all(|p| a.run_revisions.contains(p));
             // The same revision name in two regions or projects: their counts are

@@ -410,6 +410,7 @@ mod tests {
             method: "google.cloud.run.v1.Services.ReplaceService".into(),
             principal: String::new(),
             location: String::new(),
+            project: String::new(),
         };
         let r = find("s", &[good, bad], &[&switch]).unwrap();
         assert_eq!(r.switched_at, Timestamp::from_secs(1800).to_rfc3339());
@@ -569,6 +570,7 @@ mod tests {
             method: "google.cloud.run.v1.Services.ReplaceService".into(),
             principal: String::new(),
             location: String::new(),
+            project: String::new(),
         };
         let r = find("s", &revs, &[&d]).unwrap();
         assert_eq!(r.switch_source, "deploy event");

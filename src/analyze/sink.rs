@@ -164,6 +164,8 @@ pub struct Deploy {
     pub principal: String,
     /// Region of the resource ("" when unknown).
     pub location: String,
+    /// Project of the resource ("" when unknown).
+    pub project: String,
 }
 
 /// Everything the report needs, gathered in one pass.
@@ -899,6 +901,7 @@ impl Analysis<'_> {
                 method,
                 principal,
                 location: loc.unwrap_or("").to_string(),
+                project: project.unwrap_or("").to_string(),
             });
         }
     }

@@ -53,16 +53,16 @@ impl Vars<'_> {
         match name {
             "service" => svc,
             // The regression's own, where the service runs in several.
-            "region" => self
-                .reg
-                .filter(|r| svc.as_ref() == Some(&r.service))
-                .and_then(|r| r.region.clone())
-                .or_else(|| svc.and_then(|s| self.a.regions.get(&s)?.iter().next().cloned())),
-            "project" => self
-                .reg
-                .filter(|r| svc.as_ref() == Some(&r.service))
-                .and_then(|r| r.project.clone())
-                .or_else(|| svc.and_then(|s| self.a.projects.get(&s)?.iter().next().cloned())),
+            // The regression's own, where the service runs in several (none when
+            // its place is unknown: a guess would send the command elsewhere).
+            "region" => match self.reg.filter(|r| svc.as_ref() == Some(&r.service)) {
+                Some(r) if r.split || r.region.is_some() => r.region.clone(),
+                _ => svc.and_then(|s| self.a.regions.get(&s)?.iter().next().cloned()),
+            },
+            "project" => match self.reg.filter(|r| svc.as_ref() == Some(&r.service)) {
+                Some(r) if r.split || r.project.is_some() => r.project.clone(),
+                _ => svc.and_then(|s| self.a.projects.get(&s)?.iter().next().cloned()),
+            },
             "revision" => self.f.revisions.first().map(|r| r.revision.clone()),
             // A regression that a later revision resolved calls for no rollback: its
             // actions are left out with the missing value.
@@ -92,7 +92,20 @@ impl Vars<'_> {
 
     /// [`Vars::render_all`] for a shell command: every value is one shell word.
     fn render_command(&self, tpl: &str) -> Option<String> {
-        self.render_with(tpl, |v| shell_word(&v))
+        let cmd = self.render_with(tpl, |v| shell_word(&v))?;
+        // The service name in several projects: a gcloud command names this one's
+        // (otherwise it runs against the configured default project).
+        let svc = self.service();
+        let several = svc
+            .as_ref()
+            .and_then(|s| self.a.projects.get(s))
+            .is_some_and(|p| p.len() > 1);
+        match self.get("project") {
+            Some(p) if several && cmd.starts_with("gcloud ") && !cmd.contains("--project") => {
+                Some(format!("{cmd} --project={}", shell_word(&p)))
+            }
+            _ => Some(cmd),
+        }
     }
 
     fn render_with(&self, tpl: &str, word: impl Fn(String) -> String) -> Option<String> {
@@ -580,16 +593,19 @@ fn actions(a: &Analysis<'_>, out: &Outcome) -> Vec<Action> {
         .iter()
         .filter(|r| r.resolved_by.is_none() && r.rollback)
     {
+        // A split service's other regions are not this one's: no guess.
         let region = reg.region.clone().or_else(|| {
             a.regions
                 .get(&reg.service)
+                .filter(|_| !reg.split)
                 .and_then(|s| s.iter().next().cloned())
         });
         // Where the name runs in several projects, say which.
+        let several = a.projects.get(&reg.service).is_some_and(|p| p.len() > 1);
         let project = reg
             .project
             .as_deref()
-            .filter(|_| reg.split)
+            .filter(|_| several)
             .map(|p| format!(" --project={}", shell_word(p)))
             .unwrap_or_default();
         let cmd = region.as_ref().map(|r| {
@@ -606,8 +622,12 @@ fn actions(a: &Analysis<'_>, out: &Outcome) -> Vec<Action> {
             cmd.as_ref()
                 .map(|c| c.trim_end_matches(&project).to_string()),
         );
-        let in_where = match (&region, reg.split) {
-            (Some(r), true) => format!(" in `{r}`"),
+        let in_where = match (&region, reg.split, project.is_empty()) {
+            (Some(r), true, true) => format!(" in `{r}`"),
+            (Some(r), true, false) => format!(
+                " in `{r}`, project `{}`",
+                reg.project.as_deref().unwrap_or_default()
+            ),
             _ => String::new(),
         };
         acts.push(Action {

@@ -316,16 +316,16 @@ fn revisions(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     for g in &o.regressions {
         if g.split {
             // The service name runs in several places: say which one this is.
-            let at: Vec<String> = [&g.region, &g.project]
-                .into_iter()
-                .flatten()
-                .map(|x| code(x))
-                .collect();
+            let at = match (&g.region, &g.project) {
+                (Some(r), Some(p)) => format!(" in {}, project {}", code(r), code(p)),
+                (Some(r), None) => format!(" in {}", code(r)),
+                (None, Some(p)) => format!(" in project {}", code(p)),
+                (None, None) => " where the logs do not say".to_string(),
+            };
             writeln!(
                 w,
-                "- 📍 **{}** in {}, compared with its revisions there only:",
+                "- 📍 **{}**{at}, compared with its revisions there only:",
                 prose(&g.service),
-                at.join(", project ")
             )?;
         }
         writeln!(

@@ -599,10 +599,36 @@ fn a_service_name_in_two_regions_is_judged_per_region() {
         .collect();
     assert_eq!(
         rollback,
-        [&"gcloud run services update-traffic orders --to-revisions=orders-00010-aaa=100 --region=europe-west1 --project=shop-prod"],
+        [&"gcloud run services update-traffic orders --to-revisions=orders-00010-aaa=100 --region=europe-west1"],
         "{cmds:?}"
     );
     assert!(markdown_of(&lines).contains("**orders** in `europe-west1`, project `shop-prod`"));
+    // The same name in two projects: every gcloud command names the failing one.
+    let projects: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            if l.contains("us-east1") {
+                l.replace("us-east1", "europe-west1")
+                    .replace("shop-prod", "shop-staging")
+            } else {
+                l.clone()
+            }
+        })
+        .collect();
+    let r = report_of(&projects);
+    assert_eq!(
+        r["regressions"][0]["project"], "shop-prod",
+        "{}",
+        r["regressions"]
+    );
+    let cmds = commands(&r);
+    assert!(
+        cmds.iter().any(|c| c.contains("update-traffic")),
+        "{cmds:?}"
+    );
+    for c in cmds.iter().filter(|c| c.starts_with("gcloud ")) {
+        assert!(c.ends_with("--project=shop-prod"), "{c}");
+    }
 }
 
 #[test]
