@@ -489,6 +489,16 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
         regressions.extend(reg);
     }
 
+    // The latest good request per service and place: a revision's failures that a
+    // later good request (on it, or on a newer revision) follows are over.
+    let mut last_ok: BTreeMap<(&str, (&str, &str)), Timestamp> = BTreeMap::new();
+    for ((svc, rev), r) in &a.requests {
+        if let Some(t) = r.last_ok {
+            let k = (svc.as_str(), where_of(a, svc, rev));
+            let v = last_ok.entry(k).or_insert(t);
+            *v = (*v).max(t);
+        }
+    }
     let impact = a
         .requests
         .iter()
@@ -517,6 +527,14 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
                 latency: percentiles(&r.latency, r.latency_max),
                 probes: r.probes,
                 probe_server_errors: r.probe_server_errors,
+                last_server_error: r.last_server_error,
+                recovered: match (
+                    r.last_server_error,
+                    last_ok.get(&(svc.as_str(), where_of(a, svc, rev))),
+                ) {
+                    (Some(bad), Some(&ok)) => ok > bad,
+                    _ => false,
+                },
             }
         })
         .collect();

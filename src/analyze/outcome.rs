@@ -1,6 +1,7 @@
 //! What analysis concludes, as plain data the report renders (and serialises).
 
 use super::regress::Regression;
+use crate::entry::Timestamp;
 use serde::Serialize;
 
 /// A distinct captured value and how often it was seen.
@@ -178,6 +179,13 @@ pub struct Impact {
     /// Health checks answered with 5xx.
     #[serde(skip)]
     pub probe_server_errors: u64,
+    /// The latest 5xx (health checks aside).
+    #[serde(skip)]
+    pub last_server_error: Option<Timestamp>,
+    /// A request to the service answered below 400 after `last_server_error`: the
+    /// failures are over.
+    #[serde(skip)]
+    pub recovered: bool,
 }
 
 /// One step of the Five Whys.

@@ -140,6 +140,10 @@ pub struct RequestAgg {
     pub failed_traces: Sampled<u64, u16, TRACE_CAP>,
     /// The earliest request answered below 400 (did the revision serve before failing?).
     pub first_ok: Option<Timestamp>,
+    /// The latest request answered below 400, health checks aside (did it recover?).
+    pub last_ok: Option<Timestamp>,
+    /// The latest 5xx, health checks aside.
+    pub last_server_error: Option<Timestamp>,
     /// Health checks among `requests` (see `is_probe`).
     pub probes: u64,
     /// Health checks answered with 5xx.
@@ -375,6 +379,8 @@ fn merge_request(r: &mut RequestAgg, v: RequestAgg) {
     r.failed_traces
         .merge(v.failed_traces, |x, y| *x = (*x).max(y));
     r.first_ok = earliest(r.first_ok, v.first_ok);
+    r.last_ok = max_opt(r.last_ok, v.last_ok);
+    r.last_server_error = max_opt(r.last_server_error, v.last_server_error);
     r.probes += v.probes;
     r.probe_server_errors += v.probe_server_errors;
     for (b, n) in v.buckets {
@@ -690,14 +696,23 @@ fn is_deploy(e: &Entry<'_>) -> Option<String> {
     (deploy && !refused).then(|| m.into_owned())
 }
 
-/// A request log an application wrote itself on Cloud Run (structured JSON with
-/// `httpRequest` on stdout/stderr, or the Logging API), not Cloud Run's own.
+/// A request log an application wrote itself on Cloud Run or App Engine (structured
+/// JSON with `httpRequest` on stdout/stderr, or the Logging API), not the platform's.
 fn app_written_request(e: &Entry<'_>) -> bool {
-    e.resource_type.as_deref() == Some("cloud_run_revision")
-        && !e.log_name.as_deref().is_some_and(|l| {
-            l.ends_with("run.googleapis.com%2Frequests")
-                || l.ends_with("run.googleapis.com/requests")
-        })
+    let platform = match e.resource_type.as_deref() {
+        Some("cloud_run_revision") => "run.googleapis.com",
+        Some("gae_app") => "appengine.googleapis.com",
+        _ => return false,
+    };
+    let own = |l: &str| {
+        ["%2Frequests", "/requests", "%2Frequest_log", "/request_log"]
+            .iter()
+            .any(|end| {
+                l.strip_suffix(end)
+                    .is_some_and(|head| head.ends_with(platform))
+            })
+    };
+    !e.log_name.as_deref().is_some_and(own)
 }
 
 /// Adds an entry's rule matches to a place (its distinct count is [`add_combo`]'s).
@@ -782,6 +797,10 @@ fn record_request(
     let failed = status >= 400;
     if !failed && !probe {
         r.first_ok = earliest(r.first_ok, e.timestamp);
+        r.last_ok = max_opt(r.last_ok, e.timestamp);
+    }
+    if status >= 500 && !probe {
+        r.last_server_error = max_opt(r.last_server_error, e.timestamp);
     }
     if failed {
         r.failures += 1;

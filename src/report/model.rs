@@ -166,7 +166,7 @@ pub fn build(a: &Analysis<'_>, bucket: Option<i64>, facts: &InputFacts<'_>) -> R
 
 /// The revision whose requests (health checks aside) failed with 5xx the most, when
 /// at least [`MIN_FAILING_REQUESTS`] and half of them did: the count and the words.
-fn failing_requests(o: &Outcome) -> Option<(u64, String)> {
+fn failing_requests(o: &Outcome, except: Option<&str>) -> Option<Failing> {
     // A quiet service whose every request fails can stay under a burst rule's
     // threshold: the headline says so rather than leave "OK" unqualified.
     // 5xx only: a crawler's 404s are not the service failing.
@@ -183,15 +183,18 @@ fn failing_requests(o: &Outcome) -> Option<(u64, String)> {
     let failing = o
         .impact
         .iter()
+        .filter(|i| Some(i.service.as_str()) != except)
         .map(|i| (server_errors(&i), i))
         // Health checks pass on a broken revision: not counted as served.
         .filter(|(n, i)| *n >= MIN_FAILING_REQUESTS && n * 2 >= i.requests.saturating_sub(i.probes))
-        .max_by_key(|(n, i)| (*n, !i.service.is_empty()));
+        // A failure still going on before one that is over.
+        .max_by_key(|(n, i)| (!i.recovered, *n, !i.service.is_empty()));
     failing.map(|(n, i)| {
-        let words = format!(
+        let served = i.requests.saturating_sub(i.probes);
+        let mut words = format!(
             "{} of {} requests{} {} failed with 5xx",
             super::fmt_count(n),
-            super::fmt_count(i.requests.saturating_sub(i.probes)),
+            super::fmt_count(served),
             if i.probes > 0 {
                 " (health checks aside)"
             } else {
@@ -204,8 +207,25 @@ fn failing_requests(o: &Outcome) -> Option<(u64, String)> {
                 (false, false) => format!("to `{}` (revision `{}`)", i.service, i.revision),
             }
         );
-        (n, words)
+        if let (true, Some(t)) = (i.recovered, i.last_server_error) {
+            words.push_str(&format!(
+                ", the last at {}; requests since succeed",
+                t.to_rfc3339()
+            ));
+        }
+        Failing {
+            high: n >= MIN_FAILING_REQUESTS_HIGH && n * 2 > served && !i.recovered,
+            words,
+        }
     })
+}
+
+/// A revision most of whose requests failed with 5xx (see [`failing_requests`]).
+struct Failing {
+    /// At least [`MIN_FAILING_REQUESTS_HIGH`], over half, and not over: status high.
+    high: bool,
+    /// "N of M requests to ... failed with 5xx", and when they stopped.
+    words: String,
 }
 
 /// Failed requests of one revision that the status line mentions when no rule fired.
@@ -230,16 +250,13 @@ fn status(o: &Outcome, entries: u64, errors: u64) -> Status {
             super::fmt_count(entries),
             super::fmt_count(errors)
         );
-        let failing = failing_requests(o);
-        let failed = failing.as_ref().map(|(_, f)| f.clone());
+        let failing = failing_requests(o, None);
         // Most of a revision's requests failing is an incident however slowly it came
         // (a scheduler's call every 5 minutes never makes a burst): not "ok", so
-        // `--fail-on high` catches it.
-        let high = failing
-            .as_ref()
-            .is_some_and(|(n, _)| *n >= MIN_FAILING_REQUESTS_HIGH);
+        // `--fail-on high` catches it, unless good requests followed.
+        let high = failing.as_ref().is_some_and(|f| f.high);
         let level = if high { "high" } else { "ok" };
-        match failed {
+        match failing.map(|f| f.words) {
             Some(failed) if high => {
                 headline = format!(
                     "Most requests fail: {failed}, below every rule's threshold (see the \
@@ -271,7 +288,7 @@ fn status(o: &Outcome, entries: u64, errors: u64) -> Status {
         .unwrap_or(0);
     // Most of a revision's requests failing is high whatever the findings say (a
     // medium timeout rule must not lower a scheduler's 24 of 24 failed calls).
-    let most_fail = failing_requests(o).filter(|(n, _)| *n >= MIN_FAILING_REQUESTS_HIGH);
+    let most_fail = failing_requests(o, None).filter(|f| f.high);
     let level = if most_fail.is_some() {
         found.max(severity_rank("high"))
     } else {
@@ -410,8 +427,11 @@ fn status(o: &Outcome, entries: u64, errors: u64) -> Status {
             worst.rule, worst.severity
         ));
     }
-    if let Some((_, failed)) = most_fail.filter(|_| found < level) {
-        h.push_str(&format!("; most requests fail: {failed}"));
+    // Said when it sets the level, or when it is another service's outage that no
+    // finding names.
+    let elsewhere = failing_requests(o, lead_service).filter(|f| f.high);
+    if let Some(f) = most_fail.filter(|_| found < level).or(elsewhere) {
+        h.push_str(&format!("; most requests fail: {}", f.words));
     }
     h.push('.');
     Status {

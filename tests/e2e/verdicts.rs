@@ -856,3 +856,62 @@ fn a_weaker_finding_does_not_lower_most_requests_failing() {
         "{h}"
     );
 }
+
+#[test]
+fn failing_requests_that_good_ones_followed_are_not_a_current_outage() {
+    // 00003 fails 12 of 12 calls; then 00004 serves 15 of 15.
+    let mut lines: Vec<String> = (0..12)
+        .map(|i| request(i, i as i64 * 120, "dev", "dev-00003-xyz", 500))
+        .collect();
+    lines.extend((12..27).map(|i| request(i, 1500 + i as i64 * 120, "dev", "dev-00004-abc", 200)));
+    let r = report_of(&lines);
+    assert_eq!(r["status"]["level"], "ok", "{}", r["status"]);
+    let h = r["status"]["headline"].as_str().unwrap();
+    assert!(
+        h.contains("but 12 of 12 requests to `dev` (revision `dev-00003-xyz`) failed with 5xx, the last at 2025-03-01T00:22:00.000100Z; requests since succeed"),
+        "{h}"
+    );
+    // Beside another service's finding, a current outage is still named.
+    let mut both: Vec<String> = lines[..12].to_vec();
+    both.extend((0..30).map(|i| {
+        request(
+            100 + i,
+            600 + i as i64 * 5,
+            "catalog",
+            "catalog-00007-xuf",
+            503,
+        )
+    }));
+    let r = report_of(&both);
+    let h = r["status"]["headline"].as_str().unwrap();
+    assert!(h.contains("on `catalog`"), "{h}");
+    assert!(
+        h.contains("; most requests fail: 12 of 12 requests to `dev`"),
+        "{h}"
+    );
+}
+
+#[test]
+fn app_engine_request_lines_the_app_writes_are_not_counted_twice() {
+    let gae = |i: usize, secs: i64, log: &str| {
+        request(i, secs, "default", "20251007t092900", 503)
+            .replace("run.googleapis.com%2Frequests", log)
+            .replace(
+                r#""resource":{"labels":{"configuration_name":"default","location":"europe-west1","project_id":"shop-prod","revision_name":"20251007t092900","service_name":"default"},"type":"cloud_run_revision"}"#,
+                r#""resource":{"labels":{"module_id":"default","project_id":"shop-prod","version_id":"20251007t092900","zone":"europe-west1-b"},"type":"gae_app"}"#,
+            )
+    };
+    let mut lines = Vec::new();
+    for i in 0..30 {
+        lines.push(gae(
+            i,
+            600 + i as i64 * 5,
+            "appengine.googleapis.com%2Frequest_log",
+        ));
+        lines.push(gae(100 + i, 600 + i as i64 * 5, "stdout"));
+    }
+    assert!(lines[0].contains("gae_app"), "{}", lines[0]);
+    let r = report_of(&lines);
+    assert_eq!(finding(&r, "HTTP_5XX_BURST").unwrap()["count"], 30);
+    assert_eq!(r["input"]["app_requests_left_out"], 30);
+}
