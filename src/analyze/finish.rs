@@ -122,7 +122,14 @@ pub(super) fn rule_totals<'a>(
     (by.into_values().collect(), below)
 }
 
-fn timeline(t: &RuleTotal<'_>, bucket: i64, window: Option<(Timestamp, Timestamp)>) -> Timeline {
+/// `served_ok`: whether a request of one of the finding's services succeeded before
+/// its first match (then it was not under way when the logs began).
+fn timeline(
+    t: &RuleTotal<'_>,
+    bucket: i64,
+    window: Option<(Timestamp, Timestamp)>,
+    served_ok: bool,
+) -> Timeline {
     let end_of_logs = window.map(|w| w.1);
     let first_b = t.series.keys().next().copied();
     let last_b = t.series.keys().next_back().copied();
@@ -148,10 +155,11 @@ fn timeline(t: &RuleTotal<'_>, bucket: i64, window: Option<(Timestamp, Timestamp
         onset: ts(t.first),
         end: ts(t.last),
         ongoing,
-        under_way_at_start: match (t.first, window) {
-            (Some(f), Some((start, _))) => f.0 - start.0 <= 60 * 1_000_000_000,
-            _ => false,
-        },
+        under_way_at_start: !served_ok
+            && match (t.first, window) {
+                (Some(f), Some((start, _))) => f.0 - start.0 <= 60 * 1_000_000_000,
+                _ => false,
+            },
         duration_secs: match (t.first, t.last) {
             (Some(a), Some(b)) => (b.0 - a.0) / 1_000_000_000,
             _ => 0,
@@ -314,6 +322,14 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
         .flat_map(|t| t.places.iter().map(|(p, _)| (t.idx, p.0.as_str())))
         .collect();
     let failed = failed_traces(a);
+    // The earliest good request per service (health checks aside).
+    let mut first_ok: BTreeMap<&str, Timestamp> = BTreeMap::new();
+    for ((svc, _), r) in &a.requests {
+        if let Some(t) = r.first_ok {
+            let v = first_ok.entry(svc.as_str()).or_insert(t);
+            *v = (*v).min(t);
+        }
+    }
     let findings: Vec<Finding> = fired
         .iter()
         .map(|t| {
@@ -355,7 +371,16 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
                         message: s.message.clone(),
                     })
                     .collect(),
-                timeline: timeline(t, bucket, window),
+                timeline: timeline(
+                    t,
+                    bucket,
+                    window,
+                    t.first.is_some_and(|f| {
+                        t.places
+                            .iter()
+                            .any(|(p, _)| first_ok.get(p.0.as_str()).is_some_and(|ok| *ok < f))
+                    }),
+                ),
                 join: join(&failed, &t.places),
                 filter: evidence_filter(t, &a.counts.by_resource),
             }

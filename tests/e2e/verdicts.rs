@@ -699,6 +699,21 @@ fn failures_from_the_first_entry_are_not_given_an_onset() {
         h.contains("since at least 2025-03-01T00:00:00.000100Z (under way when the logs begin)"),
         "{h}"
     );
+    // Good requests in the first seconds: it began after them, however soon.
+    let mut soon: Vec<String> = (0..5)
+        .map(|i| request(200 + i, i as i64 * 4, "orders", "orders-00007-xuf", 200))
+        .collect();
+    soon.extend(
+        lines
+            .iter()
+            .enumerate()
+            .map(|(i, _)| request(i, 30 + i as i64 * 5, "orders", "orders-00007-xuf", 503)),
+    );
+    let r = report_of(&soon);
+    assert_eq!(
+        finding(&r, "HTTP_5XX_BURST").unwrap()["timeline"]["under_way_at_start"],
+        false
+    );
     // Ten minutes of good requests first: the onset is known.
     let mut later: Vec<String> = (0..30)
         .map(|i| request(100 + i, i as i64 * 20, "orders", "orders-00007-xuf", 200))
