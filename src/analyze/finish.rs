@@ -295,6 +295,16 @@ fn evidence_filter(t: &RuleTotal<'_>, types: &BTreeMap<String, u64>) -> String {
 
 /// Builds findings, revisions, regressions, impact and unknown templates; the
 /// whys come after the report has redacted the findings (see `explain`).
+/// 5xx requests (health checks aside), over half of a revision's, that make it fail.
+const MOSTLY_FAILING: u64 = 10;
+
+fn min_opt(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
 /// The region and project of a revision ("" when the logs do not say).
 fn where_of<'a>(a: &'a Analysis<'_>, svc: &str, rev: &str) -> (&'a str, &'a str) {
     a.rev_where
@@ -398,6 +408,8 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
             .insert(where_of(a, svc, rev));
     }
     let mut per_service: BTreeMap<(&str, (&str, &str)), Vec<RevStats>> = BTreeMap::new();
+    // Distinct entries that matched a fired finding, per (service, revision).
+    let mut matched: BTreeMap<(&str, &str), u64> = BTreeMap::new();
     for ((svc, rev), rc) in &a.counts.by_revision {
         let mut by_rule = BTreeMap::new();
         let mut first_failure: Option<Timestamp> = None;
@@ -418,7 +430,26 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
                 .map(|(_, n)| n)
                 .sum()
         });
+        matched.insert((svc.as_str(), rev.as_str()), failures);
         let req = a.requests.get(&(svc.clone(), rev.clone()));
+        // Most of its requests failing with 5xx is failure enough, rule or not: a
+        // scheduler's call every 5 minutes never makes a burst.
+        let served_5xx = req.map_or(0, |q| {
+            q.statuses
+                .range(500..)
+                .map(|(_, n)| n)
+                .sum::<u64>()
+                .saturating_sub(q.probe_server_errors)
+        });
+        let served = req.map_or(0, |q| q.requests.saturating_sub(q.probes));
+        let (failures, first_failure) = if served_5xx >= MOSTLY_FAILING && served_5xx * 2 > served {
+            (
+                failures.max(served_5xx),
+                min_opt(first_failure, req.and_then(|q| q.first_server_error)),
+            )
+        } else {
+            (failures, first_failure)
+        };
         let group = if spread.get(svc.as_str()).is_some_and(|w| w.len() > 1) {
             where_of(a, svc, rev)
         } else {
@@ -505,7 +536,10 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
                 last_seen: ts(r.last_seen),
                 entries: r.entries,
                 errors: rc.map_or(0, |c| c.errors),
-                findings: r.failures,
+                findings: matched
+                    .get(&(svc, r.revision.as_str()))
+                    .copied()
+                    .unwrap_or(0),
                 requests: r.requests,
                 failed_requests: r.failed_requests,
                 verdict: verdict.to_string(),

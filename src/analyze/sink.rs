@@ -144,6 +144,8 @@ pub struct RequestAgg {
     pub last_ok: Option<Timestamp>,
     /// The latest 5xx, health checks aside.
     pub last_server_error: Option<Timestamp>,
+    /// The earliest 5xx, health checks aside.
+    pub first_server_error: Option<Timestamp>,
     /// Health checks among `requests` (see `is_probe`).
     pub probes: u64,
     /// Health checks answered with 5xx.
@@ -381,6 +383,7 @@ fn merge_request(r: &mut RequestAgg, v: RequestAgg) {
     r.first_ok = earliest(r.first_ok, v.first_ok);
     r.last_ok = max_opt(r.last_ok, v.last_ok);
     r.last_server_error = max_opt(r.last_server_error, v.last_server_error);
+    r.first_server_error = min_opt(r.first_server_error, v.first_server_error);
     r.probes += v.probes;
     r.probe_server_errors += v.probe_server_errors;
     for (b, n) in v.buckets {
@@ -801,6 +804,7 @@ fn record_request(
     }
     if status >= 500 && !probe {
         r.last_server_error = max_opt(r.last_server_error, e.timestamp);
+        r.first_server_error = min_opt(r.first_server_error, e.timestamp);
     }
     if failed {
         r.failures += 1;

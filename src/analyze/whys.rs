@@ -423,6 +423,8 @@ fn regression_for<'o>(out: &'o Outcome, f: &Finding) -> Option<&'o Regression> {
 pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
     let fs = &out.findings;
     if fs.is_empty() {
+        // A regression of requests that no rule names still gets its rollback.
+        out.actions = actions(a, out);
         return;
     }
     // Start from the most severe symptom that no other fired finding is an effect of.

@@ -348,7 +348,11 @@ fn revisions(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             fmt_count(g.after.entries),
             g.after.rate * 100.0,
             opt(&g.after.first_failure),
-            g.rules.iter().map(|x| code(x)).collect::<Vec<_>>().join(", ")
+            if g.rules.is_empty() {
+                "none; most of its requests failed with 5xx".to_string()
+            } else {
+                g.rules.iter().map(|x| code(x)).collect::<Vec<_>>().join(", ")
+            }
         )?;
         if g.rolled_back {
             writeln!(

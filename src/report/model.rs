@@ -216,6 +216,7 @@ fn failing_requests(o: &Outcome, except: Option<&str>) -> Option<Failing> {
         Failing {
             high: n >= MIN_FAILING_REQUESTS_HIGH && n * 2 > served && !i.recovered,
             words,
+            revision: i.revision.clone(),
         }
     })
 }
@@ -226,6 +227,8 @@ struct Failing {
     high: bool,
     /// "N of M requests to ... failed with 5xx", and when they stopped.
     words: String,
+    /// The revision.
+    revision: String,
 }
 
 /// Failed requests of one revision that the status line mentions when no rule fired.
@@ -256,11 +259,21 @@ fn status(o: &Outcome, entries: u64, errors: u64) -> Status {
         // `--fail-on high` catches it, unless good requests followed.
         let high = failing.as_ref().is_some_and(|f| f.high);
         let level = if high { "high" } else { "ok" };
+        // The regression the failing revision starts, if it does.
+        let reg = failing
+            .as_ref()
+            .and_then(|f| o.regressions.iter().find(|r| r.first_bad == f.revision));
         match failing.map(|f| f.words) {
             Some(failed) if high => {
+                let since = reg.map_or(String::new(), |r| {
+                    format!(
+                        "; broken since revision `{}`, last good `{}`",
+                        r.first_bad, r.last_good
+                    )
+                });
                 headline = format!(
                     "Most requests fail: {failed}, below every rule's threshold (see the \
-                     impact table); {} entries, {} errors.",
+                     impact table){since}; {} entries, {} errors.",
                     super::fmt_count(entries),
                     super::fmt_count(errors)
                 );

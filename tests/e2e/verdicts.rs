@@ -268,7 +268,8 @@ fn a_revision_whose_requests_all_fail_is_not_working_and_the_status_says_so() {
     }));
     let r = report_of(&lines);
     assert!(finding(&r, "HTTP_5XX_BURST").is_none(), "{}", r["status"]);
-    assert_eq!(verdict(&r, "sync-00056-tis"), "unknown");
+    // 12 of 12 requests failed with 5xx: broken, rule or not.
+    assert_eq!(verdict(&r, "sync-00056-tis"), "broken");
     let headline = r["status"]["headline"].as_str().unwrap();
     assert!(
         headline.contains("24 errors"),
@@ -929,4 +930,47 @@ fn app_engine_request_lines_the_app_writes_are_not_counted_twice() {
     let r = report_of(&lines);
     assert_eq!(finding(&r, "HTTP_5XX_BURST").unwrap()["count"], 30);
     assert_eq!(r["input"]["app_requests_left_out"], 30);
+}
+
+#[test]
+fn a_slow_schedule_that_starts_failing_at_a_deploy_is_a_regression() {
+    // One call every 5 minutes: 00020 answers 200 for 2 hours, 00021 500 for 2 hours.
+    let mut lines: Vec<String> = (0..24)
+        .map(|i| request(i, i as i64 * 300, "sync", "sync-00020-aaa", 200))
+        .collect();
+    lines.extend((24..48).map(|i| request(i, i as i64 * 300, "sync", "sync-00021-bbb", 500)));
+    let r = report_of(&lines);
+    assert!(
+        r["findings"].as_array().unwrap().is_empty(),
+        "no rule fires: {}",
+        r["status"]
+    );
+    assert_eq!(r["status"]["level"], "high");
+    let reg = &r["regressions"][0];
+    assert_eq!(
+        (reg["last_good"].as_str(), reg["first_bad"].as_str()),
+        (Some("sync-00020-aaa"), Some("sync-00021-bbb")),
+        "{reg}"
+    );
+    assert_eq!(verdict(&r, "sync-00021-bbb"), "broken");
+    assert!(
+        commands(&r)
+            .iter()
+            .any(|c| c.contains("update-traffic sync --to-revisions=sync-00020-aaa=100")),
+        "{:?}",
+        commands(&r)
+    );
+    let h = r["status"]["headline"].as_str().unwrap();
+    assert!(
+        h.contains("broken since revision `sync-00021-bbb`, last good `sync-00020-aaa`"),
+        "{h}"
+    );
+    // The revision table counts no finding matches: none fired.
+    let row = r["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["revision"] == "sync-00021-bbb")
+        .unwrap();
+    assert_eq!(row["findings"], 0, "{row}");
 }
