@@ -6,7 +6,7 @@ use super::sanitize::strip_controls;
 use crate::analyze::{self, Analysis, Outcome};
 use crate::pipeline::ScanTotals;
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The JSON schema id.
 pub const SCHEMA: &str = "logtriage/report/v1";
@@ -170,55 +170,144 @@ fn failing_requests(o: &Outcome, except: Option<&str>) -> Option<Failing> {
     // A quiet service whose every request fails can stay under a burst rule's
     // threshold: the headline says so rather than leave "OK" unqualified.
     // 5xx only: a crawler's 404s are not the service failing.
-    let server_errors = |i: &&analyze::Impact| -> u64 {
-        let all: u64 = i
+    let rows: Vec<Tally> = o
+        .impact
+        .iter()
+        .filter(|i| Some(i.service.as_str()) != except)
+        .map(Tally::of)
+        .collect();
+    // Also per service: failures spread over quick redeploys are one outage.
+    let mut per_service: BTreeMap<&str, Vec<&Tally>> = BTreeMap::new();
+    for t in &rows {
+        per_service.entry(t.service.as_str()).or_default().push(t);
+    }
+    let merged: Vec<Tally> = per_service
+        .values()
+        .filter(|ts| ts.len() > 1)
+        .map(|ts| Tally::merge(ts))
+        .collect();
+    let (t, n) = rows
+        .iter()
+        .chain(merged.iter())
+        .filter_map(|t| t.failing().map(|n| (t, n)))
+        // A failure still going on before one that is over; a revision's before its
+        // service's when both qualify as much.
+        .max_by_key(|(t, n)| {
+            (
+                !t.recovered,
+                *n >= MIN_FAILING_REQUESTS_HIGH,
+                t.revisions == 1,
+                *n,
+                !t.service.is_empty(),
+            )
+        })?;
+    let mut words = format!(
+        "{} of {} requests{} {} failed with 5xx",
+        super::fmt_count(n),
+        super::fmt_count(t.served()),
+        match (t.probes > 0, t.with_probes) {
+            (true, false) => " (health checks aside)",
+            (true, true) => " (health checks included: they fail too)",
+            _ => "",
+        },
+        // Counts are one revision's: say which, not the whole service's.
+        match (t.service.is_empty(), t.revision.as_str(), t.revisions) {
+            (true, _, _) => "without a service".to_string(),
+            (false, "", 1) => format!("to `{}`", t.service),
+            (false, rev, 1) => format!("to `{}` (revision `{rev}`)", t.service),
+            (false, _, k) => format!("to `{}` ({k} revisions)", t.service),
+        }
+    );
+    if let (true, Some(at)) = (t.recovered, t.last_server_error) {
+        words.push_str(&format!(
+            ", the last at {}; requests since succeed",
+            at.to_rfc3339()
+        ));
+    }
+    Some(Failing {
+        high: n >= MIN_FAILING_REQUESTS_HIGH && n * 2 > t.served() && !t.recovered,
+        words,
+        revision: t.revision.clone(),
+    })
+}
+
+/// Request outcomes of a revision, or of a service's revisions together.
+struct Tally {
+    service: String,
+    /// The revision ("" for several).
+    revision: String,
+    revisions: usize,
+    requests: u64,
+    server_errors: u64,
+    probes: u64,
+    probe_server_errors: u64,
+    last_server_error: Option<crate::entry::Timestamp>,
+    recovered: bool,
+    /// Health checks count: they fail as well (so they are no sign of health).
+    with_probes: bool,
+}
+
+impl Tally {
+    fn of(i: &analyze::Impact) -> Tally {
+        let server_errors = i
             .statuses
             .iter()
             .filter(|(s, _)| *s >= 500)
             .map(|(_, n)| n)
             .sum();
-        // Requests served, health checks aside: their failures are not counted.
-        all.saturating_sub(i.probe_server_errors)
-    };
-    let failing = o
-        .impact
-        .iter()
-        .filter(|i| Some(i.service.as_str()) != except)
-        .map(|i| (server_errors(&i), i))
-        // Health checks pass on a broken revision: not counted as served.
-        .filter(|(n, i)| *n >= MIN_FAILING_REQUESTS && n * 2 >= i.requests.saturating_sub(i.probes))
-        // A failure still going on before one that is over.
-        .max_by_key(|(n, i)| (!i.recovered, *n, !i.service.is_empty()));
-    failing.map(|(n, i)| {
-        let served = i.requests.saturating_sub(i.probes);
-        let mut words = format!(
-            "{} of {} requests{} {} failed with 5xx",
-            super::fmt_count(n),
-            super::fmt_count(served),
-            if i.probes > 0 {
-                " (health checks aside)"
-            } else {
-                ""
-            },
-            // Counts are one revision's: say which, not the whole service's.
-            match (i.service.is_empty(), i.revision.is_empty()) {
-                (true, _) => "without a service".to_string(),
-                (false, true) => format!("to `{}`", i.service),
-                (false, false) => format!("to `{}` (revision `{}`)", i.service, i.revision),
-            }
-        );
-        if let (true, Some(t)) = (i.recovered, i.last_server_error) {
-            words.push_str(&format!(
-                ", the last at {}; requests since succeed",
-                t.to_rfc3339()
-            ));
-        }
-        Failing {
-            high: n >= MIN_FAILING_REQUESTS_HIGH && n * 2 > served && !i.recovered,
-            words,
+        let mut t = Tally {
+            service: i.service.clone(),
             revision: i.revision.clone(),
+            revisions: 1,
+            requests: i.requests,
+            server_errors,
+            probes: i.probes,
+            probe_server_errors: i.probe_server_errors,
+            last_server_error: i.last_server_error,
+            recovered: i.recovered,
+            with_probes: false,
+        };
+        t.with_probes = t.probes > 0 && t.probe_server_errors * 2 > t.probes;
+        t
+    }
+
+    fn merge(ts: &[&Tally]) -> Tally {
+        // Recovered when a good request followed the service's latest 5xx.
+        let latest = ts.iter().max_by_key(|t| t.last_server_error);
+        let mut t = Tally {
+            service: ts.first().map_or(String::new(), |t| t.service.clone()),
+            revision: String::new(),
+            revisions: ts.len(),
+            requests: ts.iter().map(|t| t.requests).sum(),
+            server_errors: ts.iter().map(|t| t.server_errors).sum(),
+            probes: ts.iter().map(|t| t.probes).sum(),
+            probe_server_errors: ts.iter().map(|t| t.probe_server_errors).sum(),
+            last_server_error: latest.and_then(|t| t.last_server_error),
+            recovered: latest.is_some_and(|t| t.recovered),
+            with_probes: false,
+        };
+        t.with_probes = t.probes > 0 && t.probe_server_errors * 2 > t.probes;
+        t
+    }
+
+    /// Requests counted: health checks aside, unless they fail too.
+    fn served(&self) -> u64 {
+        if self.with_probes {
+            self.requests
+        } else {
+            self.requests.saturating_sub(self.probes)
         }
-    })
+    }
+
+    /// Its 5xx, when at least [`MIN_FAILING_REQUESTS`] and half of what it served.
+    fn failing(&self) -> Option<u64> {
+        let n = if self.with_probes {
+            self.server_errors
+        } else {
+            self.server_errors.saturating_sub(self.probe_server_errors)
+        };
+        (n >= MIN_FAILING_REQUESTS && n * 2 >= self.served()).then_some(n)
+    }
 }
 
 /// A revision most of whose requests failed with 5xx (see [`failing_requests`]).

@@ -974,3 +974,50 @@ fn a_slow_schedule_that_starts_failing_at_a_deploy_is_a_regression() {
         .unwrap();
     assert_eq!(row["findings"], 0, "{row}");
 }
+
+#[test]
+fn failures_spread_over_redeploys_or_in_health_checks_still_count() {
+    // Five quick redeploys, three calls each, every one a 500.
+    let lines: Vec<String> = (0..15)
+        .map(|i| {
+            let rev = format!("dev-{:05}-abc", 10 + i / 3);
+            request(i, i as i64 * 120, "dev", &rev, 500)
+        })
+        .collect();
+    let r = report_of(&lines);
+    assert_eq!(r["status"]["level"], "high", "{}", r["status"]);
+    let h = r["status"]["headline"].as_str().unwrap();
+    assert!(
+        h.contains("15 of 15 requests to `dev` (5 revisions) failed with 5xx"),
+        "{h}"
+    );
+    // Only uptime checks, every one answered 503: the service is down, not healthy.
+    let probes: Vec<String> = (0..12)
+        .map(|i| {
+            request(i, i as i64 * 120, "dev", "dev-00003-xyz", 503).replace(
+                "python-httpx/0.28.1",
+                "GoogleStackdriverMonitoring-UptimeChecks(https://cloud.google.com/monitoring)",
+            )
+        })
+        .collect();
+    let r = report_of(&probes);
+    let h = r["status"]["headline"].as_str().unwrap();
+    assert!(
+        h.contains("12 of 12 requests (health checks included: they fail too)"),
+        "{h}"
+    );
+    // Passing health checks beside a few failures are still left aside.
+    let mut mixed: Vec<String> = (0..6)
+        .map(|i| request(i, i as i64 * 120, "dev", "dev-00003-xyz", 500))
+        .collect();
+    mixed.extend((0..40).map(|i| {
+        request(100 + i, i as i64 * 9, "dev", "dev-00003-xyz", 200)
+            .replace("python-httpx/0.28.1", "GoogleHC/1.0")
+    }));
+    let r = report_of(&mixed);
+    assert_eq!(r["status"]["level"], "ok");
+    assert!(r["status"]["headline"]
+        .as_str()
+        .unwrap()
+        .contains("but 6 of 6 requests (health checks aside)"));
+}
