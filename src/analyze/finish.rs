@@ -350,6 +350,8 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
                     service: p.0.clone(),
                     revision: p.1.clone(),
                     count: m.count,
+                    first_seen: ts(m.first),
+                    last_seen: ts(m.last),
                 })
                 .collect();
             revisions.sort_by(|x, y| y.count.cmp(&x.count).then(x.revision.cmp(&y.revision)));

@@ -35,6 +35,10 @@ pub struct RevisionCount {
     pub revision: String,
     /// Matches.
     pub count: u64,
+    /// Its first match.
+    pub first_seen: Option<String>,
+    /// Its last match.
+    pub last_seen: Option<String>,
 }
 
 /// A sample entry as shown.

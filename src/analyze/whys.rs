@@ -718,6 +718,8 @@ mod tests {
                         format!("{svc}-00001-abc")
                     },
                     count: *n,
+                    first_seen: None,
+                    last_seen: None,
                 })
                 .collect(),
             ..f

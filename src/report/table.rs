@@ -68,8 +68,9 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                     Cell::new(&f.rule),
                     Cell::new(sanitize(&rc.revision)),
                     Cell::new(fmt_count(rc.count)).set_alignment(CellAlignment::Right),
-                    Cell::new(f.first_seen.as_deref().unwrap_or("-")),
-                    Cell::new(f.last_seen.as_deref().unwrap_or("-")),
+                    // The revision's own span, not the finding's.
+                    Cell::new(rc.first_seen.as_deref().unwrap_or("-")),
+                    Cell::new(rc.last_seen.as_deref().unwrap_or("-")),
                 ]);
             }
         }

@@ -129,6 +129,10 @@ struct RevisionCount {
     service: String,
     revision: String,
     count: u64,
+    #[serde(deserialize_with = "nullable")]
+    first_seen: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    last_seen: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
