@@ -680,6 +680,23 @@ fn the_headline_counts_the_service_it_names() {
     }
     let r = report_of(&lines);
     assert_eq!(finding(&r, "HTTP_5XX_BURST").unwrap()["count"], 42);
+    // Each revision's own span: billing's first 503 is its own, not orders'.
+    let revs = finding(&r, "HTTP_5XX_BURST").unwrap()["revisions"].clone();
+    let billing = revs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["service"] == "billing")
+        .unwrap();
+    assert_eq!(
+        billing["first_seen"], "2025-03-01T00:12:30.000100Z",
+        "{billing}"
+    );
+    let table = lt(["report", "--format", "table", "-"])
+        .stdin(lines.join("\n"))
+        .code(0)
+        .stdout;
+    assert!(table.contains("2025-03-01T00:12:30.000100Z"), "{table}");
     let h = r["status"]["headline"].as_str().unwrap();
     assert!(
         h.contains("x30 `HTTP_5XX_BURST` on `orders` (42 in all, on 2 services)"),
