@@ -409,7 +409,15 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
             .or_default()
             .insert(where_of(a, svc, rev));
     }
-    let mut per_service: BTreeMap<(&str, (&str, &str)), Vec<RevStats>> = BTreeMap::new();
+    // A GKE deployment and a Cloud Run service of one name are two services too.
+    let mut kinds: BTreeMap<&str, BTreeSet<bool>> = BTreeMap::new();
+    for (svc, rev) in a.counts.by_revision.keys() {
+        kinds
+            .entry(svc.as_str())
+            .or_default()
+            .insert(a.run_revisions.contains(&(svc.clone(), rev.clone())));
+    }
+    let mut per_service: BTreeMap<(&str, (&str, &str), bool), Vec<RevStats>> = BTreeMap::new();
     // Distinct entries that matched a fired finding, per (service, revision).
     let mut matched: BTreeMap<(&str, &str), u64> = BTreeMap::new();
     for ((svc, rev), rc) in &a.counts.by_revision {
@@ -457,8 +465,10 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
         } else {
             ("", "")
         };
+        let run = kinds.get(svc.as_str()).is_some_and(|k| k.len() > 1)
+            && a.run_revisions.contains(&(svc.clone(), rev.clone()));
         per_service
-            .entry((svc.as_str(), group))
+            .entry((svc.as_str(), group, run))
             .or_default()
             .push(RevStats {
                 revision: rev.clone(),
@@ -478,7 +488,7 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
     }
     let mut regressions = Vec::new();
     let mut revisions = Vec::new();
-    for ((svc, (region, project)), revs) in &mut per_service {
+    for ((svc, (region, project), _), revs) in &mut per_service {
         let svc: &str = svc;
         regress::order(revs);
         let deploys: Vec<_> = a
