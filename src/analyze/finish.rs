@@ -295,6 +295,10 @@ fn evidence_filter(t: &RuleTotal<'_>, types: &BTreeMap<String, u64>) -> String {
 
 /// Builds findings, revisions, regressions, impact and unknown templates; the
 /// whys come after the report has redacted the findings (see `explain`).
+/// The revisions compared with each other: (service, (region, project), Cloud Run
+/// revisions among other kinds). The place is ("", "") unless the name runs in several.
+type Group<'a> = (&'a str, (&'a str, &'a str), bool);
+
 /// 5xx requests (health checks aside), over half of a revision's, that make it fail.
 const MOSTLY_FAILING: u64 = 10;
 
@@ -417,7 +421,7 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
             .or_default()
             .insert(a.run_revisions.contains(&(svc.clone(), rev.clone())));
     }
-    let mut per_service: BTreeMap<(&str, (&str, &str), bool), Vec<RevStats>> = BTreeMap::new();
+    let mut per_service: BTreeMap<Group<'_>, Vec<RevStats>> = BTreeMap::new();
     // Distinct entries that matched a fired finding, per (service, revision).
     let mut matched: BTreeMap<(&str, &str), u64> = BTreeMap::new();
     for ((svc, rev), rc) in &a.counts.by_revision {
