@@ -1038,3 +1038,45 @@ fn failures_spread_over_redeploys_or_in_health_checks_still_count() {
         .unwrap()
         .contains("but 6 of 6 requests (health checks aside)"));
 }
+
+#[test]
+fn a_gke_deployment_and_a_cloud_run_service_of_one_name_are_apart() {
+    let gke = |i: usize, secs: i64, hash: &str, status: u16| {
+        request(i, secs, "cart", "cart-00042-abc", status)
+            .replace("run.googleapis.com%2Frequests", "stdout")
+            .replace(
+                r#""labels":{"instanceId":"0069c7a98824795ed4cca76950d82f38b005d1f6"}"#,
+                &format!(r#""labels":{{"k8s-pod/app":"cart","k8s-pod/pod-template-hash":"{hash}"}}"#),
+            )
+            .replace(
+                r#""resource":{"labels":{"configuration_name":"cart","location":"europe-west1","project_id":"shop-prod","revision_name":"cart-00042-abc","service_name":"cart"},"type":"cloud_run_revision"}"#,
+                &format!(r#""resource":{{"labels":{{"cluster_name":"prod","container_name":"cart","location":"europe-west1","namespace_name":"default","pod_name":"cart-{hash}-x7k2p","project_id":"shop-prod"}},"type":"k8s_container"}}"#),
+            )
+    };
+    let mut lines = Vec::new();
+    for i in 0..60 {
+        // Cloud Run's cart, deployed after GKE's first pods, serves fine all along.
+        lines.push(request(
+            i,
+            300 + i as i64 * 20,
+            "cart",
+            "cart-00042-abc",
+            200,
+        ));
+        // GKE's cart: 7d9c8b6f5, then 5f6a7b8c9 failing.
+        let (hash, status) = if i < 30 {
+            ("7d9c8b6f5", 200)
+        } else {
+            ("5f6a7b8c9", 503)
+        };
+        lines.push(gke(100 + i, i as i64 * 20 + 5, hash, status));
+    }
+    assert!(lines[1].contains("k8s_container"), "{}", lines[1]);
+    let r = report_of(&lines);
+    let reg = &r["regressions"][0];
+    assert_eq!(
+        (reg["first_bad"].as_str(), reg["last_good"].as_str()),
+        (Some("5f6a7b8c9"), Some("7d9c8b6f5")),
+        "{reg}"
+    );
+}
