@@ -2,7 +2,7 @@
 //! findings that fired, add the deploy when the onset lines up with a revision
 //! switch, and stop where the evidence stops, saying what to check next.
 
-use super::outcome::{Action, Finding, Outcome, Why};
+use super::outcome::{Action, Finding, Outcome, RevisionCount, Why};
 use super::regress::Regression;
 use super::sink::Analysis;
 use crate::entry::Timestamp;
@@ -48,11 +48,29 @@ impl Vars<'_> {
         self.service.clone().or_else(|| first_service(self.f))
     }
 
+    /// The finding's revisions on `svc`.
+    fn on_service<'v>(&'v self, svc: Option<&'v str>) -> impl Iterator<Item = &'v RevisionCount> {
+        self.f
+            .revisions
+            .iter()
+            .filter(move |r| Some(r.service.as_str()) == svc)
+    }
+
+    /// The finding was seen on `svc` and on other services too.
+    fn spans_others(&self, svc: Option<&str>) -> bool {
+        svc.is_some()
+            && self.on_service(svc).next().is_some()
+            && self
+                .f
+                .revisions
+                .iter()
+                .any(|r| Some(r.service.as_str()) != svc)
+    }
+
     fn get(&self, name: &str) -> Option<String> {
         let svc = self.service();
         match name {
             "service" => svc,
-            // The regression's own, where the service runs in several.
             // The regression's own, where the service runs in several (none when
             // its place is unknown: a guess would send the command elsewhere).
             "region" => match self.reg.filter(|r| svc.as_ref() == Some(&r.service)) {
@@ -63,7 +81,11 @@ impl Vars<'_> {
                 Some(r) if r.split || r.project.is_some() => r.project.clone(),
                 _ => svc.and_then(|s| self.a.projects.get(&s)?.iter().next().cloned()),
             },
-            "revision" => self.f.revisions.first().map(|r| r.revision.clone()),
+            "revision" => self
+                .on_service(svc.as_deref())
+                .next()
+                .or(self.f.revisions.first())
+                .map(|r| r.revision.clone()),
             // A regression that a later revision resolved calls for no rollback: its
             // actions are left out with the missing value.
             "last_good" => self
@@ -72,9 +94,26 @@ impl Vars<'_> {
                 .map(|r| r.last_good.clone()),
             // Commands name Cloud Run revisions: not a job's execution or a pod's hash.
             "first_bad" => self.reg.filter(|r| r.rollback).map(|r| r.first_bad.clone()),
-            "count" => Some(fmt_count(self.f.count)),
-            "first_seen" => self.f.first_seen.clone(),
-            "last_seen" => self.f.last_seen.clone(),
+            // The named service's share of a finding that spans several: its count
+            // and its span, not the other services' too.
+            "count" => Some(fmt_count(match self.spans_others(svc.as_deref()) {
+                true => self.on_service(svc.as_deref()).map(|r| r.count).sum(),
+                false => self.f.count,
+            })),
+            "first_seen" => match self.spans_others(svc.as_deref()) {
+                true => self
+                    .on_service(svc.as_deref())
+                    .filter_map(|r| r.first_seen.clone())
+                    .min(),
+                false => self.f.first_seen.clone(),
+            },
+            "last_seen" => match self.spans_others(svc.as_deref()) {
+                true => self
+                    .on_service(svc.as_deref())
+                    .filter_map(|r| r.last_seen.clone())
+                    .max(),
+                false => self.f.last_seen.clone(),
+            },
             _ => self
                 .f
                 .captures
@@ -490,9 +529,14 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
             whys.push(Why {
                 why: vars(first).render(&r.why),
                 because: format!(
-                    "Not established by the logs: {} matched {} times, but no rule that explains it fired. Check next: {}",
+                    "Not established by the logs: {} matched {} times{}, but no rule that explains it fired. Check next: {}",
                     first.rule,
-                    fmt_count(first.count),
+                    vars(first).get("count").unwrap_or_default(),
+                    // The question names one service: say so when others share it.
+                    match vars(first).service().filter(|s| vars(first).spans_others(Some(s))) {
+                        Some(s) => format!(" on {s} ({} in all)", fmt_count(first.count)),
+                        None => String::new(),
+                    },
                     vars(first).render(&r.check_next)
                 ),
                 established: false,

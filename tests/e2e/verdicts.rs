@@ -697,6 +697,12 @@ fn the_headline_counts_the_service_it_names() {
         .code(0)
         .stdout;
     assert!(table.contains("2025-03-01T00:12:30.000100Z"), "{table}");
+    // The first why asks about orders: its answer counts orders' matches.
+    let because = r["five_whys"][0]["because"].as_str().unwrap();
+    assert!(
+        because.contains("matched 30 times on orders (42 in all)"),
+        "{because}"
+    );
     let h = r["status"]["headline"].as_str().unwrap();
     assert!(
         h.contains("x30 `HTTP_5XX_BURST` on `orders` (42 in all, on 2 services)"),
