@@ -413,6 +413,14 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
             .or_default()
             .insert(where_of(a, svc, rev));
     }
+    // Known places only: a revision whose entries lack the location is no place of
+    // its own (set apart, its regression with the labelled revisions was lost).
+    for places in spread.values_mut() {
+        if places.iter().any(|w| !w.0.is_empty()) {
+            places.retain(|w| !w.0.is_empty());
+        }
+        places.retain(|w| *w != ("", ""));
+    }
     // A GKE deployment and a Cloud Run service of one name are two services too.
     let mut kinds: BTreeMap<&str, BTreeSet<bool>> = BTreeMap::new();
     for (svc, rev) in a.counts.by_revision.keys() {

@@ -1086,3 +1086,31 @@ fn a_gke_deployment_and_a_cloud_run_service_of_one_name_are_apart() {
         "{reg}"
     );
 }
+
+#[test]
+fn a_revision_without_a_location_label_is_not_a_place_of_its_own() {
+    let mut lines = Vec::new();
+    for i in 0..60 {
+        let (rev, status) = if i < 30 {
+            ("orders-00010-aaa", 200)
+        } else {
+            ("orders-00011-bbb", 503)
+        };
+        let line = request(i, i as i64 * 20, "orders", rev, status);
+        // The good revision's entries lost their location label.
+        lines.push(if i < 30 {
+            line.replace(r#""location":"europe-west1","#, "")
+        } else {
+            line
+        });
+    }
+    let r = report_of(&lines);
+    let reg = &r["regressions"][0];
+    assert_eq!(
+        (reg["last_good"].as_str(), reg["first_bad"].as_str()),
+        (Some("orders-00010-aaa"), Some("orders-00011-bbb")),
+        "{}",
+        r["regressions"]
+    );
+    assert_eq!(reg["split"], false);
+}
