@@ -572,16 +572,28 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
         regressions.extend(reg);
     }
 
-    // The latest good request per service and place: a revision's failures that a
-    // later good request (on it, or on a newer revision) follows are over.
-    let mut last_ok: BTreeMap<(&str, (&str, &str)), Timestamp> = BTreeMap::new();
-    for ((svc, rev), r) in &a.requests {
-        if let Some(t) = r.last_ok {
-            let k = (svc.as_str(), where_of(a, svc, rev));
-            let v = last_ok.entry(k).or_insert(t);
-            *v = (*v).max(t);
-        }
-    }
+    // A revision's failures are over when a good request followed its last 5xx, on
+    // it or on a newer revision of the service in the same place (a revision still
+    // serving beside it, a traffic split, is no recovery). A revision whose entries
+    // lack the location may be in any of the service's places.
+    let began = |svc: &String, rev: &String| {
+        a.counts
+            .by_revision
+            .get(&(svc.clone(), rev.clone()))
+            .and_then(|c| c.first_seen)
+    };
+    let recovered = |svc: &String, rev: &String, bad: Timestamp| {
+        let (loc, proj) = where_of(a, svc, rev);
+        let since = began(svc, rev);
+        a.requests.iter().any(|((s2, r2), q)| {
+            let (l2, p2) = where_of(a, s2, r2);
+            s2 == svc
+                && (loc.is_empty() || l2.is_empty() || loc == l2)
+                && (proj.is_empty() || p2.is_empty() || proj == p2)
+                && (r2 == rev || began(s2, r2) > since)
+                && q.last_ok.is_some_and(|ok| ok > bad)
+        })
+    };
     let impact = a
         .requests
         .iter()
@@ -611,13 +623,9 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
                 probes: r.probes,
                 probe_server_errors: r.probe_server_errors,
                 last_server_error: r.last_server_error,
-                recovered: match (
-                    r.last_server_error,
-                    last_ok.get(&(svc.as_str(), where_of(a, svc, rev))),
-                ) {
-                    (Some(bad), Some(&ok)) => ok > bad,
-                    _ => false,
-                },
+                recovered: r
+                    .last_server_error
+                    .is_some_and(|bad| recovered(svc, rev, bad)),
             }
         })
         .collect();

@@ -174,7 +174,14 @@ fn failing_requests(o: &Outcome, except: Option<&str>) -> Option<Failing> {
         .impact
         .iter()
         .filter(|i| Some(i.service.as_str()) != except)
-        .map(Tally::of)
+        .map(|i| {
+            let mut t = Tally::of(i);
+            // A regression it starts that a fix or a rollback resolved is over too.
+            t.recovered |= o.regressions.iter().any(|r| {
+                r.service == i.service && r.first_bad == i.revision && r.resolved_by.is_some()
+            });
+            t
+        })
         .collect();
     // Also per service: failures spread over quick redeploys are one outage.
     let mut per_service: BTreeMap<&str, Vec<&Tally>> = BTreeMap::new();
@@ -194,8 +201,8 @@ fn failing_requests(o: &Outcome, except: Option<&str>) -> Option<Failing> {
         // service's when both qualify as much.
         .max_by_key(|(t, n)| {
             (
+                t.high(*n),
                 !t.recovered,
-                *n >= MIN_FAILING_REQUESTS_HIGH,
                 t.revisions == 1,
                 *n,
                 !t.service.is_empty(),
@@ -225,7 +232,7 @@ fn failing_requests(o: &Outcome, except: Option<&str>) -> Option<Failing> {
         ));
     }
     Some(Failing {
-        high: n >= MIN_FAILING_REQUESTS_HIGH && n * 2 > t.served() && !t.recovered,
+        high: t.high(n),
         words,
         revision: t.revision.clone(),
     })
@@ -267,7 +274,7 @@ impl Tally {
             recovered: i.recovered,
             with_probes: false,
         };
-        t.with_probes = t.probes > 0 && t.probe_server_errors * 2 > t.probes;
+        t.with_probes = t.probes_count();
         t
     }
 
@@ -286,8 +293,24 @@ impl Tally {
             recovered: latest.is_some_and(|t| t.recovered),
             with_probes: false,
         };
-        t.with_probes = t.probes > 0 && t.probe_server_errors * 2 > t.probes;
+        t.with_probes = t.probes_count();
         t
+    }
+
+    /// Health checks count when most of them fail and the other requests, if any,
+    /// mostly fail too: beside real requests that succeed they are no outage.
+    fn probes_count(&self) -> bool {
+        let other = self.requests.saturating_sub(self.probes);
+        let other_5xx = self.server_errors.saturating_sub(self.probe_server_errors);
+        self.probes > 0
+            && self.probe_server_errors * 2 > self.probes
+            && (other == 0 || other_5xx * 2 > other)
+    }
+
+    /// `n` failures make the status high: at least [`MIN_FAILING_REQUESTS_HIGH`], over
+    /// half of what it served, and no good request since.
+    fn high(&self, n: u64) -> bool {
+        n >= MIN_FAILING_REQUESTS_HIGH && n * 2 > self.served() && !self.recovered
     }
 
     /// Requests counted: health checks aside, unless they fail too.

@@ -1114,3 +1114,72 @@ fn a_revision_without_a_location_label_is_not_a_place_of_its_own() {
     );
     assert_eq!(reg["split"], false);
 }
+
+#[test]
+fn most_requests_failing_is_neither_hidden_nor_raised_by_the_wrong_requests() {
+    let probe = |l: String| l.replace("python-httpx/0.28.1", "GoogleHC/1.0");
+    // billing fails 12 of 12 slow calls; alpha fails exactly half of 40.
+    let mut lines: Vec<String> = (0..12)
+        .map(|i| request(i, i as i64 * 300, "billing", "billing-00004-def", 500))
+        .collect();
+    lines.extend((0..40).map(|i| {
+        request(
+            100 + i,
+            i as i64 * 90,
+            "alpha",
+            "alpha-00002-aaa",
+            if i % 2 == 0 { 500 } else { 200 },
+        )
+    }));
+    let r = report_of(&lines);
+    assert_eq!(r["status"]["level"], "high", "{}", r["status"]);
+    assert!(
+        r["status"]["headline"]
+            .as_str()
+            .unwrap()
+            .contains("12 of 12 requests to `billing`"),
+        "{}",
+        r["status"]
+    );
+    // Health checks failing beside real requests that succeed are no outage.
+    let mut checks: Vec<String> = (0..24)
+        .map(|i| probe(request(i, i as i64 * 300, "web", "web-00003-xyz", 503)))
+        .collect();
+    checks.extend(
+        (0..20).map(|i| request(100 + i, 10 + i as i64 * 360, "web", "web-00003-xyz", 200)),
+    );
+    let r = report_of(&checks);
+    assert_eq!(r["status"]["level"], "ok", "{}", r["status"]);
+    // A traffic split: the old revision serving beside the failing one is no recovery.
+    let mut split: Vec<String> = (0..30)
+        .map(|i| request(i, i as i64 * 120, "orders", "orders-00007-xuf", 200))
+        .collect();
+    split.extend((0..30).map(|i| {
+        request(
+            100 + i,
+            1800 + i as i64 * 120,
+            "orders",
+            "orders-00008-new",
+            500,
+        )
+    }));
+    split.extend((0..30).map(|i| {
+        request(
+            200 + i,
+            1860 + i as i64 * 120,
+            "orders",
+            "orders-00007-xuf",
+            200,
+        )
+    }));
+    let r = report_of(&split);
+    assert_eq!(r["status"]["level"], "high", "{}", r["status"]);
+    assert!(
+        !r["status"]["headline"]
+            .as_str()
+            .unwrap()
+            .contains("requests since succeed"),
+        "{}",
+        r["status"]
+    );
+}
