@@ -38,9 +38,18 @@ fn first_service(f: &Finding) -> Option<String> {
 }
 
 /// The service an effect's question names: the cause's, when the effect was seen
-/// there too (a finding may span services while its cause is in one of them).
+/// there too (a finding may span services while its cause is in one of them); else
+/// the busiest service of the effect that the cause was seen on.
 fn question_scope(effect: &Finding, cause: &Finding) -> Option<String> {
-    first_service(cause).filter(|s| effect.revisions.iter().any(|r| &r.service == s))
+    let on = |f: &Finding, s: &str| f.revisions.iter().any(|r| r.service == s);
+    first_service(cause).filter(|s| on(effect, s)).or_else(|| {
+        effect
+            .revisions
+            .iter()
+            .map(|r| &r.service)
+            .find(|s| !s.is_empty() && on(cause, s))
+            .cloned()
+    })
 }
 
 impl Vars<'_> {
@@ -512,7 +521,13 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
                 ..vars(effect)
             }
             .render(&re.why),
-            because: vars(cause).render(&rc.because),
+            // The answer is about the service the question names, not the cause's
+            // busiest one elsewhere.
+            because: Vars {
+                service: question_scope(effect, cause),
+                ..vars(cause)
+            }
+            .render(&rc.because),
             established: true,
             evidence: [
                 vec![link_line(a, effect, cause)],

@@ -1183,3 +1183,46 @@ fn most_requests_failing_is_neither_hidden_nor_raised_by_the_wrong_requests() {
         r["status"]
     );
 }
+
+#[test]
+fn a_cause_s_answer_is_about_the_service_the_question_names() {
+    let oom = "Memory limit of 1024 MiB exceeded with 1100 MiB used. Consider increasing the memory limit, see https://cloud.google.com/run/docs/configuring/memory-limits";
+    // checkout: 3 OOM kills, then 5xx; billing: 8 OOM kills and no 5xx.
+    let mut lines: Vec<String> = (0..3)
+        .map(|i| {
+            system_line(
+                i,
+                300 + i as i64 * 60,
+                "checkout",
+                "checkout-00007-xuf",
+                oom,
+            )
+        })
+        .collect();
+    lines.extend((0..8).map(|i| {
+        system_line(
+            10 + i,
+            300 + i as i64 * 30,
+            "billing",
+            "billing-00003-kip",
+            oom,
+        )
+    }));
+    lines.extend((0..30).map(|i| {
+        request(
+            100 + i,
+            600 + i as i64 * 5,
+            "checkout",
+            "checkout-00007-xuf",
+            503,
+        )
+    }));
+    let r = report_of(&lines);
+    let why = &r["five_whys"][0];
+    assert!(why["why"].as_str().unwrap().contains("checkout"), "{why}");
+    let because = why["because"].as_str().unwrap();
+    assert!(
+        because.contains("instances of checkout 3 times"),
+        "{because}"
+    );
+}
