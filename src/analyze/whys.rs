@@ -57,6 +57,36 @@ impl Vars<'_> {
         self.service.clone().or_else(|| first_service(self.f))
     }
 
+    /// The service's region (or project): its only one, else the one the finding's
+    /// revisions on it share; none when they are in several (a guess would aim a
+    /// command at the wrong place).
+    fn place_of(
+        &self,
+        svc: Option<&str>,
+        all: &std::collections::BTreeMap<String, BTreeSet<String>>,
+        pick: impl Fn(&(String, String)) -> &String,
+    ) -> Option<String> {
+        let svc = svc?;
+        let known = all.get(svc)?;
+        if known.len() <= 1 {
+            return known.iter().next().cloned();
+        }
+        let seen: BTreeSet<&String> = self
+            .on_service(Some(svc))
+            .filter_map(|r| {
+                self.a
+                    .rev_where
+                    .get(&(r.service.clone(), r.revision.clone()))
+                    .map(&pick)
+            })
+            .filter(|v| !v.is_empty())
+            .collect();
+        match seen.len() {
+            1 => seen.into_iter().next().cloned(),
+            _ => None,
+        }
+    }
+
     /// The finding's revisions on `svc`.
     fn on_service<'v>(&'v self, svc: Option<&'v str>) -> impl Iterator<Item = &'v RevisionCount> {
         self.f
@@ -84,11 +114,11 @@ impl Vars<'_> {
             // its place is unknown: a guess would send the command elsewhere).
             "region" => match self.reg.filter(|r| svc.as_ref() == Some(&r.service)) {
                 Some(r) if r.split || r.region.is_some() => r.region.clone(),
-                _ => svc.and_then(|s| self.a.regions.get(&s)?.iter().next().cloned()),
+                _ => self.place_of(svc.as_deref(), &self.a.regions, |w| &w.0),
             },
             "project" => match self.reg.filter(|r| svc.as_ref() == Some(&r.service)) {
                 Some(r) if r.split || r.project.is_some() => r.project.clone(),
-                _ => svc.and_then(|s| self.a.projects.get(&s)?.iter().next().cloned()),
+                _ => self.place_of(svc.as_deref(), &self.a.projects, |w| &w.1),
             },
             "revision" => self
                 .on_service(svc.as_deref())

@@ -1226,3 +1226,32 @@ fn a_cause_s_answer_is_about_the_service_the_question_names() {
         "{because}"
     );
 }
+
+#[test]
+fn a_finding_in_one_region_of_a_service_aims_its_commands_there() {
+    let oom = "Memory limit of 1024 MiB exceeded with 1100 MiB used. Consider increasing the memory limit, see https://cloud.google.com/run/docs/configuring/memory-limits";
+    let mut lines: Vec<String> = (0..30)
+        .map(|i| request(i, i as i64 * 20, "checkout", "checkout-00007-xuf", 200))
+        .collect();
+    lines.extend((0..4).map(|i| {
+        system_line(
+            100 + i,
+            60 + i as i64 * 60,
+            "checkout",
+            "checkout-00031-use",
+            oom,
+        )
+        .replace("europe-west1", "us-central1")
+    }));
+    let r = report_of(&lines);
+    assert!(
+        finding(&r, "CLOUD_RUN_MEMORY_LIMIT").is_some(),
+        "{}",
+        r["status"]
+    );
+    let cmds = commands(&r);
+    assert!(!cmds.is_empty());
+    for c in cmds.iter().filter(|c| c.contains("--region")) {
+        assert!(c.contains("--region=us-central1"), "{c}");
+    }
+}
