@@ -286,6 +286,8 @@ struct PlaceAgg {
     requests: Option<RequestAgg>,
     /// See [`AppRequests::other_combos`] (application-written request logs only).
     other_combos: BTreeMap<Vec<usize>, u64>,
+    /// Its region or project was noted (an entry without them notes nothing).
+    located: bool,
 }
 
 impl Hot {
@@ -870,12 +872,16 @@ impl Analysis<'_> {
         }
         // Where a place runs: noted once per place (new since the last settle), and
         // checked again when the region or project changes under it.
-        let (_, fresh) = self.hot.slot(&mut self.cur, place);
+        let (i, fresh) = self.hot.slot(&mut self.cur, place);
         if fresh && e.resource_type.as_deref() == Some("cloud_run_revision") {
             self.run_revisions.insert(place.clone());
         }
-        if (fresh || moved) && (loc.is_some() || project.is_some()) {
-            self.note_where(place, loc, project);
+        if loc.is_some() || project.is_some() {
+            let agg = &mut self.hot.aggs[i];
+            if !agg.located || moved {
+                agg.located = true;
+                self.note_where(place, loc, project);
+            }
         }
         let bucket = e.timestamp.map(|t| self.bucket(t));
         let status = e.http_status().filter(|_| names_request(e));
@@ -1202,11 +1208,17 @@ mod tests {
             .map(|r| Entry::parse(r.get()).unwrap())
             .collect();
         assert!(es.len() > 100);
-        let maps = |a: &Analysis<'_>| format!("{:?} {:?} {:?}", a.matches, a.combos, a.requests);
+        let maps = |a: &Analysis<'_>| {
+            format!(
+                "{:?} {:?} {:?} {:?} {:?} {:?}",
+                a.matches, a.combos, a.requests, a.rev_where, a.run_revisions, a.ambiguous
+            )
+        };
         let mut once = Analysis::new(&rules, 60);
         once.entries(&es);
         once.done();
         assert!(!once.matches.is_empty() && !once.requests.is_empty());
+        assert!(!once.rev_where.is_empty() && !once.run_revisions.is_empty());
         let mut often = Analysis::new(&rules, 60);
         for part in es.chunks(7) {
             often.entries(part);
