@@ -534,17 +534,21 @@ fn short_json_error(text: &str, e: &serde_json::Error) -> EntryError {
         },
     );
     let mut message = format!("{what}: {bare}");
+    let mut at = at;
     if let (Category::Data, Some((l, c))) = (e.classify(), at) {
-        if let Some(key) = key_before(text, l, c) {
+        if let Some((key, key_at)) = key_before(text, l, c) {
             message.push_str(&format!(" (in `{key}`)"));
+            // The key's position: the reader's is after the value, maybe a line on.
+            at = Some(key_at);
         }
     }
     EntryError { message, at }
 }
 
 /// The object key whose value ends at 1-based `line`, `column` of `text`: the last
-/// `"key":` before that point. For messages only.
-fn key_before(text: &str, line: u64, column: u64) -> Option<String> {
+/// `"key":` before that point outside the value itself (a map or list skipped
+/// whole), with the key's own line and column. For messages only.
+fn key_before(text: &str, line: u64, column: u64) -> Option<(String, (u64, u64))> {
     let start = if line <= 1 {
         0
     } else {
@@ -555,11 +559,36 @@ fn key_before(text: &str, line: u64, column: u64) -> Option<String> {
     let end = start
         .saturating_add(usize::try_from(column).ok()?)
         .min(text.len());
-    let head = text.get(..end).or_else(|| text.get(..start))?;
-    let colon = head.rfind("\":")?;
-    let key_start = head[..colon].rfind('"')? + 1;
-    let key = &head[key_start..colon];
-    (!key.is_empty() && key.len() <= 64 && !key.contains(['\\', '{', '}'])).then(|| key.to_string())
+    let head = text.get(..end).or_else(|| text.get(..start))?.as_bytes();
+    // Back over the value: brackets closed after the key are the value's.
+    let outside = || {
+        let mut depth = 0i32;
+        let mut at = head.len();
+        loop {
+            at = at.checked_sub(1)?;
+            match head[at] {
+                b'}' | b']' => depth += 1,
+                b'{' | b'[' => depth -= 1,
+                b':' if depth <= 0 && at > 0 && head[at - 1] == b'"' => return Some(at - 1),
+                _ => {}
+            }
+        }
+    };
+    // The reader may stop past the enclosing object's `}`: then the last key at all.
+    let colon = outside().or_else(|| head.windows(2).rposition(|w| w == b"\":"))?;
+    let key_start = head[..colon].iter().rposition(|&b| b == b'"')? + 1;
+    let key = std::str::from_utf8(&head[key_start..colon]).ok()?;
+    if key.is_empty() || key.len() > 64 || key.contains(['\\', '{', '}']) {
+        return None;
+    }
+    let before = &head[..key_start];
+    let key_line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    let key_col = (key_start
+        - before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |n| n + 1)) as u64;
+    Some((key.to_string(), (key_line, key_col)))
 }
 
 #[cfg(test)]

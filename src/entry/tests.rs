@@ -183,10 +183,10 @@ fn a_lone_surrogate_is_a_replacement_character_not_an_empty_message() {
     );
     // It names the field, and keeps the position apart for the caller.
     assert!(err.message.ends_with("(in `insertId`)"), "{err}");
-    assert_eq!(err.at, Some((1, 15)));
+    assert_eq!(err.at, Some((1, 2)), "the key's position");
     let err = Entry::parse("{\n  \"insertId\": \"a\",\n  \"logName\": [1]\n}").unwrap_err();
     assert!(err.message.contains("(in `logName`)"), "{err}");
-    assert!(err.at.is_some_and(|a| a.0 >= 3), "{err:?}");
+    assert_eq!(err.at.map(|a| a.0), Some(3), "{err:?}");
 }
 
 #[test]
@@ -203,4 +203,15 @@ fn an_empty_insert_id_gives_no_dedup_key() {
     let kx = Entry::parse(&x).unwrap().dedup_key();
     assert!(kx.is_some());
     assert_eq!(kx, Entry::parse(&y).unwrap().dedup_key());
+}
+
+#[test]
+fn a_wrong_type_names_the_outer_key_at_its_own_line() {
+    // A map where a string belongs names the field, not a key inside the map.
+    let err = Entry::parse(r#"{"insertId":{"a":1},"textPayload":"x"}"#).unwrap_err();
+    assert!(err.message.ends_with("(in `insertId`)"), "{err}");
+    // The last key of a pretty object: the reader stops past the `}`, a line on.
+    let err = Entry::parse("{\n  \"insertId\": \"a\",\n  \"timestamp\": 5\n}").unwrap_err();
+    assert!(err.message.ends_with("(in `timestamp`)"), "{err}");
+    assert_eq!(err.at, Some((3, 3)));
 }
