@@ -299,6 +299,9 @@ fn evidence_filter(t: &RuleTotal<'_>, types: &BTreeMap<String, u64>) -> String {
 /// revisions among other kinds). The place is ("", "") unless the name runs in several.
 type Group<'a> = (&'a str, (&'a str, &'a str), bool);
 
+/// How long after its last 5xx a good request shows the failures over.
+const RECOVERED_SECS: i64 = 300;
+
 /// 5xx requests (health checks aside), over half of a revision's, that make it fail.
 const MOSTLY_FAILING: u64 = 10;
 
@@ -591,7 +594,9 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
                 && (loc.is_empty() || l2.is_empty() || loc == l2)
                 && (proj.is_empty() || p2.is_empty() || proj == p2)
                 && (r2 == rev || began(s2, r2) > since)
-                && q.last_ok.is_some_and(|ok| ok > bad)
+                // Good requests for 5 minutes past the last failure: one good
+                // request between a client's repeated failing calls is no recovery.
+                && q.last_ok.is_some_and(|ok| ok.secs() - bad.secs() >= RECOVERED_SECS)
         })
     };
     let impact = a

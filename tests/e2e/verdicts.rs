@@ -1255,3 +1255,35 @@ fn a_finding_in_one_region_of_a_service_aims_its_commands_there() {
         assert!(c.contains("--region=us-central1"), "{c}");
     }
 }
+
+#[test]
+fn one_good_request_between_failing_calls_is_no_recovery() {
+    // A client posts every 5 minutes and gets 500s (too slow for a burst); users'
+    // requests in between succeed, the last one a minute after the last failure.
+    let mut lines = Vec::new();
+    for round in 0..12 {
+        for k in 0..2 {
+            let i = round * 2 + k;
+            lines.push(request(
+                i,
+                round as i64 * 300 + k as i64,
+                "shop",
+                "shop-00012-abc",
+                500,
+            ));
+        }
+        lines.push(request(
+            100 + round,
+            round as i64 * 300 + 60,
+            "shop",
+            "shop-00012-abc",
+            200,
+        ));
+    }
+    let r = report_of(&lines);
+    assert_eq!(r["status"]["level"], "high", "{}", r["status"]);
+    assert!(!r["status"]["headline"]
+        .as_str()
+        .unwrap()
+        .contains("requests since succeed"));
+}
