@@ -4,7 +4,7 @@
 use super::outcome::*;
 use super::regress::{self, RevStats};
 use super::sampled::Sampled;
-use super::sink::{latency_upper, Analysis, MatchAgg, Place, CAPTURE_CAP, TRACE_CAP};
+use super::sink::{latency_upper, min_opt, Analysis, MatchAgg, Place, CAPTURE_CAP, TRACE_CAP};
 use crate::entry::Timestamp;
 use crate::rules::Rule;
 use std::collections::{BTreeMap, BTreeSet};
@@ -304,13 +304,6 @@ const RECOVERED_SECS: i64 = 300;
 
 /// 5xx requests (health checks aside), over half of a revision's, that make it fail.
 const MOSTLY_FAILING: u64 = 10;
-
-fn min_opt(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
-    match (a, b) {
-        (Some(x), Some(y)) => Some(x.min(y)),
-        (x, y) => x.or(y),
-    }
-}
 
 /// The region and project of a revision ("" when the logs do not say).
 fn where_of<'a>(a: &'a Analysis<'_>, svc: &str, rev: &str) -> (&'a str, &'a str) {

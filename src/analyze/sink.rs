@@ -382,7 +382,7 @@ fn merge_request(r: &mut RequestAgg, v: RequestAgg) {
     r.latency_max = r.latency_max.max(v.latency_max);
     r.failed_traces
         .merge(v.failed_traces, |x, y| *x = (*x).max(y));
-    r.first_ok = earliest(r.first_ok, v.first_ok);
+    r.first_ok = min_opt(r.first_ok, v.first_ok);
     r.last_ok = max_opt(r.last_ok, v.last_ok);
     r.last_server_error = max_opt(r.last_server_error, v.last_server_error);
     r.first_server_error = min_opt(r.first_server_error, v.first_server_error);
@@ -390,14 +390,6 @@ fn merge_request(r: &mut RequestAgg, v: RequestAgg) {
     r.probe_server_errors += v.probe_server_errors;
     for (b, n) in v.buckets {
         *r.buckets.entry(b).or_default() += n;
-    }
-}
-
-/// The earlier of two optional times.
-fn earliest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
-    match (a, b) {
-        (Some(x), Some(y)) => Some(x.min(y)),
-        (x, y) => x.or(y),
     }
 }
 
@@ -801,7 +793,7 @@ fn record_request(
     }
     let failed = status >= 400;
     if !failed && !probe {
-        r.first_ok = earliest(r.first_ok, e.timestamp);
+        r.first_ok = min_opt(r.first_ok, e.timestamp);
         r.last_ok = max_opt(r.last_ok, e.timestamp);
     }
     if status >= 500 && !probe {
@@ -998,7 +990,8 @@ impl Sink for Analysis<'_> {
     }
 }
 
-fn min_opt(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+/// The earlier of two optional times.
+pub(super) fn min_opt(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
     match (a, b) {
         (Some(x), Some(y)) => Some(x.min(y)),
         (x, None) | (None, x) => x,
