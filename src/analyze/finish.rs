@@ -303,7 +303,7 @@ type Group<'a> = (&'a str, (&'a str, &'a str), bool);
 const RECOVERED_SECS: i64 = 300;
 
 /// 5xx requests (health checks aside), over half of a revision's, that make it fail.
-const MOSTLY_FAILING: u64 = 10;
+pub const MOSTLY_FAILING: u64 = 10;
 
 /// The region and project of a revision ("" when the logs do not say).
 fn where_of<'a>(a: &'a Analysis<'_>, svc: &str, rev: &str) -> (&'a str, &'a str) {

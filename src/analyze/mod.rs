@@ -11,7 +11,7 @@ pub mod templates;
 mod whys;
 
 pub use counts::{is_error, Counts, Newest, RevisionCounts};
-pub use finish::{default_bucket, finish};
+pub use finish::{default_bucket, finish, MOSTLY_FAILING};
 pub use outcome::*;
 pub use regress::{revision_seq, RateFigures, Regression};
 pub use sink::{Analysis, Deploy, Sample};

@@ -307,10 +307,10 @@ impl Tally {
             && (other == 0 || other_5xx * 2 > other)
     }
 
-    /// `n` failures make the status high: at least [`MIN_FAILING_REQUESTS_HIGH`], over
+    /// `n` failures make the status high: at least [`analyze::MOSTLY_FAILING`], over
     /// half of what it served, and no good request since.
     fn high(&self, n: u64) -> bool {
-        n >= MIN_FAILING_REQUESTS_HIGH && n * 2 > self.served() && !self.recovered
+        n >= analyze::MOSTLY_FAILING && n * 2 > self.served() && !self.recovered
     }
 
     /// Requests counted: health checks aside, unless they fail too.
@@ -335,7 +335,7 @@ impl Tally {
 
 /// A revision most of whose requests failed with 5xx (see [`failing_requests`]).
 struct Failing {
-    /// At least [`MIN_FAILING_REQUESTS_HIGH`], over half, and not over: status high.
+    /// At least [`analyze::MOSTLY_FAILING`], over half, and not over: status high.
     high: bool,
     /// "N of M requests to ... failed with 5xx", and when they stopped.
     words: String,
@@ -345,8 +345,6 @@ struct Failing {
 
 /// Failed requests of one revision that the status line mentions when no rule fired.
 const MIN_FAILING_REQUESTS: u64 = 5;
-/// ... and that make the status high rather than ok.
-const MIN_FAILING_REQUESTS_HIGH: u64 = 10;
 
 fn status(o: &Outcome, entries: u64, errors: u64) -> Status {
     if entries == 0 {
