@@ -188,6 +188,26 @@ impl Frame {
         self.problems.push(Problem { line, index, kind });
     }
 
+    /// Reports the record cut inside a string at `at`: malformed, or too large when
+    /// it was being skipped (`skipped`: its first line and bytes) or is over the
+    /// limit. It takes its index like any record.
+    pub(crate) fn cut_in_string(&mut self, skipped: Option<(u64, u64)>, at: usize) {
+        let index = self.take_index();
+        if let Some((line, bytes)) = skipped {
+            self.push_problem(line, Some(index), ProblemKind::TooLarge { bytes });
+        } else if let Some(open) = self.open.take() {
+            let kind = if at - open.start > self.max_record {
+                ProblemKind::TooLarge {
+                    bytes: (at - open.start) as u64,
+                }
+            } else {
+                let why = "string not closed before the end of its line".to_string();
+                ProblemKind::Malformed(why)
+            };
+            self.push_problem(open.line, Some(index), kind);
+        }
+    }
+
     /// True once the chunk should be handed out.
     #[inline]
     pub(crate) fn full(&self) -> bool {

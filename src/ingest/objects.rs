@@ -165,22 +165,11 @@ impl Objects {
     /// Reports the object cut inside a string at `at` as malformed (too large if it
     /// was being skipped); it takes its index like any object.
     fn object_broken(&mut self, f: &mut Frame, from: usize, at: usize) {
-        let index = f.take_index();
-        if let Some(mut skip) = self.skip.take() {
-            skip.bytes += (at - from) as u64;
-            let kind = ProblemKind::TooLarge { bytes: skip.bytes };
-            f.push_problem(skip.line, Some(index), kind);
-        } else if let Some(open) = f.open.take() {
-            let kind = if at - open.start > f.max_record {
-                ProblemKind::TooLarge {
-                    bytes: (at - open.start) as u64,
-                }
-            } else {
-                let why = "string not closed before the end of its line".to_string();
-                ProblemKind::Malformed(why)
-            };
-            f.push_problem(open.line, Some(index), kind);
-        }
+        let skipped = self
+            .skip
+            .take()
+            .map(|s| (s.line, s.bytes + (at - from) as u64));
+        f.cut_in_string(skipped, at);
     }
 
     /// Switches an object that outgrew `max_record` to skipping.
