@@ -52,6 +52,12 @@ impl Filter {
                 .is_some_and(|s| self.services.iter().any(|w| w == s))
     }
 
+    /// True when `e` was left out for being at or after --until: the logs go on
+    /// past the window, so what is failing at its end is not known to be ongoing.
+    fn is_after_until(&self, e: &Entry<'_>) -> bool {
+        matches!((e.timestamp, self.until), (Some(t), Some(u)) if t >= u)
+    }
+
     /// True when no entry is dropped by the filter.
     pub fn is_empty(&self) -> bool {
         self.since.is_none() && self.until.is_none() && self.services.is_empty()
@@ -116,6 +122,8 @@ pub struct ScanTotals {
     pub split_parts: u64,
     /// Distinct entries dropped by --since/--until/--service.
     pub filtered_out: u64,
+    /// Of those, the ones at or after --until.
+    pub after_until: u64,
     /// Sources cut short (truncated gzip or array, read error mid-way).
     pub truncated: u64,
     /// True when de-duplication ran out of room and later repeats were counted.
@@ -152,6 +160,7 @@ impl ScanTotals {
         self.duplicates += o.duplicates;
         self.split_parts += o.split_parts;
         self.filtered_out += o.filtered_out;
+        self.after_until += o.after_until;
         self.truncated += o.truncated;
         self.cut.extend(o.cut);
         self.cut.sort();
@@ -600,6 +609,7 @@ fn process<S: Sink>(
         block.retain(|e| {
             let keep = opts.filter.keeps(e);
             totals.filtered_out += u64::from(!keep);
+            totals.after_until += u64::from(!keep && opts.filter.is_after_until(e));
             keep
         });
         sink.entries(block);

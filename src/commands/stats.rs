@@ -111,6 +111,7 @@ pub fn to_json(c: &Counts, t: &ScanTotals, input: &Input) -> Value {
         "duplicates": t.duplicates,
         "split_parts": t.split_parts,
         "filtered_out": t.filtered_out,
+        "after_until": t.after_until,
         "truncated_inputs": t.truncated,
         "unreadable_inputs": unreadable,
         "dedup": { "exact": !t.dedup_saturated, "capacity": DEDUP_CAPACITY },

@@ -149,7 +149,7 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         fmt_count(i.too_large),
         fmt_count(i.duplicates),
         if i.dedup_exact { "" } else { DEDUP_NOT_EXACT },
-        if i.filtered_out > 0 { format!(" · {} outside the filters", fmt_count(i.filtered_out)) } else { String::new() },
+        if i.filtered_out > 0 { format!(" · {} outside the filters{}", fmt_count(i.filtered_out), if i.after_until > 0 { format!(" ({} after --until)", fmt_count(i.after_until)) } else { String::new() }) } else { String::new() },
         // Not in the timelines or windows: say how many (missing, or outside 1970-2100).
         if i.no_timestamp > 0 { format!(" · {} without a usable timestamp", fmt_count(i.no_timestamp)) } else { String::new() },
         if i.truncated_inputs + i.unreadable_inputs as u64 > 0 {
@@ -433,7 +433,9 @@ fn timeline(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         } else {
             opt(&t.onset).to_string()
         };
-        let end = if t.ongoing {
+        let end = if t.ongoing && r.input.after_until > 0 {
+            format!("at the window's end ({})", opt(&t.end))
+        } else if t.ongoing {
             format!("ongoing ({})", opt(&t.end))
         } else {
             opt(&t.end).to_string()

@@ -30,6 +30,8 @@ pub struct InputSummary {
     pub split_parts: u64,
     /// Entries outside --since/--until/--service.
     pub filtered_out: u64,
+    /// Of those, entries at or after --until: the logs go on past the window.
+    pub after_until: u64,
     /// Inputs cut short (truncated gzip or array).
     pub truncated_inputs: u64,
     /// Inputs that could not be read.
@@ -142,6 +144,7 @@ pub fn build(a: &Analysis<'_>, bucket: Option<i64>, facts: &InputFacts<'_>) -> R
         duplicates: t.duplicates,
         split_parts: t.split_parts,
         filtered_out: t.filtered_out,
+        after_until: t.after_until,
         truncated_inputs: t.truncated,
         unreadable_inputs: facts.unreadable,
         no_timestamp: c.no_timestamp,
@@ -152,7 +155,7 @@ pub fn build(a: &Analysis<'_>, bucket: Option<i64>, facts: &InputFacts<'_>) -> R
         start: c.window.map(|w| w.0.to_rfc3339()),
         end: c.window.map(|w| w.1.to_rfc3339()),
     };
-    let status = status(&outcome, c.entries, c.errors);
+    let status = status(&outcome, c.entries, c.errors, t.after_until);
     Report {
         schema: SCHEMA,
         generator: format!("logtriage {}", env!("CARGO_PKG_VERSION")),
@@ -346,7 +349,20 @@ struct Failing {
 /// Failed requests of one revision that the status line mentions when no rule fired.
 const MIN_FAILING_REQUESTS: u64 = 5;
 
-fn status(o: &Outcome, entries: u64, errors: u64) -> Status {
+/// How the headline says the lead was still matching at the end: of the logs, or
+/// only of the window when --until left later entries out.
+fn ongoing_at_end(after_until: u64) -> String {
+    if after_until == 0 {
+        ", ongoing at the end of the logs".into()
+    } else {
+        format!(
+            ", still matching where --until cuts the window ({} later entries left out)",
+            super::fmt_count(after_until)
+        )
+    }
+}
+
+fn status(o: &Outcome, entries: u64, errors: u64, after_until: u64) -> Status {
     if entries == 0 {
         // Nothing read is not "no incident": the input counts say why.
         return Status {
@@ -467,11 +483,9 @@ fn status(o: &Outcome, entries: u64, errors: u64) -> Status {
             h.push_str(&format!(" since {on}"));
         }
     }
-    h.push_str(if lead.timeline.ongoing {
-        ", ongoing at the end of the logs"
-    } else {
-        ""
-    });
+    if lead.timeline.ongoing {
+        h.push_str(&ongoing_at_end(after_until));
+    }
     if let Some(end) = lead
         .timeline
         .end

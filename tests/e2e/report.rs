@@ -271,6 +271,39 @@ fn output_file_and_stdin() {
 }
 
 #[test]
+fn until_cutting_an_incident_does_not_call_it_ongoing_at_the_end_of_the_logs() {
+    let s = sample("service-auth-regression.json");
+    let all = report(&s);
+    let head = |r: &Value| r["status"]["headline"].as_str().unwrap().to_string();
+    assert!(
+        head(&all).contains("ongoing at the end of the logs"),
+        "{}",
+        head(&all)
+    );
+    assert_eq!(all["input"]["after_until"], 0);
+    let cut = lt(["report", "--format", "json", "--until", "10m"])
+        .arg(&s)
+        .json();
+    let h = head(&cut);
+    assert!(!h.contains("end of the logs"), "{h}");
+    assert!(
+        h.contains("where --until cuts the window (440 later entries left out)"),
+        "{h}"
+    );
+    assert_eq!(cut["input"]["after_until"], 440);
+    assert_eq!(cut["input"]["filtered_out"], 440);
+    // --since drops earlier entries: those are not "after --until".
+    let since = lt(["report", "--format", "json", "--since", "30m"])
+        .arg(&s)
+        .json();
+    assert_eq!(since["input"]["after_until"], 0);
+    let md = lt(["report", "--until", "10m"]).arg(&s).code(0).stdout;
+    assert!(md.contains("(440 after --until)"), "{md}");
+    assert!(md.contains("at the window's end ("), "{md}");
+    assert!(!md.contains("ongoing"), "{md}");
+}
+
+#[test]
 fn since_relative_to_the_newest_entry() {
     let s = sample("service-auth-regression.json");
     let all = report(&s);
