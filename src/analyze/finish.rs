@@ -249,12 +249,16 @@ fn join(
     })
 }
 
+/// Length up to which a report's evidence filter is still read, not only pasted.
+const READABLE_FILTER_CHARS: usize = 2_000;
+
 /// A Cloud Logging filter reproducing a finding's evidence: the finding's services
 /// under the labels that hold them for the input's resource `types` (left out when
 /// some matches had none), the rule's filter, and the first to last match inclusive
 /// (timestamps are exact to the nanosecond). Within Cloud Logging's length limit: a
-/// shorter rule filter when the full one is too long, else none.
-fn evidence_filter(t: &RuleTotal<'_>, types: &BTreeMap<String, u64>) -> String {
+/// shorter rule filter when the full one is too long, else none. True with it when the
+/// rule's part was shortened (it then fetches more than the matches).
+fn evidence_filter(t: &RuleTotal<'_>, types: &BTreeMap<String, u64>) -> (String, bool) {
     use crate::rules::{cloud_quote, service_filter_in, FilterMode, MAX_FILTER_CHARS};
     let mut services: Vec<String> = Vec::new();
     let mut unplaced = false;
@@ -284,13 +288,28 @@ fn evidence_filter(t: &RuleTotal<'_>, types: &BTreeMap<String, u64>) -> String {
         .chain(&times)
         .map(|p| p.chars().count() + 5)
         .sum();
-    let fits = |f: &String| used + f.chars().count() + 2 <= MAX_FILTER_CHARS;
-    let rule = [FilterMode::Precise, FilterMode::Lean, FilterMode::Compact]
+    // A reader copies this from the report: the precise filter while it stays short
+    // enough to read, then a lean one, and only then longer ones up to Logging's limit.
+    let fits = |f: &String, limit: usize| used + f.chars().count() + 2 <= limit;
+    let rule = [
+        (FilterMode::Precise, READABLE_FILTER_CHARS),
+        (FilterMode::Lean, READABLE_FILTER_CHARS),
+        (FilterMode::Precise, MAX_FILTER_CHARS),
+        (FilterMode::Lean, MAX_FILTER_CHARS),
+        (FilterMode::Compact, MAX_FILTER_CHARS),
+    ]
+    .into_iter()
+    .find_map(|(m, limit)| {
+        let f = t.rule.cloud_filter_in(m).filter(|f| fits(f, limit))?;
+        Some((format!("({f})"), m != FilterMode::Precise))
+    });
+    let shortened = rule.as_ref().is_none_or(|r| r.1);
+    let parts: Vec<String> = scope
         .into_iter()
-        .find_map(|m| t.rule.cloud_filter_in(m).filter(fits))
-        .map(|f| format!("({f})"));
-    let parts: Vec<String> = scope.into_iter().chain(rule).chain(times).collect();
-    parts.join(" AND ")
+        .chain(rule.map(|r| r.0))
+        .chain(times)
+        .collect();
+    (parts.join(" AND "), shortened)
 }
 
 /// Builds findings, revisions, regressions, impact and unknown templates; the
@@ -362,6 +381,7 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
                 .collect();
             samples.sort();
             samples.dedup();
+            let (filter, filter_shortened) = evidence_filter(t, &a.counts.by_resource);
             Finding {
                 rule: t.rule.id.clone(),
                 title: t.rule.title.clone(),
@@ -394,7 +414,8 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
                     }),
                 ),
                 join: join(&failed, &t.places),
-                filter: evidence_filter(t, &a.counts.by_resource),
+                filter,
+                filter_shortened,
             }
         })
         .collect();

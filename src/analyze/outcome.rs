@@ -122,6 +122,9 @@ pub struct Finding {
     pub join: Option<TraceJoin>,
     /// A Cloud Logging filter that reproduces the evidence.
     pub filter: String,
+    /// True when the rule's part of `filter` is a shortened one that also fetches
+    /// entries the rule does not match.
+    pub filter_shortened: bool,
 }
 
 /// A rule that matched but stayed below its threshold: said, not alarmed.

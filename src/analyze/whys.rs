@@ -792,6 +792,7 @@ mod tests {
             },
             join: Some(join),
             filter: String::new(),
+            filter_shortened: false,
         }
     }
 

@@ -571,7 +571,12 @@ fn evidence(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         }
         writeln!(
             w,
-            "\nReproduce:\n\n```sh\ngcloud logging read '{}' --format=json\n```\n",
+            "\nReproduce{}:\n\n```sh\ngcloud logging read '{}' --format=json\n```\n",
+            if f.filter_shortened {
+                " (a shortened filter: it also fetches entries the rule does not match)"
+            } else {
+                ""
+            },
             f.filter.replace('\'', "'\\''")
         )?;
     }

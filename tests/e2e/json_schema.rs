@@ -122,6 +122,7 @@ struct Finding {
     #[serde(deserialize_with = "nullable")]
     join: Option<Join>,
     filter: String,
+    filter_shortened: bool,
 }
 
 #[derive(Debug, Deserialize, Serialize)]

@@ -271,6 +271,30 @@ fn output_file_and_stdin() {
 }
 
 #[test]
+fn evidence_filters_stay_readable_and_say_when_shortened() {
+    let r = report(&sample("service-auth-regression.json"));
+    let f = |id: &str| finding(&r, id).unwrap();
+    // A plain literal rule keeps its precise filter.
+    assert_eq!(f("CRITICAL_AUTH_FAILURE")["filter_shortened"], false);
+    // The secret rule's precise filter spells each regex out per message field (about
+    // 7,000 characters): the report gives the lean one and says so.
+    let secret = f("SERVICE_SECRET_MISSING");
+    let text = secret["filter"].as_str().unwrap();
+    assert!(text.chars().count() <= 2_000, "{}", text.len());
+    assert!(text.contains(r#"textPayload:("SERVICE_SECRET""#), "{text}");
+    assert_eq!(secret["filter_shortened"], true);
+    let md = lt(["report"])
+        .arg(sample("service-auth-regression.json"))
+        .code(0)
+        .stdout;
+    assert_eq!(
+        md.matches("Reproduce (a shortened filter").count(),
+        1,
+        "{md}"
+    );
+}
+
+#[test]
 fn until_cutting_an_incident_does_not_call_it_ongoing_at_the_end_of_the_logs() {
     let s = sample("service-auth-regression.json");
     let all = report(&s);
