@@ -452,13 +452,13 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
     for ((svc, rev), rc) in &a.counts.by_revision {
         let mut by_rule = BTreeMap::new();
         let mut first_failure: Option<Timestamp> = None;
+        let mut last_failure: Option<Timestamp> = None;
         for t in &fired {
             for (p, m) in &t.places {
                 if p.0 == *svc && p.1 == *rev {
                     *by_rule.entry(t.rule.id.clone()).or_default() += m.count;
-                    if let Some(f) = m.first {
-                        first_failure = Some(first_failure.map_or(f, |x| x.min(f)));
-                    }
+                    first_failure = min_opt(first_failure, m.first);
+                    last_failure = last_failure.max(m.last);
                 }
             }
         }
@@ -481,14 +481,16 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
                 .saturating_sub(q.probe_server_errors)
         });
         let served = req.map_or(0, |q| q.requests.saturating_sub(q.probes));
-        let (failures, first_failure) = if served_5xx >= MOSTLY_FAILING && served_5xx * 2 > served {
-            (
-                failures.max(served_5xx),
-                min_opt(first_failure, req.and_then(|q| q.first_server_error)),
-            )
-        } else {
-            (failures, first_failure)
-        };
+        let (failures, first_failure, last_failure) =
+            if served_5xx >= MOSTLY_FAILING && served_5xx * 2 > served {
+                (
+                    failures.max(served_5xx),
+                    min_opt(first_failure, req.and_then(|q| q.first_server_error)),
+                    last_failure.max(req.and_then(|q| q.last_server_error)),
+                )
+            } else {
+                (failures, first_failure, last_failure)
+            };
         let group = if spread.get(svc.as_str()).is_some_and(|w| w.len() > 1) {
             where_of(a, svc, rev)
         } else {
@@ -506,6 +508,7 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
                 first_seen: rc.first_seen,
                 last_seen: rc.last_seen,
                 first_failure,
+                last_failure,
                 by_rule,
                 requests: req.map_or(0, |q| q.requests),
                 failed_requests: req.map_or(0, |q| q.failures),
@@ -513,6 +516,7 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
                 errors: rc.errors,
                 first_ok: req.and_then(|q| q.first_ok),
                 served: req.map(|q| q.buckets.clone()).unwrap_or_default(),
+                client_floor: None,
             });
     }
     let mut regressions = Vec::new();
@@ -520,6 +524,7 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
     for ((svc, (region, project), _), revs) in &mut per_service {
         let svc: &str = svc;
         regress::order(revs);
+        regress::compare_client_errors(revs);
         let deploys: Vec<_> = a
             .deploys
             .iter()
@@ -559,7 +564,12 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
         // that it works (a --no-traffic revision's start-up lines, say).
         let serves = revs.iter().any(|r| r.requests > 0);
         for (i, r) in revs.iter().enumerate() {
-            let verdict = if r.failures > 0 && bad_from.is_none_or(|b| i >= b) {
+            let recovered = reg
+                .as_ref()
+                .is_some_and(|g| g.recovered.is_some() && g.first_bad == r.revision);
+            let verdict = if recovered {
+                "recovered"
+            } else if r.failures > 0 && bad_from.is_none_or(|b| i >= b) {
                 "broken"
             } else if r.working() && (r.requests > 0 || !serves) {
                 "working"

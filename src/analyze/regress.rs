@@ -24,6 +24,9 @@ const MIN_SERVED_BEFORE: u64 = 20;
 /// How long the last good revision must go on serving after the bad one's last
 /// entry to count as traffic moved back to it.
 const ROLLED_BACK_SECS: i64 = 5 * 60;
+/// Requests another revision must serve while a failing one that served none runs,
+/// for that one to count as never having had traffic.
+const MIN_SERVED_BESIDE: u64 = 3;
 /// Requests the last good revision must serve after that to count as traffic moved back.
 const MIN_ROLLED_BACK_REQUESTS: u64 = 10;
 
@@ -42,6 +45,8 @@ pub struct RevStats {
     pub last_seen: Option<Timestamp>,
     /// Earliest match of a fired finding.
     pub first_failure: Option<Timestamp>,
+    /// Latest match of a fired finding.
+    pub last_failure: Option<Timestamp>,
     /// Failures per rule id.
     pub by_rule: BTreeMap<String, u64>,
     /// Request logs.
@@ -56,6 +61,9 @@ pub struct RevStats {
     pub first_ok: Option<Timestamp>,
     /// Requests per bucket start (seconds), health checks left out.
     pub served: BTreeMap<i64, u64>,
+    /// The lowest share of 4xx among the service's other revisions that served
+    /// enough requests to tell (see [`compare_client_errors`]); `None` when none did.
+    pub client_floor: Option<f64>,
 }
 
 impl RevStats {
@@ -67,20 +75,31 @@ impl RevStats {
         }
     }
 
-    /// Its requests, if it served any, mostly succeeded: under half failed and at most
-    /// one in twenty with 5xx. A burst rule can stay under its threshold while every
-    /// request of a quiet service fails; such a revision is not "working".
-    pub fn requests_healthy(&self) -> bool {
-        self.requests == 0
-            || (self.failed_requests * 2 < self.requests
-                && self.server_errors * 20 <= self.requests)
+    /// Its share of requests answered 4xx.
+    fn client_share(&self) -> f64 {
+        let client = self.failed_requests.saturating_sub(self.server_errors);
+        client as f64 / self.requests.max(1) as f64
     }
 
-    /// Shown to work: no finding matches, enough entries, healthy requests, and errors
-    /// under half of what it logged (a revision that logs nothing but tracebacks is not
-    /// working because no rule knows them).
+    /// Its requests, if it served any, mostly succeeded: at most one in twenty with
+    /// 5xx, and 4xx under half, or no more than the service's other revisions get (a
+    /// public API's scanners and expired tokens are its background, not its fault).
+    /// A burst rule can stay under its threshold while every request of a quiet
+    /// service fails; such a revision is not "working".
+    pub fn requests_healthy(&self) -> bool {
+        let client = self.client_share();
+        self.requests == 0
+            || (self.server_errors * 20 <= self.requests
+                && (client < 0.5
+                    || (client < 0.9 && self.client_floor.is_some_and(|f| client <= f + 0.1))))
+    }
+
+    /// Shown to work: no finding matches beyond a stray one in a thousand entries,
+    /// enough entries, healthy requests, and errors under half of what it logged (a
+    /// revision that logs nothing but tracebacks is not working because no rule
+    /// knows them).
     pub fn working(&self) -> bool {
-        self.failures == 0
+        self.failures * 1000 <= self.entries
             && self.entries >= MIN_GOOD_ENTRIES
             && self.requests_healthy()
             && self.errors * 2 < self.entries
@@ -116,6 +135,23 @@ impl RevStats {
     }
 }
 
+/// Sets each revision's [`RevStats::client_floor`]: the lowest 4xx share among the
+/// service's other revisions that served at least `MIN_GOOD_REQUESTS` requests.
+pub fn compare_client_errors(revs: &mut [RevStats]) {
+    let shares: Vec<Option<f64>> = revs
+        .iter()
+        .map(|r| (r.requests >= MIN_GOOD_REQUESTS).then(|| r.client_share()))
+        .collect();
+    for (i, r) in revs.iter_mut().enumerate() {
+        r.client_floor = shares
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .filter_map(|(_, s)| *s)
+            .reduce(f64::min);
+    }
+}
+
 /// A regression: where a service went from working to broken.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Regression {
@@ -139,9 +175,12 @@ pub struct Regression {
     /// revision when it came after the first bad one and works, or the last good one
     /// when traffic went back to it (`rolled_back`).
     pub resolved_by: Option<RateFigures>,
-    /// `resolved_by` is the last good revision, serving again after the bad one's
-    /// last entry.
+    /// `resolved_by` is an earlier working revision (the last good one, or one before
+    /// it), serving again after the failing ones went quiet.
     pub rolled_back: bool,
+    /// The failures stopped on the first bad revision itself, which went on serving
+    /// without them (`resolved_by` is then that revision).
+    pub recovered: Option<Recovery>,
     /// Region of the revisions compared, when the logs say.
     pub region: Option<String>,
     /// Project of the revisions compared, when the logs say.
@@ -152,6 +191,15 @@ pub struct Regression {
     /// The revisions are Cloud Run service revisions, so traffic can go back to the
     /// last good one (not a job's executions, nor a GKE pod template's hashes).
     pub rollback: bool,
+}
+
+/// Failures that stopped on the revision they started on.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Recovery {
+    /// The last failure.
+    pub last_failure: String,
+    /// Requests it served after that minute, health checks aside.
+    pub requests_since: u64,
 }
 
 /// Failures over entries on one revision, with its time span.
@@ -242,12 +290,30 @@ pub fn order(revs: &mut [RevStats]) {
 
 /// Finds the regression of one service, if its revisions show one.
 pub fn find(service: &str, revs: &[RevStats], deploys: &[&Deploy]) -> Option<Regression> {
+    // A revision that served no request while another served beside it never had
+    // traffic (`--no-traffic`, or a deploy that failed to start, which Cloud Run keeps
+    // off traffic): its failures reached no user and replaced nothing.
+    let off_traffic = |r: &RevStats| {
+        let (Some(first), Some(last)) = (r.first_seen, r.last_seen) else {
+            return false;
+        };
+        let (from, to) = (first.secs() - first.secs().rem_euclid(60), last.secs() + 60);
+        r.requests == 0
+            && r.served.is_empty()
+            && r.failures > 0
+            && revs
+                .iter()
+                .any(|o| o.served_between(from, to) >= MIN_SERVED_BESIDE)
+    };
     for k in 1..revs.len() {
         let bad = &revs[k];
-        if bad.failures < MIN_FAILURES || bad.entries == 0 {
+        if bad.failures < MIN_FAILURES || bad.entries == 0 || off_traffic(bad) {
             continue;
         }
-        let earlier: Vec<&RevStats> = revs[..k].iter().filter(|r| r.entries > 0).collect();
+        let earlier: Vec<&RevStats> = revs[..k]
+            .iter()
+            .filter(|r| r.entries > 0 && !off_traffic(r))
+            .collect();
         if earlier.iter().any(|r| r.rate() * JUMP > bad.rate()) {
             // Failing before as well: not a regression at this revision.
             return None;
@@ -287,34 +353,28 @@ pub fn find(service: &str, revs: &[RevStats], deploys: &[&Deploy]) -> Option<Reg
             .map(|i| k + 1 + i)
             .filter(|&i| revs[i + 1..].iter().all(|r| r.failures == 0))
             .map(|i| &revs[i]);
-        // Back on the good revision, judged by when each served requests (health
-        // checks aside), not by log lines (a shutdown line, slow start-up logs):
-        // - every failing revision went quiet for 5 minutes or 10 of its own gaps
-        //   between requests, whichever is longer (a quiet canary is not gone);
-        // - the good one served 10 requests since;
-        // - while they ran, it served at most a quarter as many as they did (beside
-        //   them all along is a traffic split, not a rollback).
         let failing: Vec<&RevStats> = revs[k..].iter().filter(|r| r.failures > 0).collect();
-        let from = failing.iter().filter_map(|r| r.served.keys().next()).min();
-        let to = failing
-            .iter()
-            .filter_map(|r| r.served.keys().next_back())
-            .max();
-        let moved_back = match (from, to, good.served.keys().next_back()) {
-            (Some(&from), Some(&to), Some(&good_last)) => {
-                let served_bad: u64 = failing
-                    .iter()
-                    .map(|r| r.served_between(from, to + 60))
-                    .sum();
-                let pace = (to - from + 60) / i64::try_from(served_bad.max(1)).unwrap_or(i64::MAX);
-                good_last - to >= ROLLED_BACK_SECS.max(10 * pace)
-                    && good.served_between(to + 60, good_last + 60) >= MIN_ROLLED_BACK_REQUESTS
-                    && good.served_between(from, to + 60) * 4 <= served_bad
-            }
-            _ => false,
+        // Traffic back on the last good revision, or on an older working one.
+        let back = if later.is_none() {
+            earlier
+                .iter()
+                .rev()
+                .filter(|r| r.working() && r.comparable_to(bad))
+                .find(|r| moved_back(r, &failing, deploys))
+                .copied()
+        } else {
+            None
         };
-        let rolled_back = later.is_none() && moved_back;
-        let resolved_by = later.or(rolled_back.then_some(*good));
+        let rolled_back = back.is_some();
+        let recovered = if later.is_none() && back.is_none() {
+            recovered_in_place(bad, &revs[k + 1..])
+        } else {
+            None
+        };
+        let resolved_by = later
+            .or(back)
+            .or(recovered.as_ref().map(|_| bad))
+            .map(RateFigures::of);
         let rules = bad
             .by_rule
             .iter()
@@ -335,8 +395,9 @@ pub fn find(service: &str, revs: &[RevStats], deploys: &[&Deploy]) -> Option<Reg
             rules,
             before: RateFigures::of(good),
             after: RateFigures::of(bad),
-            resolved_by: resolved_by.map(RateFigures::of),
+            resolved_by,
             rolled_back,
+            recovered,
             region: None,
             project: None,
             split: false,
@@ -344,6 +405,62 @@ pub fn find(service: &str, revs: &[RevStats], deploys: &[&Deploy]) -> Option<Reg
         });
     }
     None
+}
+
+/// Gaps between a revision's requests: the pace at which its silence means something.
+fn pace(served: u64, from: i64, to: i64) -> i64 {
+    (to - from + 60) / i64::try_from(served.max(1)).unwrap_or(i64::MAX)
+}
+
+/// Traffic went back to `good`, judged by when each served requests (health checks
+/// aside), not by log lines (a shutdown line, slow start-up logs):
+/// - every failing revision went quiet for 5 minutes or 10 of its own gaps between
+///   requests, whichever is longer (a quiet canary is not gone);
+/// - `good` served 10 requests since;
+/// - while they ran, it served at most a quarter as many as they did (beside them all
+///   along is a traffic split, not a rollback), unless a deploy event after their
+///   last request moved traffic (a canary withdrawn).
+fn moved_back(good: &RevStats, failing: &[&RevStats], deploys: &[&Deploy]) -> bool {
+    let from = failing.iter().filter_map(|r| r.served.keys().next()).min();
+    let to = failing
+        .iter()
+        .filter_map(|r| r.served.keys().next_back())
+        .max();
+    let (Some(&from), Some(&to), Some(&good_last)) = (from, to, good.served.keys().next_back())
+    else {
+        return false;
+    };
+    let served_bad: u64 = failing
+        .iter()
+        .map(|r| r.served_between(from, to + 60))
+        .sum();
+    let beside = good.served_between(from, to + 60) * 4 > served_bad;
+    let withdrawn = deploys
+        .iter()
+        .any(|d| d.at.secs() >= to && d.at.secs() <= good_last + 60);
+    good_last - to >= ROLLED_BACK_SECS.max(10 * pace(served_bad, from, to))
+        && good.served_between(to + 60, good_last + 60) >= MIN_ROLLED_BACK_REQUESTS
+        && (!beside || withdrawn)
+}
+
+/// The failures on `bad` stopped while it went on serving: after the minute of its
+/// last failure, 10 requests or more over 5 minutes or 10 of its gaps, whichever is
+/// longer, and no later revision failing (a cold start's 503s, then hours of good
+/// service, call for no rollback).
+fn recovered_in_place(bad: &RevStats, later: &[RevStats]) -> Option<Recovery> {
+    let last = bad.last_failure?;
+    if later.iter().any(|r| r.failures > 0) {
+        return None;
+    }
+    let after = last.secs() - last.secs().rem_euclid(60) + 60;
+    let (&first, &end) = (bad.served.keys().next()?, bad.served.keys().next_back()?);
+    let since = bad.served_between(after, end + 60);
+    let gap = pace(bad.served_between(first, end + 60), first, end);
+    (since >= MIN_ROLLED_BACK_REQUESTS && end + 60 - last.secs() >= ROLLED_BACK_SECS.max(10 * gap))
+        .then(|| Recovery {
+            last_failure: last.to_rfc3339(),
+            requests_since: since,
+        })
 }
 
 #[cfg(test)]
@@ -359,6 +476,7 @@ mod tests {
             first_seen: Some(Timestamp::from_secs(first)),
             last_seen: Some(Timestamp::from_secs(first + 600)),
             first_failure: (failures > 0).then(|| Timestamp::from_secs(first)),
+            last_failure: (failures > 0).then(|| Timestamp::from_secs(first + 600)),
             by_rule: [("R".to_string(), failures)].into_iter().collect(),
             requests: 0,
             failed_requests: 0,
@@ -366,6 +484,7 @@ mod tests {
             errors: failures,
             first_ok: None,
             served: BTreeMap::new(),
+            client_floor: None,
         }
     }
 
@@ -456,6 +575,142 @@ mod tests {
         live = serving_minutes(live, 1000, 1020 + 3300 + 360, 5);
         assert!(!find("s", &[live, canary], &[]).unwrap().rolled_back);
         good.last_seen = Some(Timestamp::from_secs(1700));
+    }
+
+    #[test]
+    fn traffic_back_on_an_older_working_revision_or_off_a_withdrawn_canary_resolves() {
+        // 40 served, then 41, then 42 failed, then traffic went to 40, not 41.
+        let mut older = serving_minutes(rev("s-00040-a", 400, 0, 0), 0, 600, 5);
+        older = serving_minutes(older, 1620, 4000, 5);
+        let last_good = serving_minutes(rev("s-00041-b", 400, 0, 600), 600, 1000, 5);
+        let bad = serving_minutes(rev("s-00042-c", 200, 100, 1000), 1020, 1600, 5);
+        let r = find("s", &[older.clone(), last_good.clone(), bad.clone()], &[]).unwrap();
+        assert_eq!(r.last_good, "s-00041-b");
+        assert!(r.rolled_back);
+        assert_eq!(r.resolved_by.unwrap().revision, "s-00040-a");
+        // A 5% canary beside the good one all along, then a deploy event moved
+        // everything back: withdrawn. Without the event it is a quiet split.
+        let good = serving_minutes(rev("s-00041-b", 4000, 0, 0), 0, 4000, 20);
+        let canary = serving_minutes(rev("s-00042-c", 40, 30, 1000), 1020, 1800, 1);
+        assert!(
+            !find("s", &[good.clone(), canary.clone()], &[])
+                .unwrap()
+                .rolled_back
+        );
+        let back = deploy_at(1830);
+        let r = find("s", &[good.clone(), canary.clone()], &[&back]).unwrap();
+        assert!(r.rolled_back);
+        assert_eq!(r.resolved_by.unwrap().revision, "s-00041-b");
+        // The deploy event that started the canary is no withdrawal.
+        let start = deploy_at(1000);
+        assert!(!find("s", &[good, canary], &[&start]).unwrap().rolled_back);
+    }
+
+    fn deploy_at(secs: i64) -> Deploy {
+        Deploy {
+            at: Timestamp::from_secs(secs),
+            service: "s".into(),
+            revision: String::new(),
+            method: "google.cloud.run.v1.Services.ReplaceService".into(),
+            principal: String::new(),
+            location: String::new(),
+            project: String::new(),
+        }
+    }
+
+    #[test]
+    fn failures_that_stopped_on_a_revision_still_serving_need_no_rollback() {
+        let good = serving_minutes(rev("s-00041-a", 400, 0, 0), 0, 1000, 5);
+        // 90 seconds of cold-start 503s, then two hours of good service.
+        let mut bad = serving_minutes(rev("s-00042-b", 2400, 30, 1000), 1020, 1020 + 7200, 20);
+        bad.last_failure = Some(Timestamp::from_secs(1110));
+        let r = find("s", &[good.clone(), bad.clone()], &[]).unwrap();
+        let rec = r.recovered.unwrap();
+        assert_eq!(rec.last_failure, Timestamp::from_secs(1110).to_rfc3339());
+        assert_eq!(rec.requests_since, 20 * (120 - 2));
+        assert_eq!(r.resolved_by.unwrap().revision, "s-00042-b");
+        assert!(!r.rolled_back);
+        // Still failing in its last minutes: not recovered.
+        let mut still = bad.clone();
+        still.last_failure = Some(Timestamp::from_secs(1020 + 7200 - 120));
+        assert!(find("s", &[good.clone(), still], &[])
+            .unwrap()
+            .recovered
+            .is_none());
+        // A later revision failing too: not recovered.
+        let mut later = rev("s-00043-c", 100, 20, 9000);
+        later.served = [(9000, 5)].into_iter().collect();
+        let r = find("s", &[good.clone(), bad.clone(), later], &[]).unwrap();
+        assert!(r.recovered.is_none() && r.resolved_by.is_none());
+        // No request since its last failure (traffic moved away): not recovered.
+        let mut gone = bad;
+        gone.last_failure = gone
+            .served
+            .keys()
+            .next_back()
+            .map(|k| Timestamp::from_secs(*k));
+        assert!(find("s", &[good, gone], &[]).unwrap().recovered.is_none());
+    }
+
+    #[test]
+    fn a_revision_that_never_had_traffic_replaced_nothing() {
+        // The new revision crash-loops at start-up and serves nothing, while the old
+        // one serves throughout.
+        let good = serving_minutes(rev("s-00041-a", 2400, 0, 0), 0, 4000, 10);
+        let good = serving(good, 600, 0, 0);
+        let candidate = rev("s-00042-b", 30, 12, 1000);
+        assert!(find("s", &[good.clone(), candidate.clone()], &[]).is_none());
+        // The old one stopped before the new one began: traffic moved to it.
+        let stopped = serving(
+            serving_minutes(rev("s-00041-a", 400, 0, 0), 0, 900, 10),
+            150,
+            0,
+            0,
+        );
+        assert!(find("s", &[stopped, candidate.clone()], &[]).is_some());
+        // A later revision's regression is still found past the candidate.
+        let mut bad = serving(rev("s-00043-c", 300, 150, 5000), 300, 150, 150);
+        bad.served = [(5000, 300)].into_iter().collect();
+        let r = find("s", &[good, candidate, bad], &[]).unwrap();
+        assert_eq!(
+            (r.last_good.as_str(), r.first_bad.as_str()),
+            ("s-00041-a", "s-00043-c")
+        );
+    }
+
+    #[test]
+    fn background_client_errors_and_stray_failures_do_not_unmake_a_good_revision() {
+        // A public API: 55% of requests are scanners' 404s and expired tokens' 401s.
+        let mut revs = vec![
+            serving(rev("s-00041-a", 1800, 0, 0), 1800, 990, 0),
+            serving(rev("s-00042-b", 1800, 800, 1000), 1800, 1800, 810),
+        ];
+        compare_client_errors(&mut revs);
+        assert!(revs[0].working());
+        assert!(find("s", &revs, &[]).is_some());
+        // Alone, or beside a revision with few 4xx, that many 4xx is not shown to work.
+        let alone = serving(rev("s-00041-a", 1800, 0, 0), 1800, 990, 0);
+        assert!(!alone.working());
+        let mut pair = vec![
+            alone.clone(),
+            serving(rev("s-00040-z", 900, 0, 0), 900, 45, 0),
+        ];
+        compare_client_errors(&mut pair);
+        assert!(!pair[0].working() && pair[1].working());
+        // Nearly all 4xx is not working, whatever the others get.
+        let mut all = vec![
+            serving(rev("s-1", 100, 0, 0), 100, 95, 0),
+            serving(rev("s-2", 100, 0, 0), 100, 95, 0),
+        ];
+        compare_client_errors(&mut all);
+        assert!(!all[0].working());
+        // Two stray 500s in 3,600 entries before a deploy that fails half: still the
+        // last good revision.
+        let good = serving(rev("s-00041-a", 3600, 2, 0), 3600, 2, 2);
+        let bad = serving(rev("s-00042-b", 1800, 887, 7200), 1800, 887, 887);
+        let r = find("s", &[good.clone(), bad], &[]).unwrap();
+        assert_eq!(r.last_good, "s-00041-a");
+        assert!(!serving(rev("s-00041-a", 3600, 5, 0), 3600, 5, 5).working());
     }
 
     fn serving(mut r: RevStats, requests: u64, failed: u64, server_errors: u64) -> RevStats {

@@ -621,7 +621,14 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
             short_time(&reg.after.first_failure),
         );
         let mut evidence = vec![rate_line(&reg.before), rate_line(&reg.after)];
-        if let Some(fix) = reg.resolved_by.as_ref().filter(|_| !reg.rolled_back) {
+        if let Some(rec) = &reg.recovered {
+            because.push_str(&format!(
+                " `{}` logged none of them after {} and served {} requests since: recovered, no rollback needed.",
+                reg.first_bad,
+                rec.last_failure,
+                fmt_count(rec.requests_since),
+            ));
+        } else if let Some(fix) = reg.resolved_by.as_ref().filter(|_| !reg.rolled_back) {
             because.push_str(&format!(
                 " The latest revision, `{}`, logged none of them in {} entries from {}: resolved.",
                 fix.revision,
@@ -629,11 +636,11 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
                 short_time(&fix.first_seen),
             ));
             evidence.push(rate_line(fix));
-        } else if reg.rolled_back {
+        } else if let Some(back) = reg.resolved_by.as_ref().filter(|_| reg.rolled_back) {
             because.push_str(&format!(
                 " `{}` served on until {} after `{}` went quiet at {}, with none of them: traffic went back to it, resolved.",
-                reg.last_good,
-                short_time(&reg.before.last_seen),
+                back.revision,
+                short_time(&back.last_seen),
                 reg.first_bad,
                 short_time(&reg.after.last_seen),
             ));

@@ -354,14 +354,28 @@ fn revisions(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                 g.rules.iter().map(|x| code(x)).collect::<Vec<_>>().join(", ")
             }
         )?;
-        if g.rolled_back {
+        if let Some(rec) = &g.recovered {
             writeln!(
                 w,
-                "- ✅ **Resolved: traffic went back to {}**, which served on until {}, after {}'s last entry at {}, with 0 failures; no rollback needed.",
-                code(&g.last_good),
-                opt(&g.before.last_seen),
+                "- ✅ **Recovered on {}**: its failures stopped at {}; it served {} requests since without them; no rollback needed.",
+                code(&g.first_bad),
+                rec.last_failure,
+                fmt_count(rec.requests_since),
+            )?;
+        } else if let Some(fix) = g.resolved_by.as_ref().filter(|_| g.rolled_back) {
+            writeln!(
+                w,
+                "- ✅ **Resolved: traffic went back to {}**{}, which served on until {}, after {}'s last entry at {}, with {} failures; no rollback needed.",
+                code(&fix.revision),
+                if fix.revision == g.last_good {
+                    String::new()
+                } else {
+                    format!(" (a working revision from before {})", code(&g.last_good))
+                },
+                opt(&fix.last_seen),
                 code(&g.first_bad),
                 opt(&g.after.last_seen),
+                fmt_count(fix.failures),
             )?;
         } else if let Some(fix) = &g.resolved_by {
             writeln!(

@@ -507,8 +507,13 @@ fn status(o: &Outcome, entries: u64, errors: u64, after_until: u64) -> Status {
             "; broken since revision `{}`, last good `{}`",
             reg.first_bad, reg.last_good
         ));
-        if reg.rolled_back {
-            h.push_str(&format!("; resolved: traffic back on `{}`", reg.last_good));
+        if let Some(rec) = &reg.recovered {
+            h.push_str(&format!(
+                "; recovered: its failures stopped at {}",
+                rec.last_failure
+            ));
+        } else if let Some(fix) = reg.resolved_by.as_ref().filter(|_| reg.rolled_back) {
+            h.push_str(&format!("; resolved: traffic back on `{}`", fix.revision));
         } else if let Some(fix) = &reg.resolved_by {
             h.push_str(&format!("; resolved by `{}`", fix.revision));
         }

@@ -101,10 +101,12 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             g.last_good,
             g.first_bad,
             g.switched_at,
-            match (&g.resolved_by, g.rolled_back) {
-                (Some(_), true) => format!(", resolved: traffic back on {}", g.last_good),
-                (Some(f), false) => format!(", resolved by {}", f.revision),
-                (None, _) => String::new(),
+            match (&g.resolved_by, g.rolled_back, &g.recovered) {
+                (_, _, Some(rec)) =>
+                    format!(", recovered: failures stopped at {}", rec.last_failure),
+                (Some(f), true, None) => format!(", resolved: traffic back on {}", f.revision),
+                (Some(f), false, None) => format!(", resolved by {}", f.revision),
+                (None, _, None) => String::new(),
             }
         )?;
     }

@@ -209,6 +209,7 @@ struct Below {
 enum Verdict {
     Working,
     Broken,
+    Recovered,
     Unknown,
 }
 
@@ -252,11 +253,20 @@ struct Regression {
     resolved_by: Option<Rate>,
     rolled_back: bool,
     #[serde(deserialize_with = "nullable")]
+    recovered: Option<Recovery>,
+    #[serde(deserialize_with = "nullable")]
     region: Option<String>,
     #[serde(deserialize_with = "nullable")]
     project: Option<String>,
     split: bool,
     rollback: bool,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct Recovery {
+    last_failure: String,
+    requests_since: u64,
 }
 
 #[derive(Debug, Deserialize, Serialize)]

@@ -11,6 +11,7 @@ mod markdown;
 mod prop;
 mod query;
 mod report;
+mod resolutions;
 mod rules_cmd;
 mod secrets;
 mod verdicts;

@@ -8,7 +8,7 @@ use crate::util::*;
 use serde_json::Value;
 
 /// One Cloud Run request log, `secs` seconds after 2025-03-01T00:00:00Z.
-fn request(i: usize, secs: i64, service: &str, revision: &str, status: u16) -> String {
+pub(crate) fn request(i: usize, secs: i64, service: &str, revision: &str, status: u16) -> String {
     let t = chrono_free_time(secs);
     format!(
         concat!(

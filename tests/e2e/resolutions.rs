@@ -1,0 +1,105 @@
+//! Incidents that were over before the logs end: the report says how they ended and
+//! offers no rollback that would undo the fix. Inputs are Cloud Run request logs.
+
+use crate::util::*;
+use crate::verdicts::request;
+use serde_json::Value;
+
+fn report_of(lines: &[String]) -> (Value, String) {
+    let mut input = lines.join("\n");
+    input.push('\n');
+    let json = lt(["report", "--format", "json", "-"])
+        .stdin(input.clone())
+        .json();
+    let md = lt(["report", "-"]).stdin(input).code(0).stdout;
+    (json, md)
+}
+
+/// Requests every `every` seconds from `from` up to `to` on one revision.
+fn serve(lines: &mut Vec<String>, rev: &str, from: i64, to: i64, every: i64, status: u16) {
+    let mut t = from;
+    while t < to {
+        lines.push(request(lines.len(), t, "orders", rev, status));
+        t += every;
+    }
+}
+
+#[test]
+fn a_cold_start_blip_that_stopped_needs_no_rollback() {
+    let mut lines = Vec::new();
+    serve(&mut lines, "orders-00041-xov", 0, 3600, 6, 200);
+    // 30 x 503 in the first 90 seconds of the new revision, then an hour of 200s.
+    serve(&mut lines, "orders-00042-mib", 3600, 3690, 3, 503);
+    serve(&mut lines, "orders-00042-mib", 3690, 7290, 6, 200);
+    let (r, md) = report_of(&lines);
+    let g = &r["regressions"][0];
+    assert_eq!(g["first_bad"], "orders-00042-mib", "{g}");
+    assert_eq!(g["recovered"]["requests_since"], 595, "{g}");
+    assert_eq!(g["resolved_by"]["revision"], "orders-00042-mib");
+    assert!(
+        !commands(&r).iter().any(|c| c.contains("update-traffic")),
+        "{:?}",
+        commands(&r)
+    );
+    let verdicts: Vec<&str> = r["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(verdicts, ["working", "recovered"]);
+    assert!(
+        md.contains(
+            "✅ **Recovered on `orders-00042-mib`**: its failures stopped at 2025-03-01T01:01:27"
+        ),
+        "{md}"
+    );
+    assert!(r["status"]["headline"]
+        .as_str()
+        .unwrap()
+        .contains("; recovered: its failures stopped at"));
+    // Still failing at the end: the rollback stays.
+    let mut failing = lines.clone();
+    serve(&mut failing, "orders-00042-mib", 7290, 7400, 2, 503);
+    let (r, _) = report_of(&failing);
+    assert!(r["regressions"][0]["recovered"].is_null());
+    assert!(commands(&r)
+        .iter()
+        .any(|c| c.contains("--to-revisions=orders-00041-xov=100")));
+}
+
+#[test]
+fn traffic_moved_to_an_older_working_revision_is_the_resolution() {
+    let mut lines = Vec::new();
+    serve(&mut lines, "orders-00040-hut", 0, 1800, 6, 200);
+    serve(&mut lines, "orders-00041-xov", 1800, 3600, 6, 200);
+    // 00042 fails most requests for half an hour; then 00040 takes the traffic.
+    let mut t = 3600;
+    while t < 5400 {
+        let status = if t % 10 < 7 { 500 } else { 200 };
+        lines.push(request(
+            lines.len(),
+            t,
+            "orders",
+            "orders-00042-mib",
+            status,
+        ));
+        t += 3;
+    }
+    serve(&mut lines, "orders-00040-hut", 5400, 9000, 6, 200);
+    let (r, md) = report_of(&lines);
+    let g = &r["regressions"][0];
+    assert_eq!(g["last_good"], "orders-00041-xov", "{g}");
+    assert_eq!(g["rolled_back"], true, "{g}");
+    assert_eq!(g["resolved_by"]["revision"], "orders-00040-hut", "{g}");
+    // Moving traffic off the revision the operators chose would be a new change.
+    assert!(
+        !commands(&r).iter().any(|c| c.contains("update-traffic")),
+        "{:?}",
+        commands(&r)
+    );
+    assert!(
+        md.contains("Resolved: traffic went back to `orders-00040-hut`** (a working revision from before `orders-00041-xov`)"),
+        "{md}"
+    );
+}
