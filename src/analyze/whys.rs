@@ -467,10 +467,10 @@ fn leads(out: &Outcome, f: &Finding) -> Vec<String> {
         .collect()
 }
 
-/// "`rev`: 0 failures in 2,214 entries (0.00%), start .. end".
+/// "`rev`: 0 of 2,214 entries failing (0.00%), start .. end".
 fn rate_line(f: &super::regress::RateFigures) -> String {
     format!(
-        "{}: {} failures in {} entries ({:.2}%), {} .. {}",
+        "{}: {} of {} entries failing ({:.2}%), {} .. {}",
         code_name(&f.revision),
         fmt_count(f.failures),
         fmt_count(f.entries),

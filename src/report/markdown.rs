@@ -330,7 +330,7 @@ fn revisions(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         }
         writeln!(
             w,
-            "- ✅ **Working until {}**: {} failures in {} entries over {} ({} .. {}).",
+            "- ✅ **Working until {}**: {} of {} entries failing over {} ({} .. {}).",
             code(&g.last_good),
             fmt_count(g.before.failures),
             fmt_count(g.before.entries),
@@ -340,7 +340,7 @@ fn revisions(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         )?;
         writeln!(
             w,
-            "- ❌ **Broken since {}** (switch at {}, from the {}): {} failures in {} entries ({:.1}%) from {}; rules: {}.",
+            "- ❌ **Broken since {}** (switch at {}, from the {}): {} of {} entries failing ({:.1}%) from {}; rules: {}.",
             code(&g.first_bad),
             g.switched_at,
             g.switch_source,
@@ -365,7 +365,7 @@ fn revisions(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         } else if let Some(fix) = g.resolved_by.as_ref().filter(|_| g.rolled_back) {
             writeln!(
                 w,
-                "- ✅ **Resolved: traffic went back to {}**{}, which served on until {}, after {}'s last entry at {}, with {} failures; no rollback needed.",
+                "- ✅ **Resolved: traffic went back to {}**{}, which served on until {}, after {}'s last entry at {}, with {} of its entries failing; no rollback needed.",
                 code(&fix.revision),
                 if fix.revision == g.last_good {
                     String::new()
@@ -380,7 +380,7 @@ fn revisions(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         } else if let Some(fix) = &g.resolved_by {
             writeln!(
                 w,
-                "- ✅ **Resolved by {}**, the latest revision: {} failures in {} entries over {} ({} .. {}); no rollback needed.",
+                "- ✅ **Resolved by {}**, the latest revision: {} of {} entries failing over {} ({} .. {}); no rollback needed.",
                 code(&fix.revision),
                 fmt_count(fix.failures),
                 fmt_count(fix.entries),
