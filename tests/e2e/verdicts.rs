@@ -477,7 +477,7 @@ fn a_rollback_already_made_is_reported_as_the_resolution() {
         md.contains(
             "**Resolved: traffic went back to `orders-00010-aaa`**, which served on until \
              2025-03-01T00:59:50.000100Z, after `orders-00011-bbb`'s last entry at \
-             2025-03-01T00:19:50.000100Z, with 0 failures"
+             2025-03-01T00:19:50.000100Z, with 0 of its entries failing"
         ),
         "{md}"
     );
