@@ -236,11 +236,9 @@ fn cooccur(effect: &Finding, cause: &Finding) -> bool {
     shared && in_time
 }
 
-/// Why the report calls `cause` a cause of `effect`: the rule pack's link, and what the
-/// logs show of it (where both were seen, when each began, requests whose trace
-/// carries both). Without a shared trace the line says the link rests on the rule
-/// pack and the timing.
-fn link_line(a: &Analysis<'_>, effect: &Finding, cause: &Finding) -> String {
+/// Traces of `effect`'s and `cause`'s matches on the services both were seen on, and
+/// how many they share.
+fn trace_overlap(a: &Analysis<'_>, effect: &Finding, cause: &Finding) -> (usize, usize, usize) {
     let shared: BTreeSet<&str> = services(effect)
         .intersection(&services(cause))
         .copied()
@@ -256,8 +254,42 @@ fn link_line(a: &Analysis<'_>, effect: &Finding, cause: &Finding) -> String {
             .collect()
     };
     let (te, tc) = (traces(effect), traces(cause));
-    let both = te.intersection(&tc).count();
-    let traced = if te.is_empty() || tc.is_empty() {
+    (te.len(), tc.len(), te.intersection(&tc).count())
+}
+
+/// How the rule pack links `cause` to `effect`: directly, or through one rule that did
+/// not fire (`Some(id)`: a reworded log line can keep the middle of a chain from
+/// matching). The one-step link counts only when requests' traces carry both: the
+/// pack alone does not link them.
+fn link_via<'r>(
+    a: &'r Analysis<'_>,
+    fs: &[Finding],
+    effect: &Finding,
+    cause: &Finding,
+) -> Option<Option<&'r str>> {
+    let (re, rc) = (rule(a, &effect.rule)?, rule(a, &cause.rule)?);
+    if explains(rc, re) {
+        return Some(None);
+    }
+    let middle = a
+        .rules
+        .rules()
+        .iter()
+        .find(|m| !fs.iter().any(|f| f.rule == m.id) && explains(rc, m) && explains(m, re))?;
+    (trace_overlap(a, effect, cause).2 > 0).then_some(Some(middle.id.as_str()))
+}
+
+/// Why the report calls `cause` a cause of `effect`: the rule pack's link, and what the
+/// logs show of it (where both were seen, when each began, requests whose trace
+/// carries both). Without a shared trace the line says the link rests on the rule
+/// pack and the timing.
+fn link_line(a: &Analysis<'_>, fs: &[Finding], effect: &Finding, cause: &Finding) -> String {
+    let shared: BTreeSet<&str> = services(effect)
+        .intersection(&services(cause))
+        .copied()
+        .collect();
+    let (te, tc, both) = trace_overlap(a, effect, cause);
+    let traced = if te == 0 || tc == 0 {
         String::new()
     } else if both > 0 {
         format!(
@@ -268,11 +300,17 @@ fn link_line(a: &Analysis<'_>, effect: &Finding, cause: &Finding) -> String {
         "; no traced request carries both, so the link rests on the rule pack and the timing"
             .to_string()
     };
+    let known = match link_via(a, fs, effect, cause).flatten() {
+        Some(m) => format!(
+            "a known cause of `{m}`, which the pack gives as a cause of `{}`; `{m}` did not match here (its log line may be worded otherwise)",
+            effect.rule
+        ),
+        None => format!("a known cause of `{}` (rule pack)", effect.rule),
+    };
     let on: Vec<String> = shared.iter().take(3).map(|s| code_name(s)).collect();
     format!(
-        "link: `{}` is a known cause of `{}` (rule pack); in these logs both are on {}, `{}` from {}, `{}` from {}{traced}",
+        "link: `{}` is {known}; in these logs both are on {}, `{}` from {}, `{}` from {}{traced}",
         cause.rule,
-        effect.rule,
         on.join(", "),
         cause.rule,
         short_time(&cause.first_seen),
@@ -319,18 +357,15 @@ fn other_causes(
 /// each link one the rule pack makes and the logs bear out ([`cooccur`]).
 fn longest(a: &Analysis<'_>, fs: &[Finding], at: usize, seen: &mut BTreeSet<usize>) -> Vec<usize> {
     let mut best = vec![at];
-    let Some(effect) = rule(a, &fs[at].rule) else {
+    if rule(a, &fs[at].rule).is_none() {
         return best;
-    };
+    }
     seen.insert(at);
     for (j, f) in fs.iter().enumerate() {
         if seen.contains(&j) {
             continue;
         }
-        let Some(cause) = rule(a, &f.rule) else {
-            continue;
-        };
-        if explains(cause, effect) && cooccur(&fs[at], f) {
+        if link_via(a, fs, &fs[at], f).is_some() && cooccur(&fs[at], f) {
             let mut tail = longest(a, fs, j, seen);
             if tail.len() + 1 > best.len() {
                 tail.insert(0, at);
@@ -507,12 +542,9 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
     }
     // Start from the most severe symptom that no other fired finding is an effect of.
     let is_effect_of_none = |i: usize| {
-        let Some(r) = rule(a, &fs[i].rule) else {
-            return true;
-        };
         !fs.iter()
             .enumerate()
-            .any(|(j, g)| j != i && rule(a, &g.rule).is_some_and(|e| explains(r, e)))
+            .any(|(j, g)| j != i && link_via(a, fs, g, &fs[i]).is_some())
     };
     let mut starts: Vec<usize> = (0..fs.len()).filter(|i| is_effect_of_none(*i)).collect();
     if starts.is_empty() {
@@ -560,7 +592,7 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
             .render(&rc.because),
             established: true,
             evidence: [
-                vec![link_line(a, effect, cause)],
+                vec![link_line(a, fs, effect, cause)],
                 other_causes(a, fs, &chain, pair[0], pair[1]),
                 evidence(cause, bucket),
             ]

@@ -131,6 +131,41 @@ fn an_unanswered_why_shows_errors_only_the_failing_revision_logs() {
     assert_whys_cite_evidence(&r, "crash-leads");
 }
 
+/// The seed's auth line reworded so `CRITICAL_AUTH_FAILURE`, the middle of the chain,
+/// does not match: the 403s are still explained by the misclassified service user,
+/// through the rule that did not match, because their requests' traces carry both.
+/// Without traces the pack alone does not make that link.
+#[test]
+fn a_chain_skips_a_rule_that_did_not_match_only_where_traces_tie_the_two() {
+    let text = String::from_utf8(read(&sample("service-auth-regression.json")))
+        .unwrap()
+        .replace("CRITICAL_AUTH_FAILURE: 403", "CRITICAL AUTH FAILURE - 403");
+    let r = lt(["report", "--format", "json"])
+        .stdin(text.clone())
+        .json();
+    assert!(finding(&r, "CRITICAL_AUTH_FAILURE").is_none());
+    let first = &r["five_whys"][0];
+    assert_eq!(
+        first["rules"],
+        serde_json::json!(["HTTP_403_BURST", "SERVICE_USER_MISCLASSIFIED"]),
+        "{first}"
+    );
+    let link = first["evidence"][0].as_str().unwrap();
+    assert!(
+        link.contains("`CRITICAL_AUTH_FAILURE` did not match here")
+            && link.contains("at least 1,211 traced requests carry both"),
+        "{link}"
+    );
+    assert_eq!(r["five_whys"][1]["rules"][1], "SERVICE_SECRET_MISSING");
+    let untraced = text.replace("\"trace\":", "\"trace_id\":");
+    let r = lt(["report", "--format", "json"]).stdin(untraced).json();
+    assert_eq!(
+        r["five_whys"][0]["established"], false,
+        "{}",
+        r["five_whys"][0]
+    );
+}
+
 #[test]
 fn system_user_auth() {
     let r = report(&sample("system-user-auth.ndjson"));
