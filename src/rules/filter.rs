@@ -187,10 +187,12 @@ fn wide(c: &Cond, mode: Mode) -> Expr {
             if kids.contains(&Expr::False) {
                 return Expr::False;
             }
-            // Any one part of an AND keeps every match; the shortest costs least.
+            // Any one part of an AND keeps every match; the shortest costs least, but
+            // a negation (`NOT severity<=NOTICE`) keeps most of the logs, so it is
+            // taken only when nothing else is left.
             kids.into_iter()
                 .filter(|k| *k != Expr::True)
-                .min_by_key(|k| k.render().len())
+                .min_by_key(|k| (matches!(k, Expr::Not(_)), k.render().len()))
                 .unwrap_or(Expr::True)
         }
         Cond::All(cs) => all(cs.iter().map(|c| wide(c, mode)).collect()),

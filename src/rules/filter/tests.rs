@@ -269,3 +269,19 @@ fn services_cover_every_resource_type() {
         "{f}"
     );
 }
+
+#[test]
+fn lean_keeps_a_text_test_over_a_severity_floor() {
+    // The floor is the shortest part, but `NOT severity<=NOTICE` fetches every
+    // warning and error of the project.
+    let set = rules(&[
+        r#"{ all = [ { not = { field = "severity", one_of = ["DEBUG", "INFO", "NOTICE"] } }, { field = "message", contains = ["could not connect to the database server"] } ] }"#,
+    ]);
+    let lean = set.rules()[0].cloud_filter_in(FilterMode::Lean).unwrap();
+    assert!(!lean.contains("NOT "), "{lean}");
+    assert!(lean.contains(r#"textPayload:"could not connect"#), "{lean}");
+    // A negation alone is still kept: it is all there is.
+    let set = rules(&[r#"{ not = { field = "severity", one_of = ["DEBUG", "INFO"] } }"#]);
+    let lean = set.rules()[0].cloud_filter_in(FilterMode::Lean).unwrap();
+    assert!(lean.starts_with("NOT "), "{lean}");
+}
