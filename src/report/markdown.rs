@@ -12,7 +12,11 @@ pub(crate) const DEDUP_NOT_EXACT: &str =
 
 const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
-/// A compact text sparkline; at most `width` cells (buckets merged to fit).
+/// Characters of a timeline's sparkline.
+const SPARK_WIDTH: usize = 40;
+
+/// A compact text sparkline, at most `width` characters: past that, each character sums
+/// `ceil(len / width)` buckets.
 pub fn sparkline(counts: &[u64], width: usize) -> String {
     if counts.is_empty() {
         return String::new();
@@ -456,7 +460,7 @@ fn timeline(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         };
         writeln!(
             w,
-            "| {} | {} | {} | {} | {} ({}/{} buckets) | `{}` |",
+            "| {} | {} | {} | {} | {} ({}/{} buckets) | `{}`{} |",
             code_cell(&f.rule),
             onset,
             end,
@@ -464,7 +468,13 @@ fn timeline(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             t.pattern,
             t.active_buckets,
             t.span_buckets,
-            sparkline(&t.counts, 40)
+            sparkline(&t.counts, SPARK_WIDTH),
+            // Squeezed to fit: each character then sums several buckets, so sparse
+            // bursts can read as a solid line.
+            match t.counts.len().div_ceil(SPARK_WIDTH) {
+                n if n > 1 => format!(" ({n} buckets a character)"),
+                _ => String::new(),
+            }
         )?;
     }
     for (at, svc, method) in &o.deploys {

@@ -134,3 +134,14 @@ fn entries_without_a_usable_timestamp_are_counted_in_the_header() {
         .stdout;
     assert!(table.contains(", 3 without a usable timestamp"), "{table}");
 }
+
+/// A sparkline squeezed into 40 characters says how many buckets each one sums: sparse
+/// bursts then read as a solid line.
+#[test]
+fn a_squeezed_sparkline_says_so() {
+    let s = sample("service-auth-regression.json");
+    let fine = lt(["report", "--bucket", "10s"]).arg(&s).code(0).stdout;
+    assert!(fine.contains("` (10 buckets a character) |"), "{fine}");
+    let plain = lt(["report"]).arg(&s).code(0).stdout;
+    assert!(!plain.contains("buckets a character"), "{plain}");
+}
