@@ -231,6 +231,109 @@ fn healthy_logs_are_ok() {
     assert_eq!(r["five_whys"].as_array().unwrap().len(), 0);
 }
 
+/// A report of NDJSON text on stdin.
+fn report_text(text: String) -> Value {
+    lt(["report", "--format", "json", "-"]).stdin(text).json()
+}
+
+/// The fixture with `to` for `from` on every line that contains `on`.
+fn edited(name: &str, on: &str, from: &str, to: &str) -> String {
+    let text = String::from_utf8(read(&fixture(name))).unwrap();
+    let mut out = String::new();
+    let mut edits = 0;
+    for line in text.lines() {
+        if line.contains(on) && line.contains(from) {
+            out.push_str(&line.replace(from, to));
+            edits += 1;
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    assert!(edits > 0, "{name}: no line has {on:?} and {from:?}");
+    out
+}
+
+fn matched(r: &Value, id: &str) -> u64 {
+    let below = r["below_threshold"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["rule"] == id)
+        .map_or(0, |b| b["count"].as_u64().unwrap());
+    count(r, id) + below
+}
+
+/// Review s26 P1: a Postgres failover in which each of 6 instances logs one WARNING
+/// "connect to postgres at 10.20.0.3:5432 timed out; retrying in 2s" and reconnects 2.5 s
+/// later, every request 200, is no incident; the same lines at ERROR, or a retry that
+/// gives up, still are.
+#[test]
+fn a_database_failover_retried_below_error_is_ok() {
+    let r = report(&fixture("db-failover-retrying.ndjson"));
+    assert_eq!(r["status"]["level"], "ok", "{}", r["status"]);
+    assert_eq!(
+        matched(&r, "DB_CONNECTIVITY_FAILURE"),
+        0,
+        "{}",
+        r["findings"]
+    );
+
+    let at_error = report_text(edited(
+        "db-failover-retrying.ndjson",
+        "retrying in 2s",
+        r#""severity":"WARNING""#,
+        r#""severity":"ERROR""#,
+    ));
+    assert_eq!(
+        at_error["status"]["level"], "critical",
+        "{}",
+        at_error["status"]
+    );
+    assert_eq!(count(&at_error, "DB_CONNECTIVITY_FAILURE"), 6);
+
+    let gave_up = report_text(edited(
+        "db-failover-retrying.ndjson",
+        "retrying in 2s",
+        "retrying in 2s",
+        "giving up after 5 attempts",
+    ));
+    assert_eq!(
+        gave_up["status"]["level"], "critical",
+        "{}",
+        gave_up["status"]
+    );
+    assert_eq!(count(&gave_up, "DB_CONNECTIVITY_FAILURE"), 6);
+}
+
+/// Review s26 P1, SQLAlchemy's wording: the pool discarding connections it could not
+/// reset and "timed out (attempt 1 of 5); will try again in 2s", both at WARNING, during
+/// a failover with every request 200, are no incident; at ERROR they are.
+#[test]
+fn a_database_failover_with_pool_resets_below_error_is_ok() {
+    let r = report(&fixture("db-failover-pool-reset.ndjson"));
+    assert_eq!(r["status"]["level"], "ok", "{}", r["status"]);
+    assert_eq!(
+        matched(&r, "DB_CONNECTIVITY_FAILURE"),
+        0,
+        "{}",
+        r["findings"]
+    );
+
+    let at_error = report_text(edited(
+        "db-failover-pool-reset.ndjson",
+        r#""severity":"WARNING""#,
+        r#""severity":"WARNING""#,
+        r#""severity":"ERROR""#,
+    ));
+    assert_eq!(
+        at_error["status"]["level"], "critical",
+        "{}",
+        at_error["status"]
+    );
+    assert_eq!(count(&at_error, "DB_CONNECTIVITY_FAILURE"), 8);
+}
+
 #[test]
 fn fail_on_sets_the_exit_code() {
     let s = sample("system-user-auth.ndjson");
