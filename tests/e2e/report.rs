@@ -334,6 +334,36 @@ fn a_database_failover_with_pool_resets_below_error_is_ok() {
     assert_eq!(count(&at_error, "DB_CONNECTIVITY_FAILURE"), 8);
 }
 
+/// Review s26 P2: a Spring Boot service scaling down ("Graceful shutdown complete", then
+/// the platform's "Container called exit(143).", 128 + SIGTERM) is no crash; exit(137)
+/// (SIGKILL) and exit(1) on the same lines are.
+#[test]
+fn a_jvm_exiting_143_after_sigterm_at_scale_down_is_ok() {
+    let r = report(&fixture("java-scaledown-143.ndjson"));
+    assert_eq!(r["status"]["level"], "ok", "{}", r["status"]);
+    assert_eq!(
+        matched(&r, "CLOUD_RUN_CONTAINER_CRASH"),
+        0,
+        "{}",
+        r["findings"]
+    );
+
+    for code in ["exit(137)", "exit(1)"] {
+        let crashed = report_text(edited(
+            "java-scaledown-143.ndjson",
+            "exit(143)",
+            "exit(143)",
+            code,
+        ));
+        assert_eq!(
+            crashed["status"]["level"], "high",
+            "{code}: {}",
+            crashed["status"]
+        );
+        assert_eq!(count(&crashed, "CLOUD_RUN_CONTAINER_CRASH"), 3, "{code}");
+    }
+}
+
 #[test]
 fn fail_on_sets_the_exit_code() {
     let s = sample("system-user-auth.ndjson");
