@@ -10,7 +10,8 @@ pub const MAX_THREADS: u64 = 256;
 /// Turn Google Cloud log exports into a Five-Whys incident report.
 ///
 /// Reads `gcloud logging read --format=json` output, Cloud Storage sink exports
-/// (NDJSON, gzip, folders) or stdin, matches incident rules, and writes a report.
+/// (NDJSON, gzip, folders), Logging API `entries.list` responses or stdin, matches
+/// incident rules, and writes a report.
 #[derive(Debug, Parser)]
 #[command(name = "logtriage", version, propagate_version = true, after_help = EXAMPLES)]
 pub struct Cli {

@@ -49,6 +49,12 @@ pub(crate) struct Array {
     /// Blanks before the open element on its line (gcloud indents elements by 2),
     /// when the line's start is buffered.
     indent: Option<usize>,
+    /// Framing one array inside an `entries.list` response: step returns once it
+    /// ends (at its `]`, or cut by the next response).
+    nested: bool,
+    /// The nested array was cut: a line starting with `{` at the left margin began
+    /// the next response.
+    cut: bool,
 }
 
 impl Array {
@@ -59,7 +65,29 @@ impl Array {
             skip: None,
             after: None,
             indent: None,
+            nested: false,
+            cut: false,
         }
+    }
+
+    /// The framer for one array's elements, just after its `[`, inside an
+    /// `entries.list` response.
+    pub(crate) fn nested() -> Self {
+        Array {
+            state: State::ElementStart,
+            nested: true,
+            ..Array::new()
+        }
+    }
+
+    /// True once a nested array has ended: `cut()` says whether by its `]`.
+    pub(crate) fn closed(&self) -> bool {
+        self.nested && self.state == State::Outside
+    }
+
+    /// True when a nested array ended at the start of the next response, not at its `]`.
+    pub(crate) fn cut(&self) -> bool {
+        self.cut
     }
 
     /// Frames elements; returns true when the chunk is full, false when it needs data.
@@ -68,6 +96,9 @@ impl Array {
             return o.step(f);
         }
         loop {
+            if self.closed() {
+                return false;
+            }
             match self.state {
                 State::Outside | State::ElementStart => {
                     let Some(p) = skip_ws(f) else { return false };
@@ -162,6 +193,14 @@ impl Array {
                             return false;
                         };
                         let next = rest.get(k).copied();
+                        if self.nested && k == 0 && next == Some(b'{') && self.indent != Some(0) {
+                            // Elements sit right of the margin (or on the `[` line):
+                            // a `{` at the margin opens the next response.
+                            f.pos += k;
+                            self.state = State::Outside;
+                            self.cut = true;
+                            return false;
+                        }
                         let resume = match (next, self.indent) {
                             (Some(b'{'), Some(n)) => k == n,
                             // Unknown (the element shared the `[` line): gcloud's 2.

@@ -29,17 +29,6 @@ pub enum InputError {
         /// The source's display name.
         display: String,
     },
-    /// The Logging API's `entries.list` response: the entries sit inside one object.
-    #[error(
-        "{display}: this is a Logging API entries.list response ({{\"entries\": [...]}}), \
-         not an export of log entries; take the entries out of it first \
-         (`jq -c '.entries[]' FILE | logtriage report`), or export with \
-         `gcloud logging read ... --format=json`"
-    )]
-    EntriesList {
-        /// The source's display name.
-        display: String,
-    },
     /// An encoding or compression that is not read (UTF-16, bzip2, xz, zstd, zip, tar).
     #[error("{display}: this is {what}, not JSON; {fix}")]
     Unsupported {
@@ -98,16 +87,6 @@ mod tests {
         let e = InputError::from_open("b.json".into(), io::ErrorKind::PermissionDenied.into());
         assert!(e.to_string().contains("b.json"));
         assert!(e.to_string().contains("permissions"));
-        let e = InputError::EntriesList {
-            display: "page.json".into(),
-        };
-        assert_eq!(
-            e.to_string(),
-            "page.json: this is a Logging API entries.list response ({\"entries\": [...]}), \
-             not an export of log entries; take the entries out of it first \
-             (`jq -c '.entries[]' FILE | logtriage report`), or export with \
-             `gcloud logging read ... --format=json`"
-        );
         let e = InputError::NoLogFiles { path: "dir".into() };
         assert!(e.to_string().starts_with("dir: no .json"));
     }

@@ -18,6 +18,11 @@
 //!   (JSON strings hold no raw newline); framing restarts at the next line that
 //!   starts with `{`. A first line cut that way, with a `{` starting the next
 //!   line, is NDJSON's bad line: the input is framed as NDJSON.
+//! - `entries.list` responses: each element of a response's `entries` array is
+//!   framed as an element of gcloud's array; the other members are skipped. A
+//!   response is an object whose first key is `entries` (an array) or
+//!   `nextPageToken` (a string); in such a stream `{}` is an empty response and any
+//!   other object is a record.
 //! - A UTF-8 BOM is skipped at the start of the stream and before any record
 //!   (NDJSON line, object, or array), as after `cat` of Windows-saved files.
 //! - Problems carry `index: Some(_)` when they stand for a record (too large,
@@ -25,6 +30,7 @@
 
 mod array;
 mod discover;
+mod entries;
 mod error;
 mod frame;
 mod ndjson;
@@ -106,6 +112,9 @@ pub enum Format {
     Ndjson,
     /// Objects back to back, possibly pretty-printed, separated by whitespace or commas.
     Objects,
+    /// Logging API `entries.list` responses (`{"entries": [...], "nextPageToken": ...}`),
+    /// one or more back to back: each element of an `entries` array is a record.
+    EntriesList,
 }
 
 /// One framed record: a byte range of [`Chunk::data`].

@@ -33,6 +33,9 @@ pub(crate) struct Objects {
     state: State,
     scan: Scan,
     skip: Option<Skip>,
+    /// Framing one object at a time for the `entries.list` framer: step returns
+    /// between objects.
+    nested: bool,
 }
 
 impl Objects {
@@ -41,12 +44,39 @@ impl Objects {
             state: State::Between,
             scan: Scan::default(),
             skip: None,
+            nested: false,
         }
+    }
+
+    /// A framer that [`Objects::begin`] hands one object at a time.
+    pub(crate) fn nested() -> Self {
+        Objects {
+            nested: true,
+            ..Objects::new()
+        }
+    }
+
+    /// Starts framing the object whose `{` is at `p`.
+    pub(crate) fn begin(&mut self, f: &mut Frame, p: usize) {
+        let line = f.line_at(p);
+        f.open = Some(Open { start: p, line });
+        self.scan = Scan::default();
+        self.skip = None;
+        self.state = State::Object;
+        f.pos = p;
+    }
+
+    /// True when a nested framer is done with its object (`f.pos` is past it).
+    pub(crate) fn idle(&self) -> bool {
+        self.nested && self.state == State::Between
     }
 
     /// Frames objects; returns true when the chunk is full, false when it needs data.
     pub(crate) fn step(&mut self, f: &mut Frame) -> bool {
         loop {
+            if self.idle() {
+                return false;
+            }
             match self.state {
                 State::Between => {
                     let rest = f.data().get(f.pos..).unwrap_or_default();

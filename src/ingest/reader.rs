@@ -10,6 +10,7 @@ use std::sync::Arc;
 use flate2::bufread::GzDecoder;
 
 use super::array::Array;
+use super::entries::Entries;
 use super::frame::Frame;
 use super::ndjson::Ndjson;
 use super::objects::Objects;
@@ -200,6 +201,7 @@ enum Framer {
     Ndjson(Ndjson),
     Array(Array),
     Objects(Objects),
+    Entries(Entries),
 }
 
 /// Iterator over the [`Chunk`]s of one source. Never panics; a read error
@@ -313,11 +315,6 @@ impl ChunkReader {
                               permission) and run it again",
                     })
                 }
-                Sniff::EntriesList => {
-                    return Err(InputError::EntriesList {
-                        display: display.to_string(),
-                    })
-                }
                 Sniff::More { skip } => {
                     self.frame.pos += skip;
                     self.frame.compact();
@@ -333,6 +330,7 @@ impl ChunkReader {
                         Format::Ndjson => Framer::Ndjson(Ndjson::default()),
                         Format::Array => Framer::Array(Array::new()),
                         Format::Objects => Framer::Objects(Objects::new()),
+                        Format::EntriesList => Framer::Entries(Entries::new()),
                     };
                     return Ok(());
                 }
@@ -408,6 +406,7 @@ impl ChunkReader {
             Framer::Ndjson(n) => n.step(f),
             Framer::Array(a) => a.step(f),
             Framer::Objects(o) => o.step(f),
+            Framer::Entries(e) => e.step(f),
         }
     }
 
@@ -417,8 +416,10 @@ impl ChunkReader {
         if let Some(kind) = self.failure.take() {
             // A partial record before the error is cut off: drop it quietly,
             // except an array element whose brackets all closed.
-            if let Framer::Array(a) = &mut self.framer {
-                a.salvage(f);
+            match &mut self.framer {
+                Framer::Array(a) => a.salvage(f),
+                Framer::Entries(e) => e.salvage(f),
+                _ => {}
             }
             let pos = f.pos;
             let line = f.line_at(pos);
@@ -431,6 +432,7 @@ impl ChunkReader {
             Framer::Ndjson(n) => n.finish(f),
             Framer::Array(a) => a.finish(f),
             Framer::Objects(o) => o.finish(f),
+            Framer::Entries(e) => e.finish(f),
         }
     }
 

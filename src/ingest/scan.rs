@@ -22,9 +22,9 @@ pub(crate) struct Scan {
 /// What ends the scan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Hit {
-    /// A `,` at depth 0, at this position (array element end).
+    /// A `,` at depth 0, at this position (array element or object member end).
     Comma(usize),
-    /// A `]` at depth 0, at this position (array end).
+    /// A `]` at depth 0 (array end), or in member mode a `}` or `]`, at this position.
     Close(usize),
     /// The value's closing brace brought depth back to 0; position just past it.
     End(usize),
@@ -44,6 +44,9 @@ pub(crate) enum Mode {
     /// A top-level object: ends when its brace closes, at a line-start `{`, or at a
     /// string cut by its line's end.
     Object,
+    /// An object's member (key, `:` and value) being skipped: ends at a depth-0 `,`,
+    /// or at the `}` (or a stray `]`) that closes the object holding it.
+    Member,
 }
 
 impl Scan {
@@ -186,7 +189,7 @@ impl Scan {
                 }
                 b'}' | b']' => {
                     if self.depth == 0 {
-                        if mode == Mode::Element && b == b']' {
+                        if (mode == Mode::Element && b == b']') || mode == Mode::Member {
                             return Some(Hit::Close(i));
                         }
                         // A stray closer stays part of the value; the entry stage rejects it.
@@ -197,7 +200,7 @@ impl Scan {
                         }
                     }
                 }
-                b',' if self.depth == 0 && mode == Mode::Element => return Some(Hit::Comma(i)),
+                b',' if self.depth == 0 && mode != Mode::Object => return Some(Hit::Comma(i)),
                 _ => {}
             }
             i += 1;
@@ -412,6 +415,25 @@ mod tests {
             }
         }
         assert_eq!(hit, Some(Hit::End(s.len())));
+    }
+
+    #[test]
+    fn member_stops_at_depth_zero_comma_or_closer() {
+        let s = br#""k": {"a":[1,"}"]}, "n": 2}"#;
+        assert_eq!(whole(s, Mode::Member), Some(Hit::Comma(18)));
+        assert_eq!(
+            whole(br#""t": "x,}" }"#, Mode::Member),
+            Some(Hit::Close(11))
+        );
+        assert_eq!(
+            whole(b"\"t\": \"x\n", Mode::Member),
+            Some(Hit::BrokenString(7))
+        );
+        // A line-start `{` is no end: only objects resync there.
+        assert_eq!(
+            whole(b"\"k\": [\n{}\n]}", Mode::Member),
+            Some(Hit::Close(11))
+        );
     }
 
     #[test]

@@ -24,33 +24,88 @@ pub(crate) enum Sniff {
     /// A gcloud error message (`ERROR: (gcloud.logging.read) PERMISSION_DENIED: ...`)
     /// saved instead of logs.
     GcloudError,
-    /// The Logging API's `entries.list` response (`{"entries": [...], "nextPageToken": ...}`).
-    EntriesList,
 }
 
-/// Most bytes looked at for `{"entries": [`, blanks included.
-const MAX_ENTRIES_LOOK: usize = 4096;
+/// Most bytes looked at to tell what a top-level object is, blanks included.
+pub(crate) const MAX_LOOK: usize = 4096;
 
-/// `Some(true)` when `rest` starts `{"entries": [` (any blanks between), as an
-/// `entries.list` response does; `None` when more bytes are needed to tell. Read as
-/// one object, it was one entry without a time, and the entries in it were lost.
-fn entries_list(rest: &[u8], eof: bool) -> Option<bool> {
-    let mut i = 0;
-    for token in [&b"{"[..], b"\"entries\"", b":", b"["] {
-        while rest.get(i).is_some_and(|&b| is_ws(b)) && i < MAX_ENTRIES_LOOK {
+/// What a top-level object is, told from its first key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Opens {
+    /// A Logging API `entries.list` response.
+    Response,
+    /// `{}`, this many bytes long (blanks inside included).
+    Empty(usize),
+    /// Anything else: a record.
+    Record,
+}
+
+/// Matches `tokens` in `rest` from `i`, blanks allowed before each: the end of the
+/// last one, `Some(None)` when they are not there, `None` when more bytes are needed.
+fn expect(rest: &[u8], mut i: usize, tokens: &[&[u8]], eof: bool) -> Option<Option<usize>> {
+    for token in tokens {
+        while rest.get(i).is_some_and(|&b| is_ws(b)) && i < MAX_LOOK {
             i += 1;
         }
         let have = rest.get(i..).unwrap_or_default();
         let n = have.len().min(token.len());
-        if have.get(..n) != token.get(..n) || i >= MAX_ENTRIES_LOOK {
-            return Some(false);
+        if have.get(..n) != token.get(..n) || i >= MAX_LOOK {
+            return Some(None);
         }
         if n < token.len() {
-            return if eof { Some(false) } else { None };
+            return if eof { Some(None) } else { None };
         }
         i += token.len();
     }
-    Some(true)
+    Some(Some(i))
+}
+
+/// What the object at the start of `rest` is; `None` when more bytes are needed.
+///
+/// A response when its first key is `entries` holding an array or `nextPageToken`
+/// holding a string (the API writes `entries` first; `jq -S` and other tools sort
+/// `nextPageToken` first). No LogEntry has either field at its top level, so an entry
+/// is never taken for a response, whatever its payload holds (an `entries` field of
+/// a `jsonPayload` is no first key). A key looked at is always whole, so
+/// `"entriesX"` is a record too.
+pub(crate) fn opens(rest: &[u8], eof: bool) -> Option<Opens> {
+    if let Some(n) = expect(rest, 0, &[b"{", b"}"], eof)? {
+        return Some(Opens::Empty(n));
+    }
+    for first in [
+        &[&b"{"[..], b"\"entries\"", b":", b"["],
+        &[b"{", b"\"nextPageToken\"", b":", b"\""],
+    ] {
+        if expect(rest, 0, first, eof)?.is_some() {
+            return Some(Opens::Response);
+        }
+    }
+    Some(Opens::Record)
+}
+
+/// `Some(true)` when the stream's first object that is not `{}` is an `entries.list`
+/// response (see [`opens`]); `None` when more bytes are needed to tell.
+///
+/// `{}` is what the API returns when nothing matched, so `{}` objects before a
+/// response are empty responses. A stream of `{}` alone stays what it was before
+/// responses were read (empty objects: records without a time): nothing in it says
+/// it came from the API.
+fn entries_list(rest: &[u8], eof: bool) -> Option<bool> {
+    let mut i = 0;
+    loop {
+        match opens(rest.get(i..).unwrap_or_default(), eof)? {
+            Opens::Response => return Some(true),
+            Opens::Record => return Some(false),
+            Opens::Empty(n) => i += n,
+        }
+        let after = rest.get(i..).unwrap_or_default();
+        match after.iter().position(|&b| !is_ws(b)) {
+            Some(k) if after.get(k) == Some(&b'{') && i + k < MAX_LOOK => i += k,
+            Some(_) => return Some(false),
+            None if eof || i >= MAX_LOOK => return Some(false),
+            None => return None,
+        }
+    }
 }
 
 /// How gcloud's error messages start.
@@ -191,8 +246,8 @@ pub(crate) fn bom_len(data: &[u8], eof: bool) -> Option<usize> {
 
 /// Decides the format from `data` (the stream after any BOM and skipped whitespace).
 ///
-/// `[` is an array; `{"entries": [` is an `entries.list` response (refused); `{` is
-/// NDJSON when the first object ends its line (or a string left open ends it and a
+/// `[` is an array; `{"entries": [` or `{"nextPageToken": "` (after any `{}`) is
+/// `entries.list` responses; other `{` is NDJSON when the first object ends its line (or a string left open ends it and a
 /// `{` starts the next), else back-to-back objects; `---` or a `key: value` first
 /// line is YAML; anything else is framed as NDJSON so each bad line gets reported.
 pub(crate) fn sniff(data: &[u8], eof: bool, max_record: usize) -> Sniff {
@@ -210,7 +265,7 @@ pub(crate) fn sniff(data: &[u8], eof: bool, max_record: usize) -> Sniff {
     let decided = match rest.first() {
         Some(b'[') => Some(Format::Array),
         Some(b'{') => match entries_list(rest, eof) {
-            Some(true) => return Sniff::EntriesList,
+            Some(true) => Some(Format::EntriesList),
             Some(false) => first_object(rest, eof, max_record),
             None => None,
         },
@@ -435,20 +490,42 @@ mod tests {
     }
 
     #[test]
-    fn an_entries_list_response_is_named() {
+    fn entries_list_responses_are_told_by_their_first_key() {
+        let list = format(Format::EntriesList, 0);
         let pretty = b"{\n  \"entries\": [\n    {\n      \"insertId\": \"a\"\n    }\n  ],\n  \"nextPageToken\": \"x\"\n}\n";
-        assert_eq!(fmt(pretty), Sniff::EntriesList);
+        assert_eq!(fmt(pretty), list);
+        assert_eq!(fmt(b"{\"entries\":[{\"insertId\":\"a\"}]}\n"), list);
+        assert_eq!(fmt(b"{\"entries\":[]}"), list);
+        assert_eq!(fmt(b"{\"nextPageToken\":\"x\",\"entries\":[]}"), list);
+        assert_eq!(fmt(b"{ \"nextPageToken\" : \"x\" }\n"), list);
+        // `{}` (the API's empty page) before a response is one.
+        assert_eq!(fmt(b"{}\n{ }{\"entries\":[]}"), list);
+        // Alone it is an empty object, as before: nothing says it is a response.
+        assert_eq!(fmt(b"{}"), format(Format::Ndjson, 0));
+        assert_eq!(fmt(b"{}\n{}\n"), format(Format::Ndjson, 0));
         assert_eq!(
-            fmt(b"{\"entries\":[{\"insertId\":\"a\"}]}\n"),
-            Sniff::EntriesList
+            fmt(b"{}\n{\"insertId\":\"a\"}\n"),
+            format(Format::Ndjson, 0)
         );
-        assert_eq!(fmt(b"{\"entries\":[]}"), Sniff::EntriesList);
-        // A record with other keys, or "entries" that is no list, is a record.
+        // A record with other keys first, or "entries" that is no list, is a record;
+        // so is an entry holding an `entries` field anywhere.
         assert_eq!(fmt(b"{\"entriesX\":[1]}\n"), format(Format::Ndjson, 0));
         assert_eq!(fmt(b"{\"entries\":3}\n"), format(Format::Ndjson, 0));
         assert_eq!(
+            fmt(b"{\"nextPageToken\":null}\n"),
+            format(Format::Ndjson, 0)
+        );
+        assert_eq!(
             fmt(b"{\"insertId\":\"entries\"}\n"),
             format(Format::Ndjson, 0)
+        );
+        assert_eq!(
+            fmt(b"{\"insertId\":\"a\",\"entries\":[1],\"jsonPayload\":{\"entries\":[]}}\n"),
+            format(Format::Ndjson, 0)
+        );
+        assert_eq!(
+            fmt(b"{\n  \"jsonPayload\": {\"entries\": [1]}\n}\n"),
+            format(Format::Objects, 0)
         );
         // Undecided until the `[` is read.
         assert_eq!(
@@ -459,6 +536,12 @@ mod tests {
             sniff(b"{\"entries\":  ", false, 1 << 20),
             Sniff::More { skip: 0 }
         );
+        assert_eq!(sniff(b"{}\n", false, 1 << 20), Sniff::More { skip: 0 });
+        // Blanks are looked past up to a bound.
+        let mut far = b"{".to_vec();
+        far.resize(MAX_LOOK + 10, b' ');
+        far.extend_from_slice(b"\"entries\":[]}");
+        assert_eq!(fmt(&far), format(Format::Ndjson, 0));
     }
 
     #[test]

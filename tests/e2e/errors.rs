@@ -98,31 +98,6 @@ fn nothing_readable_is_an_error_not_an_ok_report() {
             d.stderr
         );
     }
-    // The Logging API's entries.list response read as one entry without a time
-    // (exit 0), and the entries in it were lost.
-    let entries: Vec<serde_json::Value> = std::fs::read_to_string(sample("healthy.ndjson"))
-        .unwrap()
-        .lines()
-        .take(3)
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let page = serde_json::json!({"entries": entries, "nextPageToken": "abc"});
-    for (name, text) in [
-        ("page.json", serde_json::to_string_pretty(&page).unwrap()),
-        ("compact.json", page.to_string()),
-    ] {
-        let path = dir.path().join(name);
-        std::fs::write(&path, text).unwrap();
-        let d = lt(["report"]).arg(&path).code(2);
-        assert!(
-            d.stderr.contains(&format!(
-                "{name}: this is a Logging API entries.list response"
-            )) && d.stderr.contains("jq -c '.entries[]'")
-                && d.stderr.contains("gcloud logging read"),
-            "{name}: {}",
-            d.stderr
-        );
-    }
     // A --service that matches nothing says where to look.
     let d = lt(["report", "--service", "netra-backend-stagin"])
         .arg(sample("healthy.ndjson"))

@@ -59,6 +59,119 @@ fn same_entries_same_stats_in_every_shape() {
 }
 
 #[test]
+fn entries_list_responses_read_like_the_gcloud_array() {
+    // The same entries as `curl .../v2/entries:list | tee page.json` writes them (API
+    // field order, pretty); as a paging loop appends them (pretty back to back, a page
+    // of only a token, compact, `{}`); one page per file (one gzipped); gzipped whole.
+    let want = stats(&[&fixture("kinds.gcloud.json")]);
+    let pages = read(&fixture("kinds.entries-pages.json"));
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &pages).unwrap();
+    let (_dir, gz) = temp_file("pages.json.gz", &gz.finish().unwrap());
+    for f in [
+        fixture("kinds.entries-list.json"),
+        fixture("kinds.entries-pages.json"),
+        fixture("kinds-pages"),
+        gz,
+    ] {
+        let d = lt(["stats", "--format", "json"]).arg(&f).code(0);
+        assert!(d.stderr.is_empty(), "{}: {}", f.display(), d.stderr);
+        let got = entries_of(serde_json::from_str(&d.stdout).unwrap());
+        assert_eq!(
+            got,
+            want,
+            "stats of {} differ from kinds.gcloud.json",
+            f.display()
+        );
+    }
+    let piped = entries_of(
+        lt(["stats", "--format", "json", "-j", "1", "--chunk-size", "7"])
+            .stdin(pages)
+            .json(),
+    );
+    assert_eq!(piped, want, "stdin, small chunks");
+    // The reports agree too.
+    let report = |f: &std::path::Path| {
+        let mut v: Value = lt(["report", "--format", "json"]).arg(f).json();
+        let input = v["input"].as_object_mut().unwrap();
+        assert!(input.remove("bytes").is_some(), "{input:?}");
+        v
+    };
+    assert_eq!(
+        report(&fixture("kinds.entries-pages.json")),
+        report(&fixture("kinds.gcloud.json"))
+    );
+}
+
+#[test]
+fn empty_entries_list_responses_are_a_valid_empty_result() {
+    for page in [
+        "{\n  \"entries\": []\n}\n",
+        "{\"nextPageToken\": \"EAE4\"}",
+        "{\"nextPageToken\": \"EAE4\"}\n{}\n",
+        "{}\n{\"entries\": []}",
+    ] {
+        let d = lt(["report", "--format", "json", "-"]).stdin(page).code(0);
+        let v: Value = serde_json::from_str(&d.stdout).unwrap();
+        let headline = v["status"]["headline"].as_str().unwrap_or_default();
+        assert!(headline.starts_with("No log entry was read"), "{page}: {v}");
+        let s = entries_of(lt(["stats", "--format", "json", "-"]).stdin(page).json());
+        assert_eq!(
+            (s["entries"].as_u64(), s["malformed"].as_u64()),
+            (Some(0), Some(0)),
+            "{page}"
+        );
+    }
+    // A lone `{}` says nothing of where it came from: an empty object, read as before
+    // (an entry without a time, counted as such), not "no entries".
+    let s = entries_of(lt(["stats", "--format", "json", "-"]).stdin("{}\n").json());
+    assert_eq!(
+        (s["entries"].as_u64(), s["no_timestamp"].as_u64()),
+        (Some(1), Some(1))
+    );
+}
+
+#[test]
+fn a_bad_or_cut_entries_list_response_keeps_the_rest() {
+    let text = String::from_utf8(read(&fixture("kinds.entries-list.json"))).unwrap();
+    // A missing `:` in the second entry: named with line and column, the rest read.
+    let at = text.match_indices("\"insertId\": ").nth(1).unwrap().0;
+    let line = 1 + text[..at].matches('\n').count();
+    let bad = format!("{}\"insertId\" {}", &text[..at], &text[at + 12..]);
+    let (_dir, path) = temp_file("page.json", bad.as_bytes());
+    let d = lt(["stats", "--format", "json"]).arg(&path).code(0);
+    let v: Value = serde_json::from_str(&d.stdout).unwrap();
+    assert_eq!(v["malformed"], 1, "{v}");
+    assert!(
+        d.stderr
+            .contains(&format!("page.json:{line}:18 (record 2): invalid JSON")),
+        "{}",
+        d.stderr
+    );
+    // Every other record is read: the 15 records of the page, one of them malformed.
+    let records = |v: &Value| -> u64 {
+        ["entries", "duplicates", "split_parts", "malformed"]
+            .iter()
+            .map(|k| v[k].as_u64().unwrap())
+            .sum()
+    };
+    assert_eq!(records(&v), 15, "{v}");
+    assert_eq!(records(&stats(&[&fixture("kinds.entries-list.json")])), 15);
+    // Cut inside an entry (curl interrupted): exit 2, the cut named, entries before kept.
+    let cut = text.len() / 2;
+    let (_dir, path) = temp_file("cut.json", &text.as_bytes()[..cut]);
+    let d = lt(["stats", "--format", "json"]).arg(&path).code(2);
+    let v: Value = serde_json::from_str(&d.stdout).unwrap();
+    assert_eq!(v["truncated_inputs"], 1, "{v}");
+    assert!(v["entries"].as_u64().unwrap() > 0, "{v}");
+    assert!(
+        d.stderr.contains("cut.json:") && d.stderr.contains("array ended before its closing ]"),
+        "{}",
+        d.stderr
+    );
+}
+
+#[test]
 fn thread_count_and_chunk_size_do_not_change_results() {
     for f in ["kinds.gcloud.json", "kinds.ndjson"] {
         let base = stats_full(&[&fixture(f)]);

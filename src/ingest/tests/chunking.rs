@@ -33,6 +33,11 @@ const CORPUS: &[&[u8]] = &[
     b"",
     b" \n\t\r\n",
     b"insertId: abc\n",
+    // entries.list responses: pretty, compact, token first, `{}`, unknown members,
+    // a record among them, garbage, a cut string, a cut response.
+    b"{\n  \"entries\": [\n    {\n      \"a\": \"]},\"\n    },\n    {\"b\": [1]}\n  ],\n  \"nextPageToken\": \"t\"\n}\n{}{\"nextPageToken\":\"u\",\"x\":{\"entries\":[{}]},\"entries\":[{\"c\":3}]}\n",
+    b"{}\n{\"entries\":[{\"a\":1},{\"b\":\"0123456789abcdefghij\"}]}\n{\"insertId\":\"x\"}\nxx\n{\"entries\":[{\"c\":\"cut\n,{\"d\":4}]}\n{\"entries\":[{\"e\":5}]]}\n",
+    b"{\n  \"entries\": [\n    {\"a\": \"cut\n    },\n    {\"b\": 2}\n  ]\n}\n\xEF\xBB\xBF{\"entries\": [{\"c\": 3}], \"nextPageToken\": \"t",
 ];
 
 /// Records and problems, the part that must not change.
@@ -111,10 +116,24 @@ const PIECES: &[&str] = &[
     "ab: c",
     "\u{feff}",
     "{\"n\":{\"m\":[1,{\"o\":\"p\"}]}}",
+    "{\"entries\":[",
+    "\"entries\"",
+    "\"nextPageToken\":\"t\"",
 ];
 
 fn document() -> impl Strategy<Value = Vec<u8>> {
-    let prefix = prop::sample::select(vec!["", "[", "[\n  ", "{\n", "{}\n", "\u{feff}", " \n"]);
+    let prefix = prop::sample::select(vec![
+        "",
+        "[",
+        "[\n  ",
+        "{\n",
+        "{}\n",
+        "\u{feff}",
+        " \n",
+        "{\"entries\":[",
+        "{\n  \"entries\": [\n    ",
+        "{}{\"nextPageToken\":\"t\",\"entries\":[",
+    ]);
     let body = prop::collection::vec(prop::sample::select(PIECES), 0..60);
     (prefix, body).prop_map(|(p, b)| format!("{p}{}", b.concat()).into_bytes())
 }

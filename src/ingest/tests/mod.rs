@@ -5,6 +5,7 @@
 
 mod chunking;
 mod edges;
+mod entries_list;
 mod formats;
 mod gzip;
 mod real_exports;
