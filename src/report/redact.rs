@@ -11,20 +11,30 @@
 //! 2. **JWTs** (and any other base64 JSON): `eyJ` + >= 8 base64 characters, with
 //!    all its `.`-separated parts, anywhere (URLs, headers, messages).
 //! 3. **Passwords in URLs**: `scheme://user:password@host` keeps the user (the
-//!    password runs to the last `@` before the path, so `#`, `?` and `@` in it are
-//!    covered; at the very end of a text cut short, `scheme://user:pass` is masked too).
+//!    password runs to the last `@` of the whitespace-free token, so `#`, `?`, `@`
+//!    and `/` in it are covered: AWS secret keys hold `/`; `host:8443/users/@me`, a
+//!    port then a path, is not a password; at the very end of a text cut short,
+//!    `scheme://user:pass` is masked too). A URL with a password and an `@` later
+//!    in its path or query loses that part too (`u:[REDACTED]@b.com`).
 //! 4. **Keys by shape**: Google `AIza...`, `ya29.` tokens, `1//0` refresh tokens and
 //!    `GOCSPX-` client secrets; AWS `AKIA`/`ASIA` key ids; GitHub `gh[pousr]_` and
-//!    `github_pat_`; Slack `xox?-`; Stripe `sk_/rk_live|test_` and `whsec_`; OpenAI
-//!    style `sk-...`; SendGrid `SG.<22>.<43>`; GitLab `glpat-`. A key prefix at the
-//!    very end of a text (a sample or example cut in the middle of a key) or before a
-//!    template mask (`sk_live_<*>`, with whatever follows the mask in the same word:
-//!    `SG.<*>.TwL2iGAB-<*>`) is masked too.
+//!    `github_pat_`; Slack `xox?-`; Stripe `sk_/rk_live|test|prod_` and `whsec_`; OpenAI
+//!    style `sk-...`; SendGrid `SG.<22>.<43>`; GitLab `glpat-`; Vault `hvs.`/`hvb.`/
+//!    `hvr.`; Hugging Face `hf_`; Shopify `shpat_`/`shpss_`/`shpca_`/`shppa_`; PyPI
+//!    `pypi-AgE`; DigitalOcean `dop_`/`doo_`/`dor_v1_`; npm `npm_`; Databricks
+//!    `dapi` + 32 hex. A key prefix at the very end of a text (a sample or example
+//!    cut in the middle of a key) or before a template mask (`sk_live_<*>`, with
+//!    whatever follows the mask in the same word: `SG.<*>.TwL2iGAB-<*>`) is masked
+//!    too.
 //! 5. **`Bearer x` / `Basic x`** when `x` looks like a credential (>= 8 chars and
 //!    either >= 16 chars or not just lower-case letters).
 //! 6. **Secret-named values**: `KEY=value`, `KEY: value`, `"key": "value"`,
 //!    `'key': 'value'`, `\"key\": \"value\"` where [`is_secret_name`]`(KEY)`, plus URL
-//!    parameters (after `?`, `&`, `#`, `;`) named `key`, `sig`, `code`, `auth`.
+//!    parameters (after `?`, `&`, `#`, `;`) named `key`, `sig`, `code`, `auth`,
+//!    `pin`, `otp`, `totp`, `passcode` (`otp`, `totp` and `passcode` are secret names
+//!    everywhere). An unquoted password value (a name holding `pass` or `pwd`) runs
+//!    to the next whitespace or quote (`password: Tr0ub4dor&3`), less a trailing `,`
+//!    or `;`; as a URL parameter it ends at `&`.
 //!    Session cookies (`SESSION_COOKIES`: `PHPSESSID`, `JSESSIONID`, `connect.sid`,
 //!    `sessionid`, `sessid`, `sid`, ...) are secret names everywhere; other names
 //!    holding "session" (`session_id`) only when the value looks random
@@ -50,6 +60,16 @@
 //!    `password authentication failed` is not.
 //! 10. **A password glued to `-p`** (`mysql -u root -pS3cret99`) after a space, when
 //!     it looks like a password (so `-p8080:80`, `-pthread`, `-parallel=4` stay).
+//! 11. **Random runs**: a run of >= 32 base64 characters (`A-Z a-z 0-9 + / _ -`,
+//!     `=` padding) that [`looks_random`] (upper case, lower case and digits mixed
+//!     as in random keys, not as in identifiers), so keys without a known prefix and
+//!     PEM body lines logged one per entry are masked as their templates are; a text
+//!     that is one run alone from 16 characters (a PEM key's short last line). A
+//!     lower-case word prefix (`sess_`, `user_`) is kept and not counted. Hex ids
+//!     (trace ids, insertIds, UUIDs, hashes), revision names, identifiers and
+//!     prefixed ids of under 32 random characters (Clerk `user_...`, Stripe `ch_...`)
+//!     stay: reports cite them. Runs before the path pass (item 7), which would cut a
+//!     key holding `/` into segments too short to judge.
 //!
 //! **Values that are not secrets are kept**, so ordinary messages stay readable:
 //! an unquoted value must be >= 4 characters, and no value (quoted or not) is
@@ -60,7 +80,9 @@
 //!
 //! **Speed**: one Aho-Corasick scan (ASCII case-insensitive) over trigger substrings
 //! decides which passes can match; a text with none of them is returned borrowed
-//! without running any regex. Regexes are compiled once ([`OnceLock`]).
+//! without running any regex (the random-run pass has no trigger: it is one scan
+//! over the bytes, with no allocation unless it masks). Regexes are compiled once
+//! ([`OnceLock`]).
 //!
 //! **Adding a pattern**: a new key shape goes into the alternation in `shape_re`
 //! with its literal prefix in `TRIGGERS` (bit `SHAPE`); a new secret field name
@@ -111,11 +133,29 @@ const TRIGGERS: &[(&str, u16)] = &[
     ("xox", SHAPE),
     ("k_live_", SHAPE),
     ("k_test_", SHAPE),
+    ("k_prod_", SHAPE),
     ("whsec_", SHAPE),
     ("sk-", SHAPE),
     // SendGrid `SG.<22>.<43>` (also matches "msg.": the regex itself is case-sensitive).
     ("SG.", SHAPE),
     ("glpat-", SHAPE),
+    // HashiCorp Vault service, batch and recovery tokens.
+    ("hvs.", SHAPE),
+    ("hvb.", SHAPE),
+    ("hvr.", SHAPE),
+    ("hf_", SHAPE),
+    // Shopify access, shared-secret, custom-app and private-app tokens.
+    ("shpat_", SHAPE),
+    ("shpss_", SHAPE),
+    ("shpca_", SHAPE),
+    ("shppa_", SHAPE),
+    ("pypi-", SHAPE),
+    // DigitalOcean personal, OAuth and refresh tokens.
+    ("dop_v1_", SHAPE),
+    ("doo_v1_", SHAPE),
+    ("dor_v1_", SHAPE),
+    ("npm_", SHAPE),
+    ("dapi", SHAPE),
     ("bearer", SCHEME),
     ("basic", SCHEME),
     // Stems of `kv_re`: every secret name contains one.
@@ -134,6 +174,9 @@ const TRIGGERS: &[(&str, u16)] = &[
     ("sess", KV),
     ("sid", KV),
     ("jwt", KV),
+    // One-time passwords anywhere, PINs as URL parameters (`?otp=...&pin=...`).
+    ("otp", KV),
+    ("pin", KV),
     // A parameter of a URL inside a URL (`?next=...%3Faccess_token%3D...`).
     ("%3D", ENCODED),
     // A password glued to a command-line flag (`mysql -u root -pS3cret99`).
@@ -214,6 +257,8 @@ const STOP_WORDS: &[&str] = &[
 const SECRET_WORDS: &[&str] = &[
     "pwd",
     "pass",
+    "otp",
+    "totp",
     "dsn",
     "secrets",
     "passwords",
@@ -227,6 +272,7 @@ const SECRET_SUFFIXES: &[&str] = &[
     "password",
     "passwd",
     "passphrase",
+    "passcode",
     "token",
     "apikey",
     "privatekey",
@@ -372,6 +418,10 @@ const URL_PARAM_NAMES: &[&str] = &[
     "code",
     "auth",
     "jwt",
+    "pin",
+    "otp",
+    "totp",
+    "passcode",
     "sid",
     "session",
     "sessionid",
@@ -417,9 +467,6 @@ pub fn redact(text: &str) -> Cow<'_, str> {
 
 fn redact_once(text: &str) -> Cow<'_, str> {
     let passes = triggered(text);
-    if passes == 0 {
-        return Cow::Borrowed(text);
-    }
     let mut t = Cow::Borrowed(text);
     if passes & PEM != 0 {
         // Keeping the END line makes a second redaction a no-op.
@@ -454,6 +501,10 @@ fn redact_once(text: &str) -> Cow<'_, str> {
     if passes & CLI != 0 {
         t = apply(t, |s| replace(cli_re(), s, cli_password));
     }
+    // No trigger: runs of 32 and more base64 characters are rare and the scan is
+    // one cheap pass. Before the path pass, which would cut a key holding `/` into
+    // segments too short to look random.
+    t = apply(t, redact_random_runs);
     if passes & PATH != 0 {
         t = apply(t, redact_paths);
     }
@@ -585,22 +636,34 @@ fn jwt_re() -> Option<&'static Regex> {
 
 fn conn_re() -> Option<&'static Regex> {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
-    // The password runs to the last `@` before the path, so a raw `@`, `#` or `?` in
-    // it is covered; or to the end of a text cut short before its `@`; or to a
-    // template mask (`svc:pa#<*>`: a template took `#...` for a fragment).
+    // The password runs to the last `@` of the whitespace-free token, so a raw `@`,
+    // `#`, `?` or `/` in it is covered (AWS secret keys hold `/`); a `/` before any
+    // `@` after `host:` and digits only (or a lone mask) is a port and a path
+    // (`https://host:8443/users/@me`), not a password. Else to the end of a text cut
+    // short before its `@`; or to a template mask (`svc:pa#<*>`: a template took
+    // `#...` for a fragment; `host:<*>/db` alone is a port). The user may hold a
+    // mask (`s3://<*>:...`).
     compiled(
         &RE,
-        r#"([A-Za-z][A-Za-z0-9+.\-]*://)([^:/?#@\s"'<>\[\]]*):(?:[^/\s"'<>]+(@)|([^/\s"'<>@]+)\z|[^/\s"'<>@]*<\*>)"#,
+        concat!(
+            r#"([A-Za-z][A-Za-z0-9+.\-]*://)((?:[^:/?#@\s"'<>\[\]]|<\*>)*):"#,
+            r#"(?:(?:(?:[^/\s"'<>]|<\*>)*[^0-9/\s"'<>](?:[^/\s"'<>]|<\*>)*/(?:[^\s"'<>]|<\*>)*"#,
+            r#"|(?:[^/\s"'<>]|<\*>)+)(@)"#,
+            r#"|([^/\s"'<>@]+)\z|((?:[^/\s"'<>@]|<\*>)*<\*>))"#,
+        ),
     )
 }
 
-/// `scheme://user:password@` keeps the user; a text ending in `scheme://host:port` is
-/// not a cut password.
+/// `scheme://user:password@` keeps the user; a text ending in `scheme://host:port`
+/// (or a template's `host:<*>`) is not a cut password.
 fn conn_password(c: &Captures<'_>) -> String {
     if let Some(tail) = c.get(4) {
         if tail.as_str().bytes().all(|b| b.is_ascii_digit()) {
             return c[0].to_string();
         }
+    }
+    if c.get(5).is_some_and(|m| m.as_str() == "<*>") {
+        return c[0].to_string();
     }
     let at = c.get(3).map_or("", |m| m.as_str());
     format!("{}{}:{REDACTED}{at}", &c[1], &c[2])
@@ -619,18 +682,35 @@ fn shape_re() -> Option<&'static Regex> {
             r"|\bgh[pousr]_[A-Za-z0-9]{36,}",
             r"|\bgithub_pat_[A-Za-z0-9_]{22,}",
             r"|\bxox[abeprs]-[A-Za-z0-9\-]{10,}",
-            r"|\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}",
+            r"|\b[rs]k_(?:live|test|prod)_[A-Za-z0-9]{16,}",
             r"|\bwhsec_[A-Za-z0-9]{24,}",
             r"|\bsk-[A-Za-z0-9_\-]{20,}",
             r"|\bglpat-[A-Za-z0-9_\-]{20,}",
+            r"|\bhv[sbr]\.[A-Za-z0-9_\-]{20,}",
+            r"|\bhf_[A-Za-z0-9]{30,}",
+            r"|\bshp(?:at|ss|ca|pa)_[A-Za-z0-9]{20,}",
+            // PyPI tokens are macaroons: base64 of "\x02\x01\x08pypi.org..." (`AgEI`,
+            // test.pypi.org `AgEN`).
+            r"|\bpypi-AgE[A-Za-z0-9_\-]{16,}",
+            r"|\bdo[opr]_v1_[A-Za-z0-9]{32,}",
+            r"|\bnpm_[A-Za-z0-9]{30,}",
+            // Databricks: `dapi` + 32 hex (hex alone is not masked by the random-run pass).
+            r"|\bdapi[0-9a-f]{32}(?:-[0-9]+)?\b",
             // SendGrid: `SG.<22 chars>.<43 chars>`; shorter parts allowed, not a lone "SG.".
             r"|\bSG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}",
             r"|\bSG\.[A-Za-z0-9_\-]{10,}(?:\.[A-Za-z0-9_\-]*)?\z",
             // A key cut short at the very end of a text, or templated (`sk_live_<*>`,
             // `SG.<*>.TwL2iGAB-<*>`: what follows a mask in the same word goes too).
             r"|(?:AIza|\bya29\.|\b1//0|\bGOCSPX-|\b(?:AKIA|ASIA)|\bgh[pousr]_|\bgithub_pat_",
-            r"|\bxox[abeprs]-|\b[rs]k_(?:live|test)_|\bwhsec_|\bsk-|\bglpat-)[0-9A-Za-z_\-]*(?:<\*>(?:[0-9A-Za-z_\-]|\.(?:[0-9A-Za-z_\-]|<\*>)|<\*>)*|\z)",
+            r"|\bxox[abeprs]-|\b[rs]k_(?:live|test|prod)_|\bwhsec_|\bsk-|\bglpat-)[0-9A-Za-z_\-]*(?:<\*>(?:[0-9A-Za-z_\-]|\.(?:[0-9A-Za-z_\-]|<\*>)|<\*>)*|\z)",
             r"|\bSG\.[0-9A-Za-z_\-]*<\*>(?:[0-9A-Za-z_\-]|\.(?:[0-9A-Za-z_\-]|<\*>)|<\*>)*",
+            // The same for the prefixes that end in `_`, `.` or `-`: letters and digits
+            // only, and >= 8 of them before the end, so `hf_hub_download` or a text
+            // ending in `npm_config` stay.
+            r"|(?:\bhv[sbr]\.|\bhf_|\bshp(?:at|ss|ca|pa)_|\bdo[opr]_v1_|\bnpm_|\bpypi-AgE)",
+            r"(?:[0-9A-Za-z]*<\*>(?:[0-9A-Za-z_\-]|\.(?:[0-9A-Za-z_\-]|<\*>)|<\*>)*|[0-9A-Za-z]{8,}\z)",
+            // A templated PyPI token: the masker keeps the word `pypi`, masks the rest.
+            r"|\bpypi-<\*>(?:[0-9A-Za-z_\-]|\.(?:[0-9A-Za-z_\-]|<\*>)|<\*>)*",
         ),
     )
 }
@@ -747,7 +827,7 @@ fn kv_re() -> Option<&'static Regex> {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
     compiled(
         &RE,
-        r#"(?i)[a-z0-9_.\-]*(?:secret|pass|pwd|token|auth|key|credential|cookie|sig|dsn|code|sess|sid|jwt)[a-z0-9_.\-]*(?:\\?["'])?[ \t]*[:=][ \t]*"#,
+        r#"(?i)[a-z0-9_.\-]*(?:secret|pass|pwd|token|auth|key|credential|cookie|sig|dsn|code|sess|sid|jwt|otp|pin)[a-z0-9_.\-]*(?:\\?["'])?[ \t]*[:=][ \t]*"#,
     )
 }
 
@@ -802,6 +882,190 @@ pub fn looks_like_credential(segment: &str) -> bool {
     (classes == 3 && n >= 10)
         || (classes >= 2 && digit >= 2 && n >= 20)
         || (classes >= 2 && n >= 32)
+}
+
+/// Shortest run of base64 characters [`looks_random`] judges.
+const MIN_RANDOM_RUN: usize = 32;
+
+/// True when a run of base64 / base64url characters (no `.`) looks like a random
+/// key rather than an identifier: at least 32 characters with at least 4
+/// upper-case letters, 4 lower-case letters and a digit, switching between upper
+/// case, lower case and digits at least every fourth letter or digit (camelCase
+/// humps, upper to lower, do not count; other characters restart the count).
+/// Random base62 or base64 of that length passes about 98 times in 100 (a run
+/// without a digit fails), longer runs more often (a 64-character PEM line 999
+/// in 1000).
+/// Identifiers switch far less (`getUserAccountById2WithRetryAndBackoff`), and hex
+/// ids (trace ids, insertIds, UUIDs, commit hashes, `AC` + 32 hex Twilio SIDs) have
+/// no or few upper-case letters: they stay visible, as report evidence.
+///
+/// ```
+/// use logtriage::report::redact::looks_random;
+/// assert!(looks_random("MHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5oQQNtP4Yq3sXoAoGCCqGSM49AwEHoUQDQgAE"));
+/// assert!(!looks_random("4bf92f3577b34da6a3ce929d0e0e4736") && !looks_random("AbstractSingletonProxyFactoryBean2"));
+/// ```
+pub fn looks_random(run: &str) -> bool {
+    random_with(run, MIN_RANDOM_RUN, 4, 0)
+}
+
+/// [`looks_random`] with another length floor, least count of upper-case and of
+/// lower-case letters, and `extra` switches on top of one in four.
+fn random_with(run: &str, min_len: usize, min_case: usize, extra: usize) -> bool {
+    if run.len() < min_len {
+        return false;
+    }
+    let (mut upper, mut lower, mut digit, mut switches) = (0usize, 0usize, 0usize, 0usize);
+    let mut prev = 3u8;
+    for &c in run.as_bytes() {
+        let class = match c {
+            b'A'..=b'Z' => {
+                upper += 1;
+                0
+            }
+            b'a'..=b'z' => {
+                lower += 1;
+                1
+            }
+            b'0'..=b'9' => {
+                digit += 1;
+                2
+            }
+            _ => {
+                prev = 3;
+                continue;
+            }
+        };
+        if prev != 3 && prev != class && !(prev == 0 && class == 1) {
+            switches += 1;
+        }
+        prev = class;
+    }
+    upper >= min_case
+        && lower >= min_case
+        && digit >= 1
+        && switches * 4 >= upper + lower + digit + extra
+}
+
+/// A character of a base64 / base64url run (padding `=` aside).
+fn is_run_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-')
+}
+
+/// A path segment that is a word (`api`, `Users`, `sendMessage`): >= 3 letters,
+/// each upper-case one followed by two lower-case ones, at most one in four.
+fn is_path_word(seg: &[u8]) -> bool {
+    let upper = seg.iter().filter(|c| c.is_ascii_uppercase()).count();
+    seg.len() >= 3
+        && upper * 4 <= seg.len()
+        && seg.iter().enumerate().all(|(i, c)| {
+            c.is_ascii_lowercase()
+                || (c.is_ascii_uppercase()
+                    && seg.get(i + 1).is_some_and(u8::is_ascii_lowercase)
+                    && seg.get(i + 2).is_some_and(u8::is_ascii_lowercase))
+        })
+}
+
+/// Length of the lower-case words with `_` or `-` that start a run (`user_`,
+/// `usr_tok_`, `sess-`): an id's kind, kept, as templates keep it; the rest is
+/// judged alone (a Clerk user id `user_2NNEqL2nrIRdJ194ndJqAHwEfxC` stays).
+fn word_prefix_len(run: &[u8]) -> usize {
+    let mut n = 0;
+    loop {
+        let w = run[n..]
+            .iter()
+            .take_while(|c| c.is_ascii_lowercase())
+            .count();
+        if (2..=12).contains(&w) && matches!(run.get(n + w), Some(b'_' | b'-')) {
+            n += w + 1;
+        } else {
+            return n;
+        }
+    }
+}
+
+/// The random-run pass: masks every maximal run of base64 characters (with its
+/// `=` padding) that [`looks_random`]: a PEM body line logged on its own, a key
+/// without a known prefix (after its lower-case word prefix, see
+/// [`word_prefix_len`]). A run holding `/` may be a path: its word segments
+/// (see [`is_path_word`]) and empty ones stay, and each stretch of other segments
+/// between them is judged on its own (`/bot123:<token>/sendMessage` keeps
+/// `/sendMessage`, `/webhooks/<id>/<token>` its numeric id; an AWS secret key
+/// `wJalr.../K7MDENG/bPxRf...` is one stretch).
+/// Shorter tokens in paths are left to the path pass.
+fn redact_random_runs(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if !is_run_byte(b[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && is_run_byte(b[i]) {
+            i += 1;
+        }
+        let mut pad = i;
+        while pad < b.len() && pad - i < 2 && b[pad] == b'=' {
+            pad += 1;
+        }
+        // A text that is one run alone (the last, short line of a PEM body logged
+        // as its own entry) is judged from 16 characters, as templates mask it, a
+        // little stricter (`MyLongClassName2` alone stays).
+        let alone = text[..start].trim().is_empty() && text[pad..].trim().is_empty();
+        if alone && i - start < MIN_RANDOM_RUN {
+            if random_with(&text[start..i], 16, 2, 1) {
+                out.push_str(&text[..start]);
+                out.push_str(REDACTED);
+                copied = pad;
+            }
+            continue;
+        }
+        if i - start < MIN_RANDOM_RUN {
+            continue;
+        }
+        // Stretches of non-word segments: [from, to) byte ranges of `text`.
+        let mut from: Option<usize> = None;
+        let mut seg = start;
+        let mut k = start;
+        while k <= i {
+            if k < i && b[k] != b'/' {
+                k += 1;
+                continue;
+            }
+            // A segment is b[seg..k]; a number (`/webhooks/<id>/<token>`) is a word.
+            let number = k - seg >= 4 && b[seg..k].iter().all(u8::is_ascii_digit);
+            let word = k == seg || number || is_path_word(&b[seg..k]);
+            if !word && from.is_none() {
+                from = Some(seg);
+            }
+            let stretch_end = if word {
+                Some(seg.saturating_sub(1))
+            } else if k == i {
+                Some(k)
+            } else {
+                None
+            };
+            if let (Some(f), Some(e)) = (from, stretch_end) {
+                // Run bounds and `/` are ASCII bytes, so these are char boundaries.
+                let f = f + word_prefix_len(&b[f..e]);
+                if e > f && looks_random(&text[f..e]) {
+                    out.push_str(&text[copied..f]);
+                    out.push_str(REDACTED);
+                    copied = if e == i { pad } else { e };
+                }
+                from = None;
+            }
+            k += 1;
+            seg = k;
+        }
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
 }
 
 /// Bytes that end a path-like token in free text (not `[`/`]`: a masked
@@ -880,16 +1144,20 @@ fn mask_path_token(tok: &str) -> Option<String> {
     // `host.example.com/path` without a scheme: the host is not a path segment.
     let host_first =
         !path.starts_with('/') && path.split('/').next().is_some_and(|h| h.contains('.'));
+    let mut prev = "";
     for (k, seg) in path.split('/').enumerate() {
         if k > 0 {
             out.push('/');
         }
-        if !(k == 0 && host_first) && seg != REDACTED && looks_like_credential(seg) {
+        // A Cloud Trace id (`projects/p/traces/<hex>`) is evidence, not a token.
+        let trace_id = prev == "traces" && seg.bytes().all(|b| b.is_ascii_hexdigit());
+        if !(trace_id || k == 0 && host_first) && seg != REDACTED && looks_like_credential(seg) {
             out.push_str(REDACTED);
             changed = true;
         } else {
             out.push_str(seg);
         }
+        prev = seg;
     }
     out.push_str(rest);
     changed.then_some(out)
@@ -1012,6 +1280,13 @@ fn value_span(text: &str, p: usize, key: &str, url_param: bool) -> Option<(usize
             i
         };
         let mut e = word_end(p);
+        // A password takes any symbol (`Tr0ub4dor&3`, `pa(ss);x`): it runs to the
+        // next whitespace or quote (see `password_end`). Not as a URL parameter,
+        // where `&` starts the next one.
+        let password = !url_param && ["pass", "pwd"].iter().any(|w| contains_ci(key, w));
+        if password && !text[p..].starts_with(REDACTED) {
+            e = password_end(text, p);
+        }
         if whole_line {
             e = text.as_bytes()[p..]
                 .iter()
@@ -1045,6 +1320,33 @@ fn value_span(text: &str, p: usize, key: &str, url_param: bool) -> Option<(usize
         return None;
     }
     Some((skip, start + value.len()))
+}
+
+/// End of an unquoted password value starting at `p`: the next whitespace, quote,
+/// backtick or backslash, less a trailing `,` or `;` (`password=x, user=y`) and a
+/// closing `)` `}` the value did not open (`(password=x)`). A trailing `.` or `!`
+/// is masked with it: it may be the password's own.
+fn password_end(text: &str, p: usize) -> usize {
+    let b = text.as_bytes();
+    let mut e = b[p..]
+        .iter()
+        .position(|&c| c.is_ascii_whitespace() || matches!(c, b'"' | b'\'' | b'`' | b'\\'))
+        .map_or(b.len(), |i| p + i);
+    loop {
+        let v = &b[p..e];
+        let unopened = |open: u8, close: u8| {
+            v.last() == Some(&close)
+                && v.iter().filter(|&&c| c == open).count()
+                    < v.iter().filter(|&&c| c == close).count()
+        };
+        if e > p
+            && (matches!(b[e - 1], b',' | b';') || unopened(b'(', b')') || unopened(b'{', b'}'))
+        {
+            e -= 1;
+        } else {
+            return e;
+        }
+    }
 }
 
 /// Index of the closing quote of a JSON string whose content starts at `s`.
@@ -1165,6 +1467,23 @@ mod tests {
         "[REDACTED]",
         "none",
         "abc123XYZ",
+        // s26: key prefixes, template masks, random runs, URL passwords with `/`,
+        // passwords with symbols, one-time codes.
+        "hvs.",
+        "hf_",
+        "pypi-AgE",
+        "npm_",
+        "dop_v1_",
+        "<*>",
+        "/",
+        "s3://",
+        "password=",
+        "otp=",
+        "pin=",
+        "Tr0ub4dor&3",
+        "MHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5oQQNtP4Yq",
+        "users",
+        "=",
     ];
 
     /// Contexts where any >= 4 character value must be masked.
@@ -1178,6 +1497,9 @@ mod tests {
         r#"{\"client_secret\": \"{}\"}"#,
         "headers={'X-Service-Secret': '{}'}",
         "jwt=eyJ{}.eyJ{}.{}",
+        "export to s3://AKIAZ7QF3XK2M9PLW4RT:a/{}@bucket/key failed",
+        "login failed with password: {}&x! end",
+        "GET /verify?otp={}&pin=1234 403",
     ];
 
     proptest! {
@@ -1436,6 +1758,231 @@ mod tests {
             assert_eq!(redact(input), want, "input: {input:?}");
             assert_eq!(redact(want), want, "not idempotent: {want:?}");
         }
+    }
+
+    /// Shapes found by review (s26): keys by prefix, random runs, passwords with
+    /// symbols, one-time codes; as messages, templates and examples cut short.
+    #[test]
+    fn review_s26_shapes() {
+        let hex64 = "0123456789abcdef".repeat(4);
+        let dop = format!("DigitalOcean dop_v1_{hex64} rejected");
+        let cases: Vec<(&str, &str)> = vec![
+            (
+                "vault login ok hvs.CAESIJk3Lm9PqRsTuVwXyZ0123456789abcdefAbCdEf",
+                "vault login ok [REDACTED]",
+            ),
+            ("vault login ok hvs.<*>", "vault login ok [REDACTED]"),
+            ("batch hvb.AAAAAQJk3Lm9PqRsTuVwXyZ01234 ok", "batch [REDACTED] ok"),
+            ("cut at hvs.CAESIJk3Lm9", "cut at [REDACTED]"),
+            (
+                "hf_AbCdEfGhIjKlMnOpQrStUvWxYz012345678 rejected by hub",
+                "[REDACTED] rejected by hub",
+            ),
+            ("hf_<*> rejected by hub", "[REDACTED] rejected by hub"),
+            (
+                "shopify shpat_0123456789abcdef0123456789abcdef denied",
+                "shopify [REDACTED] denied",
+            ),
+            (
+                "webhook 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 bad",
+                "webhook [REDACTED] bad",
+            ),
+            ("shopify shpat_<*> denied", "shopify [REDACTED] denied"),
+            (
+                "pypi upload failed with pypi-AgEIcHlwaS5vcmcCJGFiY2RlZjAxLTIzNDUtNjc4OS1hYmNkLWVmMDEyMzQ1Njc4OQ",
+                "pypi upload failed with [REDACTED]",
+            ),
+            ("pypi upload failed with pypi-<*>", "pypi upload failed with [REDACTED]"),
+            (&dop, "DigitalOcean [REDACTED] rejected"),
+            ("DigitalOcean dop_v1_<*> rejected", "DigitalOcean [REDACTED] rejected"),
+            (
+                "npm token used: npm_Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2Yz",
+                "npm token used: [REDACTED]",
+            ),
+            ("publish with npm_<*> failed", "publish with [REDACTED] failed"),
+            (
+                "Stripe rk_prod_51HcXyZAbCdEfGhIjKlMnOpQr failed",
+                "Stripe [REDACTED] failed",
+            ),
+            ("Stripe rk_prod_<*> failed", "Stripe [REDACTED] failed"),
+            (
+                "databricks dapi0123456789abcdef0123456789abcdef-2 denied",
+                "databricks [REDACTED] denied",
+            ),
+            // A PEM body line logged as its own entry (Cloud Run: one per stderr line).
+            (
+                "MHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5oQQNtP4Yq3sXoAoGCCqGSM49AwEHoUQDQgAE",
+                "[REDACTED]",
+            ),
+            (
+                "  6K2b7Yq+Lm9Nx0Pz/Wq8Rt5Yu2Io9Pa3SdFgHj4Kl7Zx1Cv6Bn0Mq3Wd8Fe2Rg5Th9Jy4U=",
+                "  [REDACTED]",
+            ),
+            // Keys without a known prefix, `/` inside, next to path words.
+            (
+                "signing with wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq8Lm3Np0Q failed",
+                "signing with [REDACTED] failed",
+            ),
+            (
+                "token Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0LmNb rejected",
+                "token [REDACTED] rejected",
+            ),
+            // A word prefix stays (`sess_`), the random rest goes.
+            (
+                "resume sess_Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0LmNb failed",
+                "resume sess_[REDACTED] failed",
+            ),
+            (
+                "GET /hooks/Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0LmNb8Vc/sendMessage 500",
+                "GET /hooks/[REDACTED]/sendMessage 500",
+            ),
+            (
+                "POST https://discord.com/api/webhooks/123456789012345678/Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2Yz3Ab4 failed",
+                "POST https://discord.com/api/webhooks/123456789012345678/[REDACTED] failed",
+            ),
+            // URL passwords run to the last `@` of the token, `/` included.
+            (
+                "export failed s3://AKIAZ7QF3XK2M9PLW4RT:wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq8Lm3Np0Q@bucket/key",
+                "export failed s3://[REDACTED]:[REDACTED]@bucket/key",
+            ),
+            (
+                "fetch failed https://user:pa/ss9Word@host.example.com/x",
+                "fetch failed https://user:[REDACTED]@host.example.com/x",
+            ),
+            (
+                "fetch failed https://user:p@ss/w0rd@host/x",
+                "fetch failed https://user:[REDACTED]@host/x",
+            ),
+            (
+                "export failed s3://<*>:wJalrXUtnFEMI/K7MDENG/<*>@bucket/key",
+                "export failed s3://<*>:[REDACTED]@bucket/key",
+            ),
+            // A password after `password:` / `password=` runs to the whitespace.
+            (
+                "login failed for user bob with password: Tr0ub4dor&3",
+                "login failed for user bob with password: [REDACTED]",
+            ),
+            (
+                "login failed with password=Tr0ub4dor&3, user=bob",
+                "login failed with password=[REDACTED], user=bob",
+            ),
+            ("(db_password=pa(ss)x;9) done", "(db_password=[REDACTED]) done"),
+            ("passwd: p@ss;w0rd! retry", "passwd: [REDACTED] retry"),
+            ("password=Spr1ng!. Retrying", "password=[REDACTED] Retrying"),
+            (
+                "login with password: Tr0ub4dor&<*>",
+                "login with password: [REDACTED]",
+            ),
+            // ... but not as a URL parameter, where `&` starts the next one.
+            (
+                "jdbc:mysql://db:3306/app?user=root&password=MyJdbcPw1234&ssl=true failed",
+                "jdbc:mysql://db:3306/app?user=root&password=[REDACTED]&ssl=true failed",
+            ),
+            // One-time codes and PINs.
+            (
+                "GET /verify?otp=493817&pin=8842&user=7 403",
+                "GET /verify?otp=[REDACTED]&pin=[REDACTED]&user=7 403",
+            ),
+            (
+                "POST /mfa?passcode=551234&totp=918273 401",
+                "POST /mfa?passcode=[REDACTED]&totp=[REDACTED] 401",
+            ),
+            ("otp: 493817 rejected", "otp: [REDACTED] rejected"),
+            // The last, short line of a PEM body, alone.
+            ("AwEHoUQDQgAEx1y2Z3w4PqRs==", "[REDACTED]"),
+            ("GET /cb?code=4/0AX4XfWh&state=xyz", "GET /cb?code=[REDACTED]&state=xyz"),
+            // A template's port is not a password.
+            (
+                "jdbc:mysql://db:<*>/app?user=root&password=[REDACTED] could not connect",
+                "jdbc:mysql://db:<*>/app?user=root&password=[REDACTED] could not connect",
+            ),
+            (
+                "connect postgresql://svc:pa#<*> failed",
+                "connect postgresql://svc:[REDACTED] failed",
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(redact(input), want, "input: {input:?}");
+            assert_eq!(redact(want), want, "not idempotent: {want:?}");
+        }
+    }
+
+    /// Near misses of the s26 rules: ids a report cites as evidence stay.
+    #[test]
+    fn review_s26_near_misses() {
+        for s in [
+            "trace 4bf92f3577b34da6a3ce929d0e0e4736 span 00f067aa0ba902b7",
+            "projects/acme-prod/traces/4bf92f3577b34da6a3ce929d0e0e4736",
+            "insertId 65f1c4a2000d8e3b1b6f9a2c",
+            "revision payments-api-00007-kqz failed",
+            "request 3f2a9c1b-7e4d-4f6a-8b9c-0d1e2f3a4b5c by user 8f14e45f-ceea-467a-9a36-dedd4bea2543",
+            "GET https://api.example.com:8443/users/@me 200",
+            "GET https://medium.com/@user/post-1234 200",
+            "jdbc:postgresql://db:5432/app?sslmode=require failed",
+            "jdbc:mysql://db:<*>/app could not connect",
+            "twilio AccountSid=AC3b2f9c8d7e6a5b4c3d2e1f0a9b8c7d6e sent",
+            "AbstractSingletonProxyFactoryBean2 getUserAccountById2WithRetryAndBackoff",
+            "HTTP2ServerStreamResetByPeerErrorCodeINTERNAL_ERROR2",
+            "Firebase uid a1B2c3D4e5F6g7H8i9J0k1L2m3N4 signed in",
+            "instance 00f46b9285a91ab4c1ee6d9e1ea7b8a2b1b0b3c5d5e6f7a8b9c0d1e2f3a4b5c6 started",
+            "image sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            "/usr/local/lib/python3.11/site-packages/google/cloud/spanner_admin_v1/SpannerAdminClient.py",
+            "huggingface hf_hub_download failed; npm_config_cache unset; see npm_config",
+            "pypi-simple index unreachable",
+            "password authentication failed for user app",
+            "password: None",
+            "ping 10.0.0.1 failed; mapping=users pinned=true",
+            "otp_enabled=true otp sent to user 42",
+            "GET /search?q=vault+hvs.+tokens&page=2 200",
+            "https://api.example.com/v1/users?email=a@b.com 404",
+            "MyLongClassName2",
+            "HTTP2ServerError500X",
+            "payments-api-00007-kqz",
+            "user user_2NNEqL2nrIRdJ194ndJqAHwEfxC signed in",
+            "customer cus_NffrFeUfNV2Hib charge ch_3MqLiJLkdIwHu7ix0snN0B15 failed",
+        ] {
+            assert_eq!(redact(s), s, "over-masked");
+            assert!(matches!(redact(s), Cow::Borrowed(_)));
+        }
+    }
+
+    #[test]
+    fn random_runs() {
+        assert!(looks_random(
+            "MHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5oQQNtP4Yq3sXoAoGCCqGSM49AwEHoUQDQgAE"
+        ));
+        assert!(looks_random("Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0LmNb"));
+        for id in [
+            "4bf92f3577b34da6a3ce929d0e0e4736",
+            "AC0123456789abcdef0123456789abcdef",
+            "a1B2c3D4e5F6g7H8i9J0k1L2m3N4",
+            "ConnectionResetError104PeerResetByRemoteHost",
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcd",
+        ] {
+            assert!(!looks_random(id), "{id}");
+        }
+        // Random 40-character base64 runs are masked (a run without a digit or with
+        // too few switches may stay: the rule's price for keeping identifiers).
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut masked = 0;
+        for _ in 0..200 {
+            let run: String = (0..40)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    char::from(alphabet[(x >> 40) as usize % 64])
+                })
+                .collect();
+            let text = format!("key {run} rejected");
+            let out = redact(&text);
+            if !out.contains(run.as_str()) {
+                masked += 1;
+            }
+            assert_eq!(redact(&out), out, "not idempotent: {text:?}");
+        }
+        assert!(masked >= 190, "only {masked} of 200 random runs masked");
     }
 
     #[test]

@@ -358,3 +358,152 @@ fn check_group(g: usize, group: &[(Vec<String>, String)], dir: &Path, rules: &Pa
     }
     failures
 }
+
+/// A fake EC private key as Cloud Run logs it: one stderr entry per line.
+const PEM_LINES: &[&str] = &[
+    "-----BEGIN EC PRIVATE KEY-----",
+    "MHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5oQQNtP4Yq3sXoAoGCCqGSM49",
+    "AwEHoUQDQgAE7Yq+Lm9Nx0Pz/Wq8Rt5Yu2Io9Pa3SdFgHj4Kl7Zx1Cv6Bn0Mq3Wd8",
+    "Fe2Rg5Th9Jy4Uk7Lp3Zq8Wx==",
+    "-----END EC PRIVATE KEY-----",
+];
+
+/// Review s26: secrets in unknown-error messages (their templates were masked, the
+/// examples were not), and the secret part of each.
+const S26_MESSAGES: &[(&str, &[&str])] = &[
+    (
+        "vault login ok hvs.CAESIJk3Lm9PqRsTuVwXyZ0123456789abcdefAbCdEf",
+        &["hvs.CAESIJk3Lm9PqRsTuVwXyZ0123456789abcdefAbCdEf"],
+    ),
+    (
+        "hf_QpLmZoKnXiJbWhVgUfTeSdRcQbPa987654 rejected by hub",
+        &["hf_QpLmZoKnXiJbWhVgUfTeSdRcQbPa987654"],
+    ),
+    (
+        "shopify 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 denied",
+        &["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"],
+    ),
+    (
+        "pypi upload failed with pypi-AgEIcHlwaS5vcmcCJGFiY2RlZjAxLTIzNDUtNjc4OS1hYmNkLWVmMDEyMzQ1Njc4OQ",
+        &["pypi-AgEIcHlwaS5vcmcCJGFiY2RlZjAxLTIzNDUtNjc4OS1hYmNkLWVmMDEyMzQ1Njc4OQ"],
+    ),
+    (
+        "DigitalOcean dop_v1_8c2e4f6a1b3d5c7e9f0a2b4c6d8e1f3a5b7c9d0e2f4a6b8c1d3e5f7a9b0c2d4e rejected",
+        &["dop_v1_8c2e4f6a1b3d5c7e9f0a2b4c6d8e1f3a5b7c9d0e2f4a6b8c1d3e5f7a9b0c2d4e"],
+    ),
+    (
+        "npm publish failed: npm_Rt5Yu2Io9Pa3SdFgHj4Kl7Zx1Cv6Bn0Mq3Wd",
+        &["npm_Rt5Yu2Io9Pa3SdFgHj4Kl7Zx1Cv6Bn0Mq3Wd"],
+    ),
+    (
+        "export failed s3://AKIAZ7QF3XK2M9PLW4RT:wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq8Lm3Np0Q@bucket/key",
+        &["AKIAZ7QF3XK2M9PLW4RT", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq8Lm3Np0Q"],
+    ),
+    (
+        "fetch failed https://user:pa/ss9Word@host.example.com/x",
+        &["pa/ss9Word"],
+    ),
+    (
+        "login failed for user bob with password: Tr0ub4dor&3",
+        &["Tr0ub4dor&3"],
+    ),
+    (
+        "GET /api/verify?otp=493817&pin=8842&user=7 failed",
+        &["493817", "otp=4938", "pin=8842"],
+    ),
+];
+
+/// Ids a report cites as evidence: the near misses of the s26 rules.
+const S26_EVIDENCE: &str = "payment 3f2a9c1b-7e4d-4f6a-8b9c-0d1e2f3a4b5c failed for user 8f14e45f-ceea-467a-9a36-dedd4bea2543 trace 4bf92f3577b34da6a3ce929d0e0e4736 via https://api.example.com:8443/users/@me";
+
+/// A Cloud Run service: a good revision answering 200, then a bad one logging
+/// `messages` to stderr (three times each, as text and as JSON messages).
+fn s26_entries(messages: &[&str]) -> Vec<Value> {
+    let labels = |rev: &str| {
+        json!({"type": "cloud_run_revision", "labels": {
+            "service_name": "payments-api", "revision_name": rev, "location": "us-central1",
+            "project_id": "acme-prod", "configuration_name": "payments-api"}})
+    };
+    let stderr = "projects/acme-prod/logs/run.googleapis.com%2Fstderr";
+    let requests = "projects/acme-prod/logs/run.googleapis.com%2Frequests";
+    let mut out = Vec::new();
+    for k in 0..30 {
+        out.push(json!({
+            "insertId": format!("65f1c4a2000d8e3b1b6f{k:04x}"), "logName": requests,
+            "resource": labels("payments-api-00007-kqz"), "severity": "INFO",
+            "timestamp": time(k),
+            "httpRequest": {"status": 200, "requestMethod": "GET",
+                            "requestUrl": "https://api.acme.test/api/v1/pay", "latency": "0.020s"}
+        }));
+    }
+    for (i, m) in messages.iter().enumerate() {
+        for r in 0..3 {
+            let n = 100 + 3 * i + r;
+            let mut e = json!({
+                "insertId": format!("7a0c3e5d000f1a2b3c4d{n:04x}"), "logName": stderr,
+                "resource": labels("payments-api-00008-bad"), "severity": "ERROR",
+                "timestamp": time(n),
+                "trace": format!("projects/acme-prod/traces/4bf92f3577b34da6a3ce929d0e0e{n:04x}"),
+            });
+            if r == 2 {
+                e["jsonPayload"] =
+                    json!({"message": m, "user_id": "8f14e45f-ceea-467a-9a36-dedd4bea2543"});
+            } else {
+                e["textPayload"] = json!(m);
+            }
+            out.push(e);
+        }
+    }
+    out
+}
+
+#[test]
+fn s26_keys_pem_lines_and_passwords_never_reach_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    // At most 10 templates per report (PEM lines make 3): two inputs.
+    let (first, second) = S26_MESSAGES.split_at(5);
+    let mut failures = Vec::new();
+    for (n, part) in [first, second].iter().enumerate() {
+        let mut messages: Vec<&str> = PEM_LINES.to_vec();
+        messages.extend(part.iter().map(|m| m.0));
+        messages.push(S26_EVIDENCE);
+        let mut secrets: Vec<&str> = part.iter().flat_map(|m| m.1.iter().copied()).collect();
+        secrets.extend(&PEM_LINES[1..4]);
+        let input = dir.path().join(format!("s26-{n}.ndjson"));
+        write_ndjson(&input, &s26_entries(&messages));
+        for format in ["markdown", "json", "table"] {
+            let d = lt(["report", "--format", format]).arg(&input).go();
+            assert!(matches!(d.code, 0 | 1), "{}: {}", d.desc, d.stderr);
+            let out = d.stdout + &d.stderr;
+            for s in &secrets {
+                let s = s.trim_end_matches('=');
+                let chars: Vec<char> = s.chars().collect();
+                if let Some(w) = chars
+                    .windows(8.min(chars.len()))
+                    .map(|w| w.iter().collect::<String>())
+                    .find(|w| out.contains(w.as_str()))
+                {
+                    failures.push(format!("{format} of input {n}: {w:?} of {s:?}"));
+                }
+            }
+            if format == "json" {
+                let r: Value = serde_json::from_str(&out).unwrap();
+                let unknown = r["unknown"].as_array().unwrap();
+                assert!(unknown.len() >= part.len() + 3, "{out}");
+                // The evidence stays: UUIDs, trace ids, a port, the revision.
+                let example = unknown
+                    .iter()
+                    .map(|u| u["example"].as_str().unwrap())
+                    .find(|e| e.starts_with("payment "))
+                    .unwrap_or_else(|| panic!("no evidence example in {out}"));
+                assert_eq!(example, S26_EVIDENCE);
+                assert!(out.contains("payments-api-00008-bad"), "{out}");
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "secrets leaked:\n{}",
+        failures.join("\n")
+    );
+}

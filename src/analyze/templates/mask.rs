@@ -23,7 +23,8 @@
 //!   after a masked part, parts of >= 8 such characters are masked too (a key's
 //!   shorter pieces: `SG.<*>.TwL2iGABf9DHoTf-<*>` kept 15 of its characters);
 //! - in URLs and absolute paths: the query string (`?<*>`), the fragment, the
-//!   user-info, and any path segment that is itself variable.
+//!   user-info (up to the last `@` when a password holds `/`: `s3://id:se/cret@b`),
+//!   and any path segment that is itself variable.
 //!
 //! Masks joined only by punctuation inside one word collapse into one
 //! (`10.1.2.3:5432` -> `<*>`, `12:00:00` -> `<*>`); whitespace runs become one space.
@@ -350,7 +351,13 @@ impl Masker {
             Some(p) => {
                 self.word(&rest[..p + 3]);
                 let after = &rest[p + 3..];
-                let auth_end = after.find('/').unwrap_or(after.len());
+                let first_slash = after.find('/').unwrap_or(after.len());
+                // A password may hold `/` (AWS secret keys): the user-info then runs
+                // to the last `@`, as redaction has it.
+                let auth_end = match slashed_userinfo_end(after) {
+                    Some(at) => after[at..].find('/').map_or(after.len(), |j| at + j),
+                    None => first_slash,
+                };
                 let mut host = &after[..auth_end];
                 if let Some(at) = host.rfind('@') {
                     // User-info: names and passwords are not part of the template.
@@ -457,6 +464,18 @@ fn is_key(inner: &[u8], after: &[u8]) -> bool {
             .iter()
             .find(|c| !c.is_ascii_whitespace())
             .is_some_and(|&c| c == b':')
+}
+
+/// The last `@` of a URL's `user:password@...` (after `scheme://`) whose password
+/// holds a `/`: `user:pa/ss@host`, not `host:8443/users/@me` (digits before the
+/// first `/` are a port).
+fn slashed_userinfo_end(after: &str) -> Option<usize> {
+    let at = after.rfind('@')?;
+    let userinfo = &after[..at];
+    let colon = userinfo.find(':')?;
+    let slash = userinfo.find('/')?;
+    let password_head = &userinfo[colon + 1..slash.max(colon + 1)];
+    (colon < slash && !password_head.bytes().all(|c| c.is_ascii_digit())).then_some(at)
 }
 
 /// Starts with `scheme://` or is an absolute path (`/api/...`).

@@ -116,6 +116,14 @@ fn table() {
             "call https://user:pw@api.example.com:8443/v1/items/12345?token=abc#frag failed",
             "call https://<*>@api.example.com:<*>/v1/items/<*>?<*>#<*> failed",
         ),
+        // A password holding `/` (AWS secret keys): the user-info runs to the last `@`.
+        (
+            "export failed s3://AKIAZ7QF3XK2M9PLW4RT:wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq8Lm3Np0Q@bucket/key",
+            "export failed s3://<*>@bucket/key",
+        ),
+        ("fetch https://user:pa/ss9Word@host.example.com/x", "fetch https://<*>@host.example.com/x"),
+        // ... but `host:port/...@...` is a port and a path.
+        ("GET https://api.example.com:8443/users/@me 200", "GET https://api.example.com:<*>/users/@me <*>"),
         ("see http://10.2.3.4/health.", "see http://<*>/health."),
         ("token eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9 rejected", "token <*> rejected"),
         ("Issue #582 remediation", "Issue #<*> remediation"),
