@@ -19,6 +19,13 @@ pub struct RevisionCounts {
 }
 
 impl RevisionCounts {
+    /// Counts one entry.
+    pub(super) fn add(&mut self, e: &Entry<'_>) {
+        self.entries += 1;
+        self.errors += u64::from(is_error(e));
+        self.add_time(e.timestamp);
+    }
+
     fn add_time(&mut self, t: Option<Timestamp>) {
         if let Some(t) = t {
             self.first_seen = Some(self.first_seen.map_or(t, |f| f.min(t)));
@@ -26,7 +33,8 @@ impl RevisionCounts {
         }
     }
 
-    fn merge(&mut self, o: &RevisionCounts) {
+    /// Adds another's counts.
+    pub(super) fn merge(&mut self, o: &RevisionCounts) {
         self.entries += o.entries;
         self.errors += o.errors;
         self.add_time(o.first_seen);

@@ -57,15 +57,17 @@ pub(super) fn rule_totals<'a>(
 ) -> (Vec<RuleTotal<'a>>, Vec<BelowThreshold>) {
     let mut per_service: BTreeMap<(usize, &str), BTreeMap<i64, u64>> = BTreeMap::new();
     for ((ri, place), m) in &a.matches {
-        let s = per_service.entry((*ri, place.0.as_str())).or_default();
+        let s = per_service
+            .entry((*ri, place.service.as_str()))
+            .or_default();
         for (b, n) in &m.buckets {
             *s.entry(*b).or_default() += n;
         }
     }
     // Requests per service and bucket, for thresholds with a `min_share`.
     let mut served: BTreeMap<&str, BTreeMap<i64, u64>> = BTreeMap::new();
-    for ((svc, _), r) in &a.requests {
-        let s = served.entry(svc.as_str()).or_default();
+    for (p, r) in &a.requests {
+        let s = served.entry(p.service.as_str()).or_default();
         for (b, n) in &r.buckets {
             *s.entry(*b).or_default() += n;
         }
@@ -89,7 +91,7 @@ pub(super) fn rule_totals<'a>(
         let Some(rule) = rules.get(*ri) else {
             continue;
         };
-        if !firing.contains(&(*ri, place.0.as_str())) {
+        if !firing.contains(&(*ri, place.service.as_str())) {
             *below.entry(*ri).or_default() += m.count;
             continue;
         }
@@ -263,10 +265,10 @@ fn evidence_filter(t: &RuleTotal<'_>, types: &BTreeMap<String, u64>) -> (String,
     let mut services: Vec<String> = Vec::new();
     let mut unplaced = false;
     for (p, _) in &t.places {
-        if p.0.is_empty() {
+        if p.service.is_empty() {
             unplaced = true;
-        } else if !services.contains(&p.0) {
-            services.push(p.0.clone());
+        } else if !services.contains(&p.service) {
+            services.push(p.service.clone());
         }
     }
     services.sort();
@@ -324,11 +326,9 @@ const RECOVERED_SECS: i64 = 300;
 /// 5xx requests (health checks aside), over half of a revision's, that make it fail.
 pub const MOSTLY_FAILING: u64 = 10;
 
-/// The region and project of a revision ("" when the logs do not say).
-fn where_of<'a>(a: &'a Analysis<'_>, svc: &str, rev: &str) -> (&'a str, &'a str) {
-    a.rev_where
-        .get(&(svc.to_string(), rev.to_string()))
-        .map_or(("", ""), |w| (w.0.as_str(), w.1.as_str()))
+/// A region or project as the report gives it: `None` when the logs do not say.
+fn known(s: &str) -> Option<String> {
+    Some(s.to_string()).filter(|s| !s.is_empty())
 }
 
 pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
@@ -348,14 +348,14 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
     // (rule, service) pairs that make findings.
     let fired_on: BTreeSet<(usize, &str)> = fired
         .iter()
-        .flat_map(|t| t.places.iter().map(|(p, _)| (t.idx, p.0.as_str())))
+        .flat_map(|t| t.places.iter().map(|(p, _)| (t.idx, p.service.as_str())))
         .collect();
     let failed = failed_traces(a);
     // The earliest good request per service (health checks aside).
     let mut first_ok: BTreeMap<&str, Timestamp> = BTreeMap::new();
-    for ((svc, _), r) in &a.requests {
+    for (p, r) in &a.requests {
         if let Some(t) = r.first_ok {
-            let v = first_ok.entry(svc.as_str()).or_insert(t);
+            let v = first_ok.entry(p.service.as_str()).or_insert(t);
             *v = (*v).min(t);
         }
     }
@@ -366,14 +366,21 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
                 .places
                 .iter()
                 .map(|(p, m)| RevisionCount {
-                    service: p.0.clone(),
-                    revision: p.1.clone(),
+                    service: p.service.clone(),
+                    revision: p.revision.clone(),
+                    region: known(&p.region),
+                    project: known(&p.project),
                     count: m.count,
                     first_seen: ts(m.first),
                     last_seen: ts(m.last),
                 })
                 .collect();
-            revisions.sort_by(|x, y| y.count.cmp(&x.count).then(x.revision.cmp(&y.revision)));
+            revisions.sort_by(|x, y| {
+                y.count
+                    .cmp(&x.count)
+                    .then(x.revision.cmp(&y.revision))
+                    .then(x.region.cmp(&y.region))
+            });
             let mut samples: Vec<_> = t
                 .places
                 .iter()
@@ -408,9 +415,9 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
                     bucket,
                     window,
                     t.first.is_some_and(|f| {
-                        t.places
-                            .iter()
-                            .any(|(p, _)| first_ok.get(p.0.as_str()).is_some_and(|ok| *ok < f))
+                        t.places.iter().any(|(p, _)| {
+                            first_ok.get(p.service.as_str()).is_some_and(|ok| *ok < f)
+                        })
                     }),
                 ),
                 join: join(&failed, &t.places),
@@ -423,12 +430,16 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
     // Revisions, with failures = matches of fired findings.
     // A service name in several regions or projects is that many services, each with
     // its own revisions: they are compared only with each other.
+    let with_revision = || a.by_place.iter().filter(|(p, _)| !p.revision.is_empty());
     let mut spread: BTreeMap<&str, BTreeSet<(&str, &str)>> = BTreeMap::new();
-    for (svc, rev) in a.counts.by_revision.keys() {
+    // Names that run in more than one place: shown with their place.
+    let mut names: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for (p, _) in with_revision() {
         spread
-            .entry(svc.as_str())
+            .entry(p.service.as_str())
             .or_default()
-            .insert(where_of(a, svc, rev));
+            .insert((p.region.as_str(), p.project.as_str()));
+        *names.entry((&p.service, &p.revision)).or_default() += 1;
     }
     // Known places only: a revision whose entries lack the location is no place of
     // its own (set apart, its regression with the labelled revisions was lost).
@@ -440,22 +451,28 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
     }
     // A GKE deployment and a Cloud Run service of one name are two services too.
     let mut kinds: BTreeMap<&str, BTreeSet<bool>> = BTreeMap::new();
-    for (svc, rev) in a.counts.by_revision.keys() {
+    for (p, _) in with_revision() {
         kinds
-            .entry(svc.as_str())
+            .entry(p.service.as_str())
             .or_default()
-            .insert(a.run_revisions.contains(&(svc.clone(), rev.clone())));
+            .insert(a.run_revisions.contains(p));
     }
     let mut per_service: BTreeMap<Group<'_>, Vec<RevStats>> = BTreeMap::new();
-    // Distinct entries that matched a fired finding, per (service, revision).
-    let mut matched: BTreeMap<(&str, &str), u64> = BTreeMap::new();
-    for ((svc, rev), rc) in &a.counts.by_revision {
+    // Each compared revision's place, by group and revision name.
+    let mut place_in: BTreeMap<(Group<'_>, &str), &Place> = BTreeMap::new();
+    // Places whose region the logs do not give while their name runs in several:
+    // shown, never compared (their entries are some region's, which is unknown).
+    let mut unplaced: Vec<(&Place, RevStats)> = Vec::new();
+    // Distinct entries that matched a fired finding, per place.
+    let mut matched: BTreeMap<&Place, u64> = BTreeMap::new();
+    for (p, rc) in with_revision() {
+        let svc = &p.service;
         let mut by_rule = BTreeMap::new();
         let mut first_failure: Option<Timestamp> = None;
         let mut last_failure: Option<Timestamp> = None;
         for t in &fired {
-            for (p, m) in &t.places {
-                if p.0 == *svc && p.1 == *rev {
+            for (at, m) in &t.places {
+                if *at == p {
                     *by_rule.entry(t.rule.id.clone()).or_default() += m.count;
                     first_failure = min_opt(first_failure, m.first);
                     last_failure = last_failure.max(m.last);
@@ -463,14 +480,14 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
             }
         }
         // Distinct entries that matched at least one fired rule.
-        let failures = a.combos.get(&(svc.clone(), rev.clone())).map_or(0, |m| {
+        let failures = a.combos.get(p).map_or(0, |m| {
             m.iter()
                 .filter(|(set, _)| set.iter().any(|i| fired_on.contains(&(*i, svc.as_str()))))
                 .map(|(_, n)| n)
                 .sum()
         });
-        matched.insert((svc.as_str(), rev.as_str()), failures);
-        let req = a.requests.get(&(svc.clone(), rev.clone()));
+        matched.insert(p, failures);
+        let req = a.requests.get(p);
         // Most of its requests failing with 5xx is failure enough, rule or not: a
         // scheduler's call every 5 minutes never makes a burst.
         let served_5xx = req.map_or(0, |q| {
@@ -491,70 +508,84 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
             } else {
                 (failures, first_failure, last_failure)
             };
+        let stats = RevStats {
+            revision: p.revision.clone(),
+            entries: rc.entries,
+            failures,
+            first_seen: rc.first_seen,
+            last_seen: rc.last_seen,
+            first_failure,
+            last_failure,
+            by_rule,
+            requests: req.map_or(0, |q| q.requests),
+            failed_requests: req.map_or(0, |q| q.failures),
+            server_errors: req.map_or(0, |q| q.statuses.range(500..).map(|(_, n)| n).sum()),
+            errors: rc.errors,
+            first_ok: req.and_then(|q| q.first_ok),
+            served: req.map(|q| q.buckets.clone()).unwrap_or_default(),
+            client_floor: None,
+        };
+        if a.unplaced.contains(p) {
+            unplaced.push((p, stats));
+            continue;
+        }
         let group = if spread.get(svc.as_str()).is_some_and(|w| w.len() > 1) {
-            where_of(a, svc, rev)
+            (p.region.as_str(), p.project.as_str())
         } else {
             ("", "")
         };
-        let run = kinds.get(svc.as_str()).is_some_and(|k| k.len() > 1)
-            && a.run_revisions.contains(&(svc.clone(), rev.clone()));
-        per_service
-            .entry((svc.as_str(), group, run))
-            .or_default()
-            .push(RevStats {
-                revision: rev.clone(),
-                entries: rc.entries,
-                failures,
-                first_seen: rc.first_seen,
-                last_seen: rc.last_seen,
-                first_failure,
-                last_failure,
-                by_rule,
-                requests: req.map_or(0, |q| q.requests),
-                failed_requests: req.map_or(0, |q| q.failures),
-                server_errors: req.map_or(0, |q| q.statuses.range(500..).map(|(_, n)| n).sum()),
-                errors: rc.errors,
-                first_ok: req.and_then(|q| q.first_ok),
-                served: req.map(|q| q.buckets.clone()).unwrap_or_default(),
-                client_floor: None,
-            });
+        let run =
+            kinds.get(svc.as_str()).is_some_and(|k| k.len() > 1) && a.run_revisions.contains(p);
+        let group = (svc.as_str(), group, run);
+        place_in.insert((group, p.revision.as_str()), p);
+        per_service.entry(group).or_default().push(stats);
     }
+    let row = |p: &Place, r: &RevStats, verdict: &str| RevisionRow {
+        service: p.service.clone(),
+        revision: r.revision.clone(),
+        region: known(&p.region),
+        project: known(&p.project),
+        first_seen: ts(r.first_seen),
+        last_seen: ts(r.last_seen),
+        entries: r.entries,
+        errors: r.errors,
+        findings: matched.get(p).copied().unwrap_or(0),
+        requests: r.requests,
+        failed_requests: r.failed_requests,
+        verdict: verdict.to_string(),
+    };
     let mut regressions = Vec::new();
     let mut revisions = Vec::new();
-    for ((svc, (region, project), _), revs) in &mut per_service {
-        let svc: &str = svc;
+    for (group, revs) in &mut per_service {
+        let (svc, (region, project), _) = *group;
         regress::order(revs);
         regress::compare_client_errors(revs);
+        let place_of = |rev: &str| place_in.get(&(*group, rev)).copied();
         let deploys: Vec<_> = a
             .deploys
             .iter()
             .filter(|d| {
                 d.service == svc
-                    && (region.is_empty() || d.location == *region)
-                    && (project.is_empty() || d.project == *project)
+                    && (region.is_empty() || d.location == region)
+                    && (project.is_empty() || d.project == project)
             })
             .collect();
         let reg = regress::find(svc, revs, &deploys).map(|mut r| {
             // Where the compared revisions run, for the rollback command.
             let (loc, proj) = revs
                 .iter()
-                .map(|x| where_of(a, svc, &x.revision))
+                .filter_map(|x| place_of(&x.revision))
+                .map(|p| (p.region.as_str(), p.project.as_str()))
                 .find(|w| *w != ("", ""))
                 .unwrap_or((region, project));
-            r.region = Some(loc.to_string()).filter(|l| !l.is_empty());
-            r.project = Some(proj.to_string()).filter(|p| !p.is_empty());
+            r.region = known(loc);
+            r.project = known(proj);
             // Split whenever the name runs in several places, this group's place
             // known or not (then no region is named: see `actions`).
             r.split = spread.get(svc).is_some_and(|w| w.len() > 1);
-            let pair = [&r.last_good, &r.first_bad].map(|x| (svc.to_string(), x.to_string()));
-            r.rollback = pair.iter().all(|p| a.run_revisions.contains(p));
-            // The same revision name in two regions or projects: their counts are
-            // mixed, so no place can be named and no rollback offered.
-            if pair.iter().any(|p| a.ambiguous.contains(p)) {
-                r.region = None;
-                r.project = None;
-                r.rollback = false;
-            }
+            r.rollback = [&r.last_good, &r.first_bad]
+                .iter()
+                .all(|rev| place_of(rev).is_some_and(|p| a.run_revisions.contains(p)));
             r
         });
         let bad_from = reg
@@ -576,48 +607,30 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
             } else {
                 "unknown"
             };
-            let rc = a
-                .counts
-                .by_revision
-                .get(&(svc.to_string(), r.revision.clone()));
-            revisions.push(RevisionRow {
-                service: svc.to_string(),
-                revision: r.revision.clone(),
-                first_seen: ts(r.first_seen),
-                last_seen: ts(r.last_seen),
-                entries: r.entries,
-                errors: rc.map_or(0, |c| c.errors),
-                findings: matched
-                    .get(&(svc, r.revision.as_str()))
-                    .copied()
-                    .unwrap_or(0),
-                requests: r.requests,
-                failed_requests: r.failed_requests,
-                verdict: verdict.to_string(),
-            });
+            if let Some(p) = place_of(&r.revision) {
+                revisions.push(row(p, r, verdict));
+            }
         }
         regressions.extend(reg);
+    }
+    // Some region's entries, which one unknown: not judged.
+    for (p, r) in &unplaced {
+        revisions.push(row(p, r, "unknown"));
     }
 
     // A revision's failures are over when a good request followed its last 5xx, on
     // it or on a newer revision of the service in the same place (a revision still
     // serving beside it, a traffic split, is no recovery). A revision whose entries
     // lack the location may be in any of the service's places.
-    let began = |svc: &String, rev: &String| {
-        a.counts
-            .by_revision
-            .get(&(svc.clone(), rev.clone()))
-            .and_then(|c| c.first_seen)
-    };
-    let recovered = |svc: &String, rev: &String, bad: Timestamp| {
-        let (loc, proj) = where_of(a, svc, rev);
-        let since = began(svc, rev);
-        a.requests.iter().any(|((s2, r2), q)| {
-            let (l2, p2) = where_of(a, s2, r2);
-            s2 == svc
-                && (loc.is_empty() || l2.is_empty() || loc == l2)
-                && (proj.is_empty() || p2.is_empty() || proj == p2)
-                && (r2 == rev || began(s2, r2) > since)
+    let began = |p: &Place| a.by_place.get(p).and_then(|c| c.first_seen);
+    let fits = |x: &str, y: &str| x.is_empty() || y.is_empty() || x == y;
+    let recovered = |p: &Place, bad: Timestamp| {
+        let since = began(p);
+        a.requests.iter().any(|(p2, q)| {
+            p2.service == p.service
+                && fits(&p.region, &p2.region)
+                && fits(&p.project, &p2.project)
+                && (p2.revision == p.revision || began(p2) > since)
                 // Good requests for 5 minutes past the last failure: one good
                 // request between a client's repeated failing calls is no recovery.
                 && q.last_ok.is_some_and(|ok| ok.secs() - bad.secs() >= RECOVERED_SECS)
@@ -626,7 +639,7 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
     let impact = a
         .requests
         .iter()
-        .map(|((svc, rev), r)| {
+        .map(|(p, r)| {
             let mut statuses: Vec<(u16, u64)> = r.statuses.iter().map(|(k, v)| (*k, *v)).collect();
             statuses.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
             let mut top: Vec<(String, u64)> = r
@@ -637,8 +650,10 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
             top.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
             top.truncate(5);
             Impact {
-                service: svc.clone(),
-                revision: rev.clone(),
+                service: p.service.clone(),
+                revision: p.revision.clone(),
+                region: known(&p.region),
+                project: known(&p.project),
                 requests: r.requests,
                 failed: r.failures,
                 failure_share: if r.requests == 0 {
@@ -652,17 +667,26 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
                 probes: r.probes,
                 probe_server_errors: r.probe_server_errors,
                 last_server_error: r.last_server_error,
-                recovered: r
-                    .last_server_error
-                    .is_some_and(|bad| recovered(svc, rev, bad)),
+                recovered: r.last_server_error.is_some_and(|bad| recovered(p, bad)),
             }
         })
         .collect();
 
-    let broken: BTreeSet<&str> = revisions
-        .iter()
-        .filter(|r| r.verdict == "broken")
-        .map(|r| r.revision.as_str())
+    // A name is broken for the leads only where it is broken in every place it
+    // runs: an error on the same name in a healthy region is no lead.
+    let mut broken_names: BTreeMap<&str, bool> = BTreeMap::new();
+    for r in &revisions {
+        *broken_names.entry(r.revision.as_str()).or_insert(true) &= r.verdict == "broken";
+    }
+    let broken: BTreeSet<&str> = broken_names
+        .into_iter()
+        .filter(|(_, b)| *b)
+        .map(|(n, _)| n)
+        .collect();
+    let shared_names = names
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|((s, r), _)| (s.to_string(), r.to_string()))
         .collect();
     let onset = fired.iter().filter_map(|t| t.first).min();
     let unknown = a
@@ -705,6 +729,7 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
             .iter()
             .map(|d| (d.at.to_rfc3339(), d.service.clone(), d.method.clone()))
             .collect(),
+        shared_names,
     }
 }
 

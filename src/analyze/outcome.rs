@@ -3,6 +3,7 @@
 use super::regress::Regression;
 use crate::entry::Timestamp;
 use serde::Serialize;
+use std::collections::BTreeSet;
 
 /// A distinct captured value and how often it was seen.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -33,6 +34,10 @@ pub struct RevisionCount {
     pub service: String,
     /// Revision.
     pub revision: String,
+    /// Region, when the logs give it.
+    pub region: Option<String>,
+    /// Project, when the logs give it.
+    pub project: Option<String>,
     /// Matches.
     pub count: u64,
     /// Its first match.
@@ -143,6 +148,10 @@ pub struct RevisionRow {
     pub service: String,
     /// Revision.
     pub revision: String,
+    /// Region, when the logs give it.
+    pub region: Option<String>,
+    /// Project, when the logs give it.
+    pub project: Option<String>,
     /// First entry.
     pub first_seen: Option<String>,
     /// Last entry.
@@ -168,6 +177,10 @@ pub struct Impact {
     pub service: String,
     /// Revision.
     pub revision: String,
+    /// Region, when the logs give it.
+    pub region: Option<String>,
+    /// Project, when the logs give it.
+    pub project: Option<String>,
     /// Request logs.
     pub requests: u64,
     /// Status >= 400.
@@ -267,4 +280,100 @@ pub struct Outcome {
     pub unknown_distinct: usize,
     /// Deploy events seen (time, service, method).
     pub deploys: Vec<(String, String, String)>,
+    /// (service, revision) names that run in more than one region or project: where
+    /// the report names one, it names the place too.
+    #[serde(skip)]
+    pub shared_names: BTreeSet<(String, String)>,
+}
+
+impl Outcome {
+    /// Where a revision ran, for showing beside its name when the name runs in
+    /// several places ("europe-west1", "europe-west1, project shop-prod", "region
+    /// unknown"); `None` when the name alone is clear. Never a guessed region.
+    pub fn place_note(
+        &self,
+        service: &str,
+        revision: &str,
+        region: Option<&str>,
+        project: Option<&str>,
+    ) -> Option<String> {
+        let key = (service.to_string(), revision.to_string());
+        if !self.shared_names.contains(&key) {
+            return None;
+        }
+        // The project only where the name's places differ in it.
+        let projects: BTreeSet<Option<&str>> = self
+            .revisions
+            .iter()
+            .filter(|r| r.service == service && r.revision == revision)
+            .map(|r| r.project.as_deref())
+            .collect();
+        let region = region.unwrap_or("region unknown");
+        Some(match project.filter(|_| projects.len() > 1) {
+            Some(p) => format!("{region}, project {p}"),
+            None => region.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(revision: &str, region: Option<&str>, project: &str) -> RevisionRow {
+        RevisionRow {
+            service: "s".into(),
+            revision: revision.into(),
+            region: region.map(str::to_string),
+            project: Some(project.into()),
+            first_seen: None,
+            last_seen: None,
+            entries: 0,
+            errors: 0,
+            findings: 0,
+            requests: 0,
+            failed_requests: 0,
+            verdict: "unknown".into(),
+        }
+    }
+
+    /// A place is named only beside a name that runs in several; the project only
+    /// where they differ in it; a missing region is said to be unknown.
+    #[test]
+    fn a_shared_revision_name_is_shown_with_its_place() {
+        let o = Outcome {
+            bucket_secs: 60,
+            findings: Vec::new(),
+            below_threshold: Vec::new(),
+            revisions: vec![
+                row("s-1", Some("eu"), "p"),
+                row("s-1", Some("us"), "p"),
+                row("s-1", None, "p"),
+                row("s-2", Some("eu"), "p"),
+                row("s-2", Some("eu"), "q"),
+                row("s-3", Some("eu"), "p"),
+            ],
+            regressions: Vec::new(),
+            impact: Vec::new(),
+            five_whys: Vec::new(),
+            actions: Vec::new(),
+            unknown: Vec::new(),
+            unknown_distinct: 0,
+            deploys: Vec::new(),
+            shared_names: [("s", "s-1"), ("s", "s-2")]
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+        };
+        let note = |rev: &str, region: Option<&str>, project: &str| {
+            o.place_note("s", rev, region, Some(project))
+        };
+        assert_eq!(note("s-1", Some("eu"), "p").as_deref(), Some("eu"));
+        assert_eq!(note("s-1", None, "p").as_deref(), Some("region unknown"));
+        assert_eq!(
+            note("s-2", Some("eu"), "q").as_deref(),
+            Some("eu, project q")
+        );
+        assert_eq!(note("s-3", Some("eu"), "p"), None);
+    }
 }

@@ -202,6 +202,22 @@ pub struct Recovery {
     pub requests_since: u64,
 }
 
+impl Regression {
+    /// `r` is of this regression's service and may be where it was found: the
+    /// same region and project, or one of them unknown on either side.
+    pub fn is_at(&self, r: &super::outcome::RevisionCount) -> bool {
+        r.service == self.service && self.is_at_place(r.region.as_deref(), r.project.as_deref())
+    }
+
+    /// [`Regression::is_at`] for a region and project of this regression's service.
+    pub fn is_at_place(&self, region: Option<&str>, project: Option<&str>) -> bool {
+        let fits = |mine: &Option<String>, theirs: Option<&str>| {
+            mine.is_none() || theirs.is_none() || mine.as_deref() == theirs
+        };
+        fits(&self.region, region) && fits(&self.project, project)
+    }
+}
+
 /// Failures over entries on one revision, with its time span.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct RateFigures {

@@ -1,8 +1,8 @@
 //! The report's sink: every entry is counted; rule matches are aggregated per
-//! (service, revision, time bucket), request outcomes and unmatched errors per
-//! (service, revision).
+//! place (service, revision, region, project) and time bucket, request outcomes and
+//! entry counts per place.
 
-use super::counts::{is_error, Counts};
+use super::counts::{is_error, Counts, RevisionCounts};
 use super::sampled::{count_str, stable_hash, Sampled};
 use super::templates::Templates;
 use crate::entry::{Entry, Timestamp};
@@ -23,8 +23,38 @@ const ENDPOINT_CAP: usize = 2000;
 /// 20,000 still gives a join estimate within a few percent.
 pub(super) const TRACE_CAP: usize = 20_000;
 
-/// (service, revision), empty strings when unknown.
-pub type Place = (String, String);
+/// Where entries ran: one revision of a service in one region and project. Empty
+/// strings where the logs do not say. The same revision name can run in several
+/// regions (`gcloud run deploy --revision-suffix` reused per region): each is a place
+/// of its own, judged apart.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Place {
+    /// Service (Cloud Run service or job, GKE app, App Engine module, function).
+    pub service: String,
+    /// Revision (or job execution, App Engine version, pod template hash).
+    pub revision: String,
+    /// Region or zone.
+    pub region: String,
+    /// Project id.
+    pub project: String,
+}
+
+impl Place {
+    /// Same service and revision name, wherever it ran.
+    pub fn same_name(&self, o: &Place) -> bool {
+        self.service == o.service && self.revision == o.revision
+    }
+
+    /// `self` could be where `o`'s entries ran: each of `o`'s known region and
+    /// project is `self`'s too, and `self` knows more.
+    fn covers(&self, o: &Place) -> bool {
+        let fits = |mine: &str, theirs: &str| theirs.is_empty() || mine == theirs;
+        self != o
+            && self.same_name(o)
+            && fits(&self.region, &o.region)
+            && fits(&self.project, &o.project)
+    }
+}
 
 /// One sample entry, already reduced to what a report shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -203,14 +233,14 @@ pub struct Analysis<'r> {
     pub app_requests_left_out: u64,
     /// Per rule index: the rule reads `httpRequest`.
     reads_http: Vec<bool>,
-    /// Region and project of each (service, revision) ("" when unknown): a service
-    /// name may run in several regions or projects, each with its own revisions.
-    pub rev_where: BTreeMap<Place, (String, String)>,
-    /// Places (service, revision) seen in more than one region or project: their
-    /// counts are mixed, so no region is picked for them.
-    pub ambiguous: BTreeSet<Place>,
-    /// (service, revision) places whose revisions are Cloud Run revisions (traffic
-    /// can be sent back to them; a job's execution or a pod's hash cannot).
+    /// Entries, errors and time span per place (the revision table's figures).
+    pub by_place: BTreeMap<Place, RevisionCounts>,
+    /// Places lacking the region or project while their revision name runs in
+    /// several (see [`Analysis::attribute`]): their entries are one of those places',
+    /// which the logs do not tell.
+    pub unplaced: BTreeSet<Place>,
+    /// Places whose revisions are Cloud Run revisions (traffic can be sent back to
+    /// them; a job's execution or a pod's hash cannot).
     pub run_revisions: BTreeSet<Place>,
     /// Regions seen per service (for commands).
     pub regions: BTreeMap<String, BTreeSet<String>>,
@@ -229,9 +259,6 @@ pub struct Analysis<'r> {
     hot_app: Hot,
     /// `place`'s index in `hot_app`.
     cur_app: Option<usize>,
-    /// (service, location, project) last added to `regions` and `projects`: entries
-    /// come in runs from one place, and each run needs the sets looked up once.
-    located: (String, Option<String>, Option<String>),
     /// A sample's buffers, refilled for the next match that may be kept.
     spare: Sample,
     /// Endpoints of failing requests seen lately.
@@ -286,18 +313,21 @@ struct PlaceAgg {
     requests: Option<RequestAgg>,
     /// See [`AppRequests::other_combos`] (application-written request logs only).
     other_combos: BTreeMap<Vec<usize>, u64>,
-    /// Its region or project was noted (an entry without them notes nothing).
-    located: bool,
+    /// Entries, errors and time span (`hot` only: every entry counts there).
+    counts: RevisionCounts,
 }
 
 impl Hot {
-    /// Moves the aggregates into keyed maps.
-    fn settle_into(self, into: &mut AppRequests) {
+    /// Moves the aggregates into keyed maps, entry counts into `counts`.
+    fn settle_into(self, into: &mut AppRequests, counts: &mut BTreeMap<Place, RevisionCounts>) {
         let Hot { index, mut aggs } = self;
         for (place, i) in index {
             let Some(a) = aggs.get_mut(i).map(std::mem::take) else {
                 continue;
             };
+            if a.counts.entries > 0 {
+                put(counts, place.clone(), a.counts, |c, v| c.merge(&v));
+            }
             for (ri, m) in a.matches.into_iter().enumerate() {
                 if let Some(m) = m {
                     put(&mut into.matches, (ri, place.clone()), m, merge_match);
@@ -399,6 +429,20 @@ fn add_combos(into: &mut BTreeMap<Vec<usize>, u64>, from: BTreeMap<Vec<usize>, u
     }
 }
 
+/// Moves the values whose key `to` maps elsewhere under their new key, merged.
+fn rekey<K: Ord + Clone, V>(
+    m: &mut BTreeMap<K, V>,
+    to: impl Fn(&K) -> Option<K>,
+    merge: impl Fn(&mut V, V),
+) {
+    let moving: Vec<K> = m.keys().filter(|k| to(k).is_some()).cloned().collect();
+    for k in moving {
+        if let (Some(v), Some(into)) = (m.remove(&k), to(&k)) {
+            put(m, into, v, &merge);
+        }
+    }
+}
+
 /// Puts `v` under `k`: moved in when the key is new (merging into an empty aggregate
 /// re-inserts every bucket, capture and trace hash), merged otherwise.
 fn put<K: Ord, V>(m: &mut BTreeMap<K, V>, k: K, v: V, merge: impl FnOnce(&mut V, V)) {
@@ -423,9 +467,24 @@ impl<'r> Analysis<'r> {
             requests: std::mem::take(&mut self.requests),
             other_combos: BTreeMap::new(),
         };
-        std::mem::take(&mut self.hot).settle_into(&mut main);
+        let hot = std::mem::take(&mut self.hot);
+        // Where each service runs, once per place.
+        for p in hot.index.keys() {
+            for (m, v) in [
+                (&mut self.regions, &p.region),
+                (&mut self.projects, &p.project),
+            ] {
+                if !v.is_empty() {
+                    let set = slot(m, &p.service);
+                    if !set.contains(v) {
+                        set.insert(v.clone());
+                    }
+                }
+            }
+        }
+        hot.settle_into(&mut main, &mut self.by_place);
         (self.matches, self.combos, self.requests) = (main.matches, main.combos, main.requests);
-        std::mem::take(&mut self.hot_app).settle_into(&mut self.app);
+        std::mem::take(&mut self.hot_app).settle_into(&mut self.app, &mut self.by_place);
     }
 
     /// Application-written request logs count where their service has no request log
@@ -434,14 +493,7 @@ impl<'r> Analysis<'r> {
         let app = std::mem::take(&mut self.app);
         // Per service in its region and project: the same name elsewhere may have
         // excluded Cloud Run's request log, and its app lines are all it has.
-        let at = |p: &Place| {
-            let w = self.rev_where.get(p);
-            (
-                p.0.clone(),
-                w.map_or(String::new(), |w| w.0.clone()),
-                w.map_or(String::new(), |w| w.1.clone()),
-            )
-        };
+        let at = |p: &Place| (p.service.clone(), p.region.clone(), p.project.clone());
         let served: BTreeSet<(String, String, String)> = self
             .requests
             .iter()
@@ -473,6 +525,56 @@ impl<'r> Analysis<'r> {
         }
     }
 
+    /// Gives each place that lacks its region or project (some stdout lines lack
+    /// the location label) to the one place of its service and revision name that
+    /// it fits. Where several fit (the name runs in two regions), its entries stay
+    /// apart, in [`Analysis::unplaced`], rather than be given to a region they may
+    /// not be from. Needs every entry: a region seen later changes the answer.
+    fn attribute(&mut self) {
+        let mut moves: BTreeMap<Place, Place> = BTreeMap::new();
+        let mut unplaced = BTreeSet::new();
+        let places: Vec<&Place> = self.by_place.keys().collect();
+        // Sorted by service and revision first: a name's places are adjacent.
+        for name in places
+            .chunk_by(|a, b| a.same_name(b))
+            .filter(|n| n.len() > 1)
+        {
+            for p in name {
+                let mut fits = name
+                    .iter()
+                    .filter(|q| q.covers(p) && !name.iter().any(|r| r.covers(q)));
+                match (fits.next(), fits.next()) {
+                    (Some(one), None) => {
+                        moves.insert((*p).clone(), (*one).clone());
+                    }
+                    (Some(_), Some(_)) => {
+                        unplaced.insert((*p).clone());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self.unplaced = unplaced;
+        if moves.is_empty() {
+            return;
+        }
+        let to = |p: &Place| moves.get(p).cloned();
+        rekey(&mut self.by_place, to, |c, v| c.merge(&v));
+        let to_match = |k: &(usize, Place)| to(&k.1).map(|p| (k.0, p));
+        rekey(&mut self.matches, to_match, merge_match);
+        rekey(&mut self.combos, to, add_combos);
+        rekey(&mut self.requests, to, merge_request);
+        rekey(&mut self.app.matches, to_match, merge_match);
+        rekey(&mut self.app.combos, to, add_combos);
+        rekey(&mut self.app.requests, to, merge_request);
+        rekey(&mut self.app.other_combos, to, add_combos);
+        for (from, into) in &moves {
+            if self.run_revisions.remove(from) {
+                self.run_revisions.insert(into.clone());
+            }
+        }
+    }
+
     /// An empty analysis over `rules`, bucketing by `base_secs`.
     pub fn new(rules: &'r RuleSet, base_secs: i64) -> Analysis<'r> {
         Analysis {
@@ -487,9 +589,9 @@ impl<'r> Analysis<'r> {
             reads_http: rules.rules().iter().map(|r| r.reads_requests()).collect(),
             unknown: Templates::default(),
             deploys: BTreeSet::new(),
-            rev_where: BTreeMap::new(),
+            by_place: BTreeMap::new(),
+            unplaced: BTreeSet::new(),
             run_revisions: BTreeSet::new(),
-            ambiguous: BTreeSet::new(),
             regions: BTreeMap::new(),
             projects: BTreeMap::new(),
             block: BlockMatches::default(),
@@ -498,7 +600,6 @@ impl<'r> Analysis<'r> {
             cur: None,
             hot_app: Hot::default(),
             cur_app: None,
-            located: Default::default(),
             spare: Sample::default(),
             endpoints: Endpoints::default(),
         }
@@ -520,16 +621,32 @@ pub fn latency_upper(bucket: u32) -> f64 {
     10f64.powf(f64::from(bucket + 1) / 10.0) / 1e6
 }
 
-/// Sets `p` to the entry's (service, revision), allocating only when it changes; true
-/// when it changed.
+/// Sets `p` to the entry's place, allocating only when it changes; true when it
+/// changed. Entries of neither service nor revision (audit logs, load balancers) are
+/// one place wherever they ran, as they are no revision to judge.
 fn set_place(p: &mut Place, e: &Entry<'_>) -> bool {
     let s = e.place.service.as_deref().unwrap_or("");
     let r = e.place.revision.as_deref().unwrap_or("");
-    if p.0 != s || p.1 != r {
-        p.0.clear();
-        p.0.push_str(s);
-        p.1.clear();
-        p.1.push_str(r);
+    let (l, pr) = if s.is_empty() && r.is_empty() {
+        ("", "")
+    } else {
+        (
+            e.place.location.as_deref().unwrap_or(""),
+            e.place.project.as_deref().unwrap_or(""),
+        )
+    };
+    if p.service != s || p.revision != r || p.region != l || p.project != pr {
+        for (have, v) in [
+            (&mut p.service, s),
+            (&mut p.revision, r),
+            (&mut p.region, l),
+            (&mut p.project, pr),
+        ] {
+            if have != v {
+                have.clear();
+                have.push_str(v);
+            }
+        }
         return true;
     }
     false
@@ -819,62 +936,15 @@ fn record_request(
 }
 
 impl Analysis<'_> {
-    /// Records the region and project of `place`; the same revision name seen in two
-    /// of them (a `--revision-suffix` reused per region) makes it ambiguous.
-    fn note_where(&mut self, place: &Place, loc: Option<&str>, project: Option<&str>) {
-        let Some(w) = self.rev_where.get_mut(place) else {
-            let w = (
-                loc.unwrap_or("").to_string(),
-                project.unwrap_or("").to_string(),
-            );
-            self.rev_where.insert(place.clone(), w);
-            return;
-        };
-        for (have, v) in [(&mut w.0, loc), (&mut w.1, project)] {
-            match v {
-                Some(v) if have.is_empty() => have.push_str(v),
-                Some(v) if have != v => {
-                    self.ambiguous.insert(place.clone());
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// Everything but the plain counts; `place` is the entry's (service, revision),
-    /// `hits` the rules it matches (ascending).
+    /// Everything but the plain counts; `place` is the entry's, `hits` the rules it
+    /// matches (ascending).
     fn entry_at(&mut self, e: &Entry<'_>, place: &Place, hits: &[usize]) {
         let (loc, project) = (e.place.location.as_deref(), e.place.project.as_deref());
-        let last = &mut self.located;
-        let seen = (last.0.as_str(), last.1.as_deref(), last.2.as_deref());
-        let moved =
-            (loc.is_some() || project.is_some()) && seen != (place.0.as_str(), loc, project);
-        if moved {
-            for (m, v) in [(&mut self.regions, loc), (&mut self.projects, project)] {
-                if let Some(v) = v {
-                    let set = slot(m, &place.0);
-                    if !set.contains(v) {
-                        set.insert(v.to_string());
-                    }
-                }
-            }
-            last.0.clone_from(&place.0);
-            last.1 = loc.map(str::to_string);
-            last.2 = project.map(str::to_string);
-        }
-        // Where a place runs: noted once per place (new since the last settle), and
-        // checked again when the region or project changes under it.
         let (i, fresh) = self.hot.slot(&mut self.cur, place);
         if fresh && e.resource_type.as_deref() == Some("cloud_run_revision") {
             self.run_revisions.insert(place.clone());
         }
-        if loc.is_some() || project.is_some() {
-            let agg = &mut self.hot.aggs[i];
-            if !agg.located || moved {
-                agg.located = true;
-                self.note_where(place, loc, project);
-            }
-        }
+        self.hot.aggs[i].counts.add(e);
         let bucket = e.timestamp.map(|t| self.bucket(t));
         let status = e.http_status().filter(|_| names_request(e));
         if status.is_some() && app_written_request(e) {
@@ -917,8 +987,8 @@ impl Analysis<'_> {
                 .unwrap_or_default();
             self.deploys.insert(Deploy {
                 at: t,
-                service: place.0.clone(),
-                revision: place.1.clone(),
+                service: place.service.clone(),
+                revision: place.revision.clone(),
                 method,
                 principal,
                 location: loc.unwrap_or("").to_string(),
@@ -935,6 +1005,7 @@ impl Sink for Analysis<'_> {
 
     fn done(&mut self) {
         self.settle();
+        self.attribute();
         self.settle_app_requests();
         self.counts.done();
     }
@@ -973,13 +1044,9 @@ impl Sink for Analysis<'_> {
         self.unknown.merge(o.unknown);
         self.deploys.extend(o.deploys);
         self.run_revisions.extend(o.run_revisions);
-        self.ambiguous.extend(o.ambiguous);
-        for (k, v) in o.rev_where {
-            let (loc, project) = (
-                Some(v.0.as_str()).filter(|s| !s.is_empty()),
-                Some(v.1.as_str()).filter(|s| !s.is_empty()),
-            );
-            self.note_where(&k, loc, project);
+        self.unplaced.extend(o.unplaced);
+        for (k, v) in o.by_place {
+            put(&mut self.by_place, k, v, |c, v| c.merge(&v));
         }
         for (k, v) in o.regions {
             self.regions.entry(k).or_default().extend(v);
@@ -1175,6 +1242,7 @@ mod tests {
         let es: Vec<Entry<'_>> = texts.iter().map(|t| Entry::parse(t).unwrap()).collect();
         a.entries(&es[..3]);
         a.entries(&es[3..]);
+        a.done();
         let set = |m: &BTreeMap<String, BTreeSet<String>>, k: &str| -> Vec<String> {
             m[k].iter().cloned().collect()
         };
@@ -1182,6 +1250,72 @@ mod tests {
         assert_eq!(set(&a.regions, "b"), ["europe-west1", "us-central1"]);
         assert_eq!(set(&a.projects, "a"), ["p1", "p2"]);
         assert_eq!(set(&a.projects, "b"), ["p1"]);
+    }
+
+    /// A line without the location label joins the one region its revision name
+    /// runs in; where the name runs in two, it stays apart and is never given one.
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn a_place_without_a_region_joins_the_only_one_that_fits() {
+        let rules = crate::rules::load(&crate::rules::LoadOptions::default()).unwrap();
+        let rec = |rev: &str, loc: &str, project: &str, status: u16| {
+            let labels = [("location", loc), ("project_id", project)]
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| format!(r#","{k}":"{v}""#))
+                .collect::<String>();
+            format!(
+                r#"{{"resource":{{"type":"cloud_run_revision","labels":{{"service_name":"s","revision_name":"{rev}"{labels}}}}},"httpRequest":{{"requestMethod":"GET","requestUrl":"/x","status":{status}}},"timestamp":"2025-01-01T00:00:00Z"}}"#
+            )
+        };
+        let texts = [
+            rec("s-1", "us-central1", "p1", 200),
+            rec("s-1", "", "p1", 500),
+            rec("s-1", "", "", 200),
+            rec("s-2", "us-central1", "p1", 200),
+            rec("s-2", "europe-west1", "p1", 200),
+            rec("s-2", "", "p1", 500),
+            rec("s-2", "europe-west1", "", 200),
+        ];
+        let es: Vec<Entry<'_>> = texts.iter().map(|t| Entry::parse(t).unwrap()).collect();
+        let at = |rev: &str, region: &str, project: &str| Place {
+            service: "s".into(),
+            revision: rev.into(),
+            region: region.into(),
+            project: project.into(),
+        };
+        for split in [0, 2, 5] {
+            let (mut a, mut b) = (Analysis::new(&rules, 60), Analysis::new(&rules, 60));
+            a.entries(&es[..split]);
+            b.entries(&es[split..]);
+            a.merge(b);
+            a.done();
+            let entries: Vec<(Place, u64)> = a
+                .by_place
+                .iter()
+                .map(|(p, c)| (p.clone(), c.entries))
+                .collect();
+            assert_eq!(
+                entries,
+                [
+                    (at("s-1", "us-central1", "p1"), 3),
+                    (at("s-2", "", "p1"), 1),
+                    (at("s-2", "europe-west1", "p1"), 2),
+                    (at("s-2", "us-central1", "p1"), 1),
+                ],
+                "split at {split}"
+            );
+            assert_eq!(
+                a.unplaced.iter().collect::<Vec<_>>(),
+                [&at("s-2", "", "p1")]
+            );
+            let failed = |p: &Place| a.requests.get(p).map_or(0, |r| r.failures);
+            assert_eq!(failed(&at("s-1", "us-central1", "p1")), 1);
+            assert_eq!(failed(&at("s-2", "", "p1")), 1);
+            assert!(a.run_revisions.contains(&at("s-1", "us-central1", "p1")));
+            assert!(!a.run_revisions.contains(&at("s-1", "", "")));
+            assert_eq!(a.regions["s"].len(), 2);
+        }
     }
 
     /// The per-place aggregates reach the maps the same whether they are settled
@@ -1204,14 +1338,14 @@ mod tests {
         let maps = |a: &Analysis<'_>| {
             format!(
                 "{:?} {:?} {:?} {:?} {:?} {:?}",
-                a.matches, a.combos, a.requests, a.rev_where, a.run_revisions, a.ambiguous
+                a.matches, a.combos, a.requests, a.by_place, a.run_revisions, a.unplaced
             )
         };
         let mut once = Analysis::new(&rules, 60);
         once.entries(&es);
         once.done();
         assert!(!once.matches.is_empty() && !once.requests.is_empty());
-        assert!(!once.rev_where.is_empty() && !once.run_revisions.is_empty());
+        assert!(!once.by_place.is_empty() && !once.run_revisions.is_empty());
         let mut often = Analysis::new(&rules, 60);
         for part in es.chunks(7) {
             often.entries(part);

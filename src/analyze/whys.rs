@@ -64,7 +64,7 @@ impl Vars<'_> {
         &self,
         svc: Option<&str>,
         all: &std::collections::BTreeMap<String, BTreeSet<String>>,
-        pick: impl Fn(&(String, String)) -> &String,
+        pick: impl Fn(&RevisionCount) -> &Option<String>,
     ) -> Option<String> {
         let svc = svc?;
         let known = all.get(svc)?;
@@ -73,13 +73,7 @@ impl Vars<'_> {
         }
         let seen: BTreeSet<&String> = self
             .on_service(Some(svc))
-            .filter_map(|r| {
-                self.a
-                    .rev_where
-                    .get(&(r.service.clone(), r.revision.clone()))
-                    .map(&pick)
-            })
-            .filter(|v| !v.is_empty())
+            .filter_map(|r| pick(r).as_ref())
             .collect();
         match seen.len() {
             1 => seen.into_iter().next().cloned(),
@@ -114,11 +108,11 @@ impl Vars<'_> {
             // its place is unknown: a guess would send the command elsewhere).
             "region" => match self.reg.filter(|r| svc.as_ref() == Some(&r.service)) {
                 Some(r) if r.split || r.region.is_some() => r.region.clone(),
-                _ => self.place_of(svc.as_deref(), &self.a.regions, |w| &w.0),
+                _ => self.place_of(svc.as_deref(), &self.a.regions, |r| &r.region),
             },
             "project" => match self.reg.filter(|r| svc.as_ref() == Some(&r.service)) {
                 Some(r) if r.split || r.project.is_some() => r.project.clone(),
-                _ => self.place_of(svc.as_deref(), &self.a.projects, |w| &w.1),
+                _ => self.place_of(svc.as_deref(), &self.a.projects, |r| &r.project),
             },
             "revision" => self
                 .on_service(svc.as_deref())
@@ -249,7 +243,7 @@ fn trace_overlap(a: &Analysis<'_>, effect: &Finding, cause: &Finding) -> (usize,
         };
         a.matches
             .iter()
-            .filter(|((i, p), _)| *i == idx && shared.contains(p.0.as_str()))
+            .filter(|((i, p), _)| *i == idx && shared.contains(p.service.as_str()))
             .flat_map(|(_, m)| m.traces.iter().map(|(k, _, _)| *k))
             .collect()
     };
@@ -381,8 +375,13 @@ fn short_time(t: &Option<String>) -> String {
     t.clone().unwrap_or_else(|| "-".into())
 }
 
-/// Evidence lines for a finding.
-pub(super) fn evidence(f: &Finding, bucket: i64) -> Vec<String> {
+/// Evidence lines for a finding; `note` gives where a revision ran when its name
+/// alone is not clear ([`Outcome::place_note`]).
+pub(super) fn evidence(
+    f: &Finding,
+    bucket: i64,
+    note: impl Fn(&RevisionCount) -> Option<String>,
+) -> Vec<String> {
     let mut ev = vec![format!(
         "{} `{}` matches from {} to {} ({}), {} in {} of {} {} buckets",
         fmt_count(f.count),
@@ -399,7 +398,15 @@ pub(super) fn evidence(f: &Finding, bucket: i64) -> Vec<String> {
         .revisions
         .iter()
         .take(4)
-        .map(|r| format!("{} ({})", code_name(&r.revision), fmt_count(r.count)))
+        .map(|r| match note(r) {
+            Some(at) => format!(
+                "{} in {} ({})",
+                code_name(&r.revision),
+                code_name(&at),
+                fmt_count(r.count)
+            ),
+            None => format!("{} ({})", code_name(&r.revision), fmt_count(r.count)),
+        })
         .collect();
     if !revs.is_empty() {
         ev.push(format!("revisions: {}", revs.join(", ")));
@@ -520,15 +527,17 @@ fn rate_line(f: &super::regress::RateFigures) -> String {
 /// would enter a chain that is about something else.
 fn regression_for<'o>(out: &'o Outcome, f: &Finding) -> Option<&'o Regression> {
     let first = f.revisions.first()?;
-    // The regression whose bad revision the finding was seen on, else the service's.
+    // The regression whose bad revision the finding was seen on, else the one of
+    // the service where its busiest revision runs, else the service's.
     out.regressions
         .iter()
         .find(|r| {
             r.service == first.service
                 && f.revisions
                     .iter()
-                    .any(|x| x.service == r.service && x.revision == r.first_bad)
+                    .any(|x| x.revision == r.first_bad && r.is_at(x))
         })
+        .or_else(|| out.regressions.iter().find(|r| r.is_at(first)))
         .or_else(|| out.regressions.iter().find(|r| r.service == first.service))
 }
 
@@ -565,6 +574,14 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
         .unwrap_or(0);
     let chain = longest(a, fs, start, &mut BTreeSet::new());
     let bucket = out.bucket_secs;
+    let note = |r: &RevisionCount| {
+        out.place_note(
+            &r.service,
+            &r.revision,
+            r.region.as_deref(),
+            r.project.as_deref(),
+        )
+    };
     let mut whys = Vec::new();
     let vars = |f| Vars {
         a,
@@ -594,7 +611,7 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
             evidence: [
                 vec![link_line(a, fs, effect, cause)],
                 other_causes(a, fs, &chain, pair[0], pair[1]),
-                evidence(cause, bucket),
+                evidence(cause, bucket, note),
             ]
             .concat(),
             rules: vec![effect.rule.clone(), cause.rule.clone()],
@@ -617,7 +634,7 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
                     vars(first).render(&r.check_next)
                 ),
                 established: false,
-                evidence: [evidence(first, bucket), leads(out, first)].concat(),
+                evidence: [evidence(first, bucket, note), leads(out, first)].concat(),
                 rules: vec![first.rule.clone()],
             });
         }
@@ -846,6 +863,8 @@ mod tests {
                     } else {
                         format!("{svc}-00001-abc")
                     },
+                    region: None,
+                    project: None,
                     count: *n,
                     first_seen: None,
                     last_seen: None,
@@ -883,7 +902,7 @@ mod tests {
             estimated,
         };
         let line = |e| {
-            evidence(&finding(join(e)), 60)
+            evidence(&finding(join(e)), 60, |_| None)
                 .into_iter()
                 .find(|l| l.contains("share a trace"))
         };

@@ -3,6 +3,7 @@
 
 use super::model::Report;
 use super::sanitize;
+use crate::analyze::{self, Outcome};
 use crate::text::{fmt_count, fmt_span as dur, NO_NAME};
 use std::io::{self, Write};
 
@@ -85,6 +86,21 @@ fn service_cell(s: &str) -> String {
         NO_NAME.into()
     } else {
         cell(s)
+    }
+}
+
+/// A revision's name in code, with where it ran when its name runs in several
+/// places: "`shop-abc123` (europe-west1)". Not escaped for a table cell.
+fn revision_at(
+    o: &Outcome,
+    service: &str,
+    revision: &str,
+    region: &Option<String>,
+    project: &Option<String>,
+) -> String {
+    match o.place_note(service, revision, region.as_deref(), project.as_deref()) {
+        Some(at) => format!("{} ({})", code(revision), prose(&at)),
+        None => code(revision),
     }
 }
 
@@ -244,7 +260,7 @@ fn impact(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                 w,
                 "| {} | {} | {} | {} | {:.1}% | {} | {} |",
                 service_cell(&m.service),
-                code_cell(&m.revision),
+                revision_at(o, &m.service, &m.revision, &m.region, &m.project).replace('|', "\\|"),
                 fmt_count(m.requests),
                 fmt_count(m.failed),
                 m.failure_share * 100.0,
@@ -252,25 +268,21 @@ fn impact(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                 lat
             )?;
         }
-        let mut eps: Vec<(&str, &str, u64)> = o
+        let mut eps: Vec<(&analyze::Impact, &str, u64)> = o
             .impact
             .iter()
-            .flat_map(|m| {
-                m.top_failing
-                    .iter()
-                    .map(move |(e, n)| (m.revision.as_str(), e.as_str(), *n))
-            })
+            .flat_map(|m| m.top_failing.iter().map(move |(e, n)| (m, e.as_str(), *n)))
             .collect();
         eps.sort_by(|a, b| b.2.cmp(&a.2).then(a.1.cmp(b.1)));
         if !eps.is_empty() {
             writeln!(w, "\nMost failing endpoints:\n")?;
-            for (rev, e, n) in eps.iter().take(5) {
+            for (m, e, n) in eps.iter().take(5) {
                 writeln!(
                     w,
                     "- {} — {} failed on {}",
                     code(e),
                     fmt_count(*n),
-                    code(rev)
+                    revision_at(o, &m.service, &m.revision, &m.region, &m.project)
                 )?;
             }
         }
@@ -414,7 +426,7 @@ fn revisions(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             w,
             "| {} | {} | {} | {} | {} | {} | {} | {} / {} | {} |",
             service_cell(&v.service),
-            code_cell(&v.revision),
+            revision_at(o, &v.service, &v.revision, &v.region, &v.project).replace('|', "\\|"),
             opt(&v.first_seen),
             opt(&v.last_seen),
             fmt_count(v.entries),
@@ -495,13 +507,28 @@ fn findings(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     )?;
     writeln!(w, "|---|---|---|--:|---|---|---|")?;
     for f in &o.findings {
-        let revs = counted(
-            f.revisions
-                .iter()
-                .take(3)
-                .map(|r| (r.revision.as_str(), r.count)),
-        )
-        .replace('|', "\\|");
+        let revs = f
+            .revisions
+            .iter()
+            .take(3)
+            .map(|r| {
+                let at = o.place_note(
+                    &r.service,
+                    &r.revision,
+                    r.region.as_deref(),
+                    r.project.as_deref(),
+                );
+                match at {
+                    Some(at) => {
+                        let (rev, n) = (code(&r.revision), fmt_count(r.count));
+                        format!("{rev} in {} ({n})", prose(&at))
+                    }
+                    None => format!("{} ({})", code(&r.revision), fmt_count(r.count)),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+            .replace('|', "\\|");
         writeln!(
             w,
             "| {} | {} | {} | {} | {} | {} | {} |",

@@ -178,18 +178,25 @@ fn failing_requests(o: &Outcome, except: Option<&str>) -> Option<Failing> {
         .iter()
         .filter(|i| Some(i.service.as_str()) != except)
         .map(|i| {
-            let mut t = Tally::of(i);
+            let mut t = Tally::of(i, o);
             // A regression it starts that a fix or a rollback resolved is over too.
             t.recovered |= o.regressions.iter().any(|r| {
-                r.service == i.service && r.first_bad == i.revision && r.resolved_by.is_some()
+                r.service == i.service
+                    && r.first_bad == i.revision
+                    && r.is_at_place(t.at.0.as_deref(), t.at.1.as_deref())
+                    && r.resolved_by.is_some()
             });
             t
         })
         .collect();
-    // Also per service: failures spread over quick redeploys are one outage.
-    let mut per_service: BTreeMap<&str, Vec<&Tally>> = BTreeMap::new();
+    // Also per service (in one region and project): failures spread over quick
+    // redeploys are one outage; another region's are another's.
+    let mut per_service: BTreeMap<(&str, &Place), Vec<&Tally>> = BTreeMap::new();
     for t in &rows {
-        per_service.entry(t.service.as_str()).or_default().push(t);
+        per_service
+            .entry((t.service.as_str(), &t.at))
+            .or_default()
+            .push(t);
     }
     let merged: Vec<Tally> = per_service
         .values()
@@ -224,7 +231,10 @@ fn failing_requests(o: &Outcome, except: Option<&str>) -> Option<Failing> {
         match (t.service.is_empty(), t.revision.as_str(), t.revisions) {
             (true, _, _) => "without a service".to_string(),
             (false, "", 1) => format!("to `{}`", t.service),
-            (false, rev, 1) => format!("to `{}` (revision `{rev}`)", t.service),
+            (false, rev, 1) => match &t.note {
+                Some(at) => format!("to `{}` (revision `{rev}` in {at})", t.service),
+                None => format!("to `{}` (revision `{rev}`)", t.service),
+            },
             (false, _, k) => format!("to `{}` ({k} revisions)", t.service),
         }
     );
@@ -238,14 +248,22 @@ fn failing_requests(o: &Outcome, except: Option<&str>) -> Option<Failing> {
         high: t.high(n),
         words,
         revision: t.revision.clone(),
+        at: t.at.clone(),
     })
 }
+
+/// Region and project of a revision, `None` where the logs do not say.
+type Place = (Option<String>, Option<String>);
 
 /// Request outcomes of a revision, or of a service's revisions together.
 struct Tally {
     service: String,
     /// The revision ("" for several).
     revision: String,
+    /// Its region and project (one service's revisions are summed per place).
+    at: Place,
+    /// Where it ran, when its name runs in several places ([`Outcome::place_note`]).
+    note: Option<String>,
     revisions: usize,
     requests: u64,
     server_errors: u64,
@@ -258,7 +276,7 @@ struct Tally {
 }
 
 impl Tally {
-    fn of(i: &analyze::Impact) -> Tally {
+    fn of(i: &analyze::Impact, o: &Outcome) -> Tally {
         let server_errors = i
             .statuses
             .iter()
@@ -268,6 +286,13 @@ impl Tally {
         let mut t = Tally {
             service: i.service.clone(),
             revision: i.revision.clone(),
+            at: (i.region.clone(), i.project.clone()),
+            note: o.place_note(
+                &i.service,
+                &i.revision,
+                i.region.as_deref(),
+                i.project.as_deref(),
+            ),
             revisions: 1,
             requests: i.requests,
             server_errors,
@@ -287,6 +312,8 @@ impl Tally {
         let mut t = Tally {
             service: ts.first().map_or(String::new(), |t| t.service.clone()),
             revision: String::new(),
+            at: ts.first().map_or((None, None), |t| t.at.clone()),
+            note: None,
             revisions: ts.len(),
             requests: ts.iter().map(|t| t.requests).sum(),
             server_errors: ts.iter().map(|t| t.server_errors).sum(),
@@ -344,6 +371,8 @@ struct Failing {
     words: String,
     /// The revision.
     revision: String,
+    /// Its region and project.
+    at: Place,
 }
 
 /// Failed requests of one revision that the status line mentions when no rule fired.
@@ -386,17 +415,14 @@ fn status(o: &Outcome, entries: u64, errors: u64, after_until: u64) -> Status {
         let high = failing.as_ref().is_some_and(|f| f.high);
         let level = if high { "high" } else { "ok" };
         // The regression the failing revision starts, if it does.
-        let reg = failing
-            .as_ref()
-            .and_then(|f| o.regressions.iter().find(|r| r.first_bad == f.revision));
+        let reg = failing.as_ref().and_then(|f| {
+            o.regressions.iter().find(|r| {
+                r.first_bad == f.revision && r.is_at_place(f.at.0.as_deref(), f.at.1.as_deref())
+            })
+        });
         match failing.map(|f| f.words) {
             Some(failed) if high => {
-                let since = reg.map_or(String::new(), |r| {
-                    format!(
-                        "; broken since revision `{}`, last good `{}`",
-                        r.first_bad, r.last_good
-                    )
-                });
+                let since = reg.map_or(String::new(), |r| broken_since(o, r));
                 headline = format!(
                     "Most requests fail: {failed}, below every rule's threshold (see the \
                      impact table){since}; {} entries, {} errors.",
@@ -500,13 +526,14 @@ fn status(o: &Outcome, entries: u64, errors: u64, after_until: u64) -> Status {
         .regressions
         .iter()
         .filter(on_lead)
-        .find(|r| lead.revisions.iter().any(|x| x.revision == r.first_bad))
+        .find(|r| {
+            lead.revisions
+                .iter()
+                .any(|x| x.revision == r.first_bad && r.is_at(x))
+        })
         .or_else(|| o.regressions.iter().find(on_lead))
     {
-        h.push_str(&format!(
-            "; broken since revision `{}`, last good `{}`",
-            reg.first_bad, reg.last_good
-        ));
+        h.push_str(&broken_since(o, reg));
         if let Some(rec) = &reg.recovered {
             h.push_str(&format!(
                 "; recovered: its failures stopped at {}",
@@ -580,6 +607,24 @@ fn status(o: &Outcome, entries: u64, errors: u64, after_until: u64) -> Status {
         level: ["ok", "low", "medium", "high", "critical"][level].into(),
         headline: h,
     }
+}
+
+/// "; broken since revision `b`, last good `g`", naming the region where the
+/// revision names run in several places.
+fn broken_since(o: &Outcome, r: &analyze::Regression) -> String {
+    let shared = [&r.first_bad, &r.last_good].iter().any(|rev| {
+        o.shared_names
+            .contains(&(r.service.clone(), (*rev).clone()))
+    });
+    let at = match (&r.region, &r.project) {
+        (Some(reg), _) if shared => format!(" in `{reg}`"),
+        (None, Some(p)) if shared => format!(" in project `{p}`"),
+        _ => String::new(),
+    };
+    format!(
+        "; broken since revision `{}`{at}, last good `{}`",
+        r.first_bad, r.last_good
+    )
 }
 
 /// 0 ok, 1 low .. 4 critical.

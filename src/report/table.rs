@@ -5,6 +5,20 @@ use super::{fmt_count, sanitize};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use std::io::{self, Write};
 
+/// A revision's name, with where it ran when the name runs in several places.
+fn revision_at(
+    o: &crate::analyze::Outcome,
+    service: &str,
+    revision: &str,
+    region: &Option<String>,
+    project: &Option<String>,
+) -> String {
+    match o.place_note(service, revision, region.as_deref(), project.as_deref()) {
+        Some(at) => sanitize(&format!("{revision} ({at})")).into_owned(),
+        None => sanitize(revision).into_owned(),
+    }
+}
+
 /// Writes the table summary.
 pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let o = &r.outcome;
@@ -66,7 +80,13 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                 t.add_row(vec![
                     Cell::new(&f.severity),
                     Cell::new(&f.rule),
-                    Cell::new(sanitize(&rc.revision)),
+                    Cell::new(revision_at(
+                        o,
+                        &rc.service,
+                        &rc.revision,
+                        &rc.region,
+                        &rc.project,
+                    )),
                     Cell::new(fmt_count(rc.count)).set_alignment(CellAlignment::Right),
                     // The revision's own span, not the finding's.
                     Cell::new(rc.first_seen.as_deref().unwrap_or("-")),
@@ -84,7 +104,13 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         for v in &o.revisions {
             t.add_row(vec![
                 Cell::new(sanitize(&v.service)),
-                Cell::new(sanitize(&v.revision)),
+                Cell::new(revision_at(
+                    o,
+                    &v.service,
+                    &v.revision,
+                    &v.region,
+                    &v.project,
+                )),
                 Cell::new(fmt_count(v.entries)).set_alignment(CellAlignment::Right),
                 Cell::new(fmt_count(v.errors)).set_alignment(CellAlignment::Right),
                 Cell::new(fmt_count(v.findings)).set_alignment(CellAlignment::Right),
@@ -96,8 +122,14 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     for g in &o.regressions {
         writeln!(
             w,
-            "\nregression: {} working until {}, broken since {} (switch {}){}",
+            "\nregression: {}{} working until {}, broken since {} (switch {}){}",
             sanitize(&g.service),
+            // A service name in several places: which one this is.
+            match (g.split, &g.region) {
+                (true, Some(r)) => format!(" in {}", sanitize(r)),
+                (true, None) => " (region unknown)".to_string(),
+                _ => String::new(),
+            },
             g.last_good,
             g.first_bad,
             g.switched_at,

@@ -130,6 +130,10 @@ struct Finding {
 struct RevisionCount {
     service: String,
     revision: String,
+    #[serde(deserialize_with = "nullable")]
+    region: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    project: Option<String>,
     count: u64,
     #[serde(deserialize_with = "nullable")]
     first_seen: Option<String>,
@@ -219,6 +223,10 @@ struct RevisionRow {
     service: String,
     revision: String,
     #[serde(deserialize_with = "nullable")]
+    region: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    project: Option<String>,
+    #[serde(deserialize_with = "nullable")]
     first_seen: Option<String>,
     #[serde(deserialize_with = "nullable")]
     last_seen: Option<String>,
@@ -290,6 +298,10 @@ struct Rate {
 struct Impact {
     service: String,
     revision: String,
+    #[serde(deserialize_with = "nullable")]
+    region: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    project: Option<String>,
     requests: u64,
     failed: u64,
     failure_share: f64,

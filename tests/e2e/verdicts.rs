@@ -842,32 +842,161 @@ fn the_app_s_request_logs_count_where_cloud_run_s_own_are_missing() {
     assert_eq!(row["findings"], 30, "{row}");
 }
 
-#[test]
-fn one_revision_name_in_two_regions_names_neither() {
-    // CI deploys `--revision-suffix=$SHORT_SHA` to both regions: the same names, and
-    // the new one fails only in europe-west1.
+/// CI deploys `orders` to europe-west1 and asia-east1 with `--revision-suffix=$SHORT_SHA`:
+/// the same revision names in both. The new one fails every request in europe-west1,
+/// while asia-east1, busier, serves it fine. Interleaved as Cloud Logging exports them.
+fn same_names_in_two_regions() -> Vec<String> {
     let mut lines = Vec::new();
     for i in 0..60 {
-        let (rev, status) = if i < 30 {
-            ("orders-a1b2c3d", 200)
+        let rev = if i < 30 {
+            "orders-a1b2c3d"
         } else {
-            ("orders-e4f5a6b", 503)
+            "orders-e4f5a6b"
         };
+        let status = if i < 30 { 200 } else { 503 };
         lines.push(request(i, i as i64 * 20, "orders", rev, status));
+        for k in 0..3 {
+            let at = i as i64 * 20 + 5 + k as i64 * 5;
+            lines.push(
+                request(100 + i * 3 + k, at, "orders", rev, 200)
+                    .replace("europe-west1", "asia-east1")
+                    .replace("-ew.a.run.app", "-an.a.run.app"),
+            );
+        }
+    }
+    lines
+}
+
+/// The row of `revision` in `region` (`None`: the row without a region).
+fn row<'r>(r: &'r Value, revision: &str, region: Option<&str>) -> &'r Value {
+    r["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["revision"] == revision && v["region"].as_str() == region)
+        .unwrap_or_else(|| panic!("no row {revision} {region:?}: {}", r["revisions"]))
+}
+
+#[test]
+fn one_revision_name_in_two_regions_is_judged_per_region() {
+    let lines = same_names_in_two_regions();
+    let r = report_of(&lines);
+    let regs = r["regressions"].as_array().unwrap();
+    assert_eq!(regs.len(), 1, "{regs:?}");
+    let reg = &regs[0];
+    assert_eq!(
+        (reg["last_good"].as_str(), reg["first_bad"].as_str()),
+        (Some("orders-a1b2c3d"), Some("orders-e4f5a6b")),
+        "{reg}"
+    );
+    assert_eq!(reg["region"], "europe-west1", "{reg}");
+    assert_eq!(reg["rollback"], true, "{reg}");
+    assert_eq!(
+        reg["after"]["entries"], 30,
+        "europe-west1's entries only: {reg}"
+    );
+    assert_eq!(
+        row(&r, "orders-e4f5a6b", Some("europe-west1"))["verdict"],
+        "broken"
+    );
+    assert_eq!(
+        row(&r, "orders-e4f5a6b", Some("asia-east1"))["verdict"],
+        "working"
+    );
+    for region in ["europe-west1", "asia-east1"] {
+        assert_eq!(
+            row(&r, "orders-a1b2c3d", Some(region))["verdict"],
+            "working"
+        );
+    }
+    let cmds = commands(&r);
+    let rollback: Vec<_> = cmds
+        .iter()
+        .filter(|c| c.contains("update-traffic"))
+        .collect();
+    assert_eq!(
+        rollback,
+        [&"gcloud run services update-traffic orders --to-revisions=orders-a1b2c3d=100 --region=europe-west1"],
+        "{cmds:?}"
+    );
+    assert!(!cmds.iter().any(|c| c.contains("asia-east1")), "{cmds:?}");
+    // Wherever the report names a shared revision name, it names the region too.
+    let md = markdown_of(&lines);
+    let status = md.lines().find(|l| l.starts_with("**Status:**")).unwrap();
+    assert!(
+        status.contains("broken since revision `orders-e4f5a6b` in `europe-west1`"),
+        "{status}"
+    );
+    for want in [
+        "| `orders-e4f5a6b` (europe-west1) |",
+        "| `orders-e4f5a6b` (asia-east1) |",
+        "**orders** in `europe-west1`, project `shop-prod`",
+    ] {
+        assert!(md.contains(want), "{want}: {md}");
+    }
+    let input = lines.join("\n") + "\n";
+    let table = lt(["report", "--format", "table", "-"])
+        .stdin(input)
+        .code(0)
+        .stdout;
+    for want in [
+        "orders-e4f5a6b (europe-west1)",
+        "orders-e4f5a6b (asia-east1)",
+        "regression: orders in europe-west1 working until orders-a1b2c3d",
+    ] {
+        assert!(table.contains(want), "{want}: {table}");
+    }
+}
+
+#[test]
+fn a_line_without_a_region_of_a_name_in_two_regions_is_given_no_region() {
+    // Some stdout lines lack the location label: their revision name runs in both
+    // regions, so which one wrote them is unknown.
+    let mut lines = same_names_in_two_regions();
+    for i in 0..12 {
         lines.push(
-            request(100 + i, i as i64 * 20 + 5, "orders", rev, 200)
-                .replace("europe-west1", "asia-east1"),
+            system_line(
+                900 + i,
+                700 + i as i64 * 30,
+                "orders",
+                "orders-e4f5a6b",
+                "worker ready",
+            )
+            .replace(r#""location":"europe-west1","#, ""),
         );
     }
     let r = report_of(&lines);
+    let apart = row(&r, "orders-e4f5a6b", None);
+    assert_eq!(
+        (apart["entries"].as_u64(), apart["verdict"].as_str()),
+        (Some(12), Some("unknown")),
+        "{apart}"
+    );
+    assert_eq!(
+        row(&r, "orders-e4f5a6b", Some("europe-west1"))["entries"],
+        30
+    );
+    assert_eq!(
+        row(&r, "orders-e4f5a6b", Some("europe-west1"))["verdict"],
+        "broken"
+    );
     let reg = &r["regressions"][0];
-    assert_eq!(reg["first_bad"], "orders-e4f5a6b", "{reg}");
-    assert!(reg["region"].is_null(), "{reg}");
-    assert_eq!(reg["rollback"], false, "{reg}");
-    let cmds = commands(&r);
-    assert!(
-        !cmds.iter().any(|c| c.contains("update-traffic")),
-        "{cmds:?}"
+    assert_eq!(reg["region"], "europe-west1", "{reg}");
+    assert_eq!(r["regressions"].as_array().unwrap().len(), 1);
+    let md = markdown_of(&lines);
+    assert!(md.contains("| `orders-e4f5a6b` (region unknown) |"), "{md}");
+    // A name seen in one region only: its lines without the label join it.
+    let one: Vec<String> = lines
+        .iter()
+        .filter(|l| !l.contains("asia-east1"))
+        .cloned()
+        .collect();
+    let r = report_of(&one);
+    let rows = r["revisions"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(
+        row(&r, "orders-e4f5a6b", Some("europe-west1"))["entries"],
+        42
     );
 }
 
