@@ -556,6 +556,8 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
     };
     let mut regressions = Vec::new();
     let mut revisions = Vec::new();
+    // Places judged broken: an unknown error only there is a lead.
+    let mut broken: BTreeSet<&Place> = BTreeSet::new();
     for (group, revs) in &mut per_service {
         let (svc, (region, project), _) = *group;
         regress::order(revs);
@@ -608,6 +610,9 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
                 "unknown"
             };
             if let Some(p) = place_of(&r.revision) {
+                if verdict == "broken" {
+                    broken.insert(p);
+                }
                 revisions.push(row(p, r, verdict));
             }
         }
@@ -672,17 +677,6 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
         })
         .collect();
 
-    // A name is broken for the leads only where it is broken in every place it
-    // runs: an error on the same name in a healthy region is no lead.
-    let mut broken_names: BTreeMap<&str, bool> = BTreeMap::new();
-    for r in &revisions {
-        *broken_names.entry(r.revision.as_str()).or_insert(true) &= r.verdict == "broken";
-    }
-    let broken: BTreeSet<&str> = broken_names
-        .into_iter()
-        .filter(|(_, b)| *b)
-        .map(|(n, _)| n)
-        .collect();
     let shared_names = names
         .into_iter()
         .filter(|(_, n)| *n > 1)
@@ -694,11 +688,17 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
         .top(TOP_UNKNOWN)
         .into_iter()
         .map(|u| {
-            let revs: Vec<String> = u.revisions.iter().map(|(r, _)| r.clone()).collect();
+            // Judged per place: the same name in a healthy region is no failing one.
+            let only_failing =
+                !u.revisions.is_empty() && u.revisions.iter().all(|(p, _)| broken.contains(p));
+            let revs: BTreeSet<&str> = u
+                .revisions
+                .iter()
+                .map(|(p, _)| p.revision.as_str())
+                .collect();
+            let revs: Vec<String> = revs.into_iter().map(str::to_string).collect();
             Unknown {
-                only_in_failing_revision: !broken.is_empty()
-                    && !revs.is_empty()
-                    && revs.iter().all(|r| broken.contains(r.as_str())),
+                only_in_failing_revision: only_failing,
                 only_after_onset: match (onset, u.first_seen) {
                     (Some(o), Some(f)) => f >= o.0,
                     _ => false,

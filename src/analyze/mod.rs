@@ -14,5 +14,5 @@ pub use counts::{is_error, Counts, Newest, RevisionCounts};
 pub use finish::{default_bucket, finish, MOSTLY_FAILING};
 pub use outcome::*;
 pub use regress::{revision_seq, RateFigures, Regression};
-pub use sink::{Analysis, Deploy, Sample};
+pub use sink::{Analysis, Deploy, Place, Sample};
 pub use whys::explain;

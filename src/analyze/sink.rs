@@ -430,7 +430,7 @@ fn add_combos(into: &mut BTreeMap<Vec<usize>, u64>, from: BTreeMap<Vec<usize>, u
 }
 
 /// Moves the values whose key `to` maps elsewhere under their new key, merged.
-fn rekey<K: Ord + Clone, V>(
+pub(super) fn rekey<K: Ord + Clone, V>(
     m: &mut BTreeMap<K, V>,
     to: impl Fn(&K) -> Option<K>,
     merge: impl Fn(&mut V, V),
@@ -568,6 +568,7 @@ impl<'r> Analysis<'r> {
         rekey(&mut self.app.combos, to, add_combos);
         rekey(&mut self.app.requests, to, merge_request);
         rekey(&mut self.app.other_combos, to, add_combos);
+        self.unknown.rekey(to);
         for (from, into) in &moves {
             if self.run_revisions.remove(from) {
                 self.run_revisions.insert(into.clone());
@@ -973,7 +974,7 @@ impl Analysis<'_> {
         if is_error(e) && hits.is_empty() && !e.is_request() {
             self.unknown.add(
                 &e.message,
-                e.place.revision.as_deref(),
+                Some(place).filter(|p| !p.revision.is_empty()),
                 e.timestamp.map(|t| t.0),
                 e.insert_id.as_deref(),
             );

@@ -949,6 +949,45 @@ fn one_revision_name_in_two_regions_is_judged_per_region() {
 }
 
 #[test]
+fn an_error_on_a_shared_name_in_the_healthy_region_is_no_lead() {
+    // An error no rule knows, logged by the failing region's new revision; then also
+    // by the healthy region's revision of the same name.
+    let error = |i: usize, region: &str| {
+        system_line(
+            900 + i,
+            640 + i as i64 * 30,
+            "orders",
+            "orders-e4f5a6b",
+            "ledger sync aborted: shard 7 mismatch",
+        )
+        .replace(r#""severity":"WARNING""#, r#""severity":"ERROR""#)
+        .replace("europe-west1", region)
+    };
+    let lead = |lines: &[String]| {
+        let r = report_of(lines);
+        let u = r["unknown"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| {
+                u["template"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("ledger sync aborted")
+            })
+            .cloned()
+            .unwrap_or_else(|| panic!("{}", r["unknown"]));
+        assert_eq!(u["revisions"], serde_json::json!(["orders-e4f5a6b"]), "{u}");
+        u["only_in_failing_revision"].as_bool().unwrap()
+    };
+    let mut lines = same_names_in_two_regions();
+    lines.extend((0..3).map(|i| error(i, "europe-west1")));
+    assert!(lead(&lines));
+    lines.extend((3..6).map(|i| error(i, "asia-east1")));
+    assert!(!lead(&lines));
+}
+
+#[test]
 fn a_line_without_a_region_of_a_name_in_two_regions_is_given_no_region() {
     // Some stdout lines lack the location label: their revision name runs in both
     // regions, so which one wrote them is unknown.

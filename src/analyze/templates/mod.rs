@@ -1,9 +1,10 @@
 //! Message templates for errors no rule matched: messages are masked (`mask.rs`)
-//! and counted per template, with revisions, first/last seen and one example.
+//! and counted per template, with places, first/last seen and one example.
 
 mod mask;
 mod shapes;
 
+use super::sink::Place;
 use crate::text::cut_chars;
 use mask::MAX_CHARS;
 pub use mask::{template_of, MAX_TEMPLATES};
@@ -13,7 +14,8 @@ use std::collections::{BTreeMap, HashMap};
 #[derive(Debug, Clone)]
 struct Stats {
     count: u64,
-    revisions: BTreeMap<String, u64>,
+    /// Entries per place (a revision name may run in several regions).
+    revisions: BTreeMap<Place, u64>,
     first_seen: Option<i64>,
     last_seen: Option<i64>,
     /// Smallest raw message (cut to [`MAX_CHARS`]) and its insertId: order-independent.
@@ -84,8 +86,8 @@ pub struct TemplateSummary {
     pub template: String,
     /// Entries.
     pub count: u64,
-    /// Entries per revision, sorted by revision name (entries without one are not listed).
-    pub revisions: Vec<(String, u64)>,
+    /// Entries per place, sorted (entries without a revision are not listed).
+    pub revisions: Vec<(Place, u64)>,
     /// Earliest timestamp, unix nanoseconds.
     pub first_seen: Option<i64>,
     /// Latest timestamp, unix nanoseconds.
@@ -97,11 +99,11 @@ pub struct TemplateSummary {
 }
 
 impl Templates {
-    /// Adds one message (an error entry no rule matched).
+    /// Adds one message (an error entry no rule matched) of a revision's `place`.
     pub fn add(
         &mut self,
         message: &str,
-        revision: Option<&str>,
+        place: Option<&Place>,
         ts: Option<i64>,
         sample_id: Option<&str>,
     ) {
@@ -123,15 +125,22 @@ impl Templates {
                 .or_insert_with(|| Stats::new(example, sample_id)),
         };
         stats.count += 1;
-        if let Some(r) = revision {
-            match stats.revisions.get_mut(r) {
+        if let Some(p) = place {
+            match stats.revisions.get_mut(p) {
                 Some(n) => *n += 1,
                 None => {
-                    stats.revisions.insert(r.to_string(), 1);
+                    stats.revisions.insert(p.clone(), 1);
                 }
             }
         }
         stats.time(ts);
+    }
+
+    /// Moves the counts of places that `to` maps elsewhere (see `Analysis::attribute`).
+    pub(super) fn rekey(&mut self, to: impl Fn(&Place) -> Option<Place>) {
+        for s in self.map.values_mut() {
+            super::sink::rekey(&mut s.revisions, &to, |n, m| *n += m);
+        }
     }
 
     /// Folds another worker's templates in.

@@ -2,6 +2,14 @@
 use super::*;
 use proptest::prelude::*;
 
+/// The place of revision `r` (service, region and project unknown).
+fn at(r: &str) -> Place {
+    Place {
+        revision: r.into(),
+        ..Place::default()
+    }
+}
+
 const WORDS: &[&str] = &[
     "error",
     "User",
@@ -247,8 +255,18 @@ fn unicode_is_safe() {
 #[test]
 fn example_is_smallest_and_cut() {
     let mut t = Templates::default();
-    t.add("User 2 not found", Some("rev-b"), Some(20), Some("id2"));
-    t.add("User 10 not found", Some("rev-a"), Some(10), Some("id1"));
+    t.add(
+        "User 2 not found",
+        Some(&at("rev-b")),
+        Some(20),
+        Some("id2"),
+    );
+    t.add(
+        "User 10 not found",
+        Some(&at("rev-a")),
+        Some(10),
+        Some("id1"),
+    );
     t.add("User 3 not found", None, Some(30), None);
     let top = t.top(5);
     assert_eq!(top.len(), 1);
@@ -257,7 +275,7 @@ fn example_is_smallest_and_cut() {
     assert_eq!(s.count, 3);
     assert_eq!(s.example, "User 10 not found");
     assert_eq!(s.sample_id.as_deref(), Some("id1"));
-    assert_eq!(s.revisions, vec![("rev-a".into(), 1), ("rev-b".into(), 1)]);
+    assert_eq!(s.revisions, vec![(at("rev-a"), 1), (at("rev-b"), 1)]);
     assert_eq!((s.first_seen, s.last_seen), (Some(10), Some(30)));
 
     let mut t = Templates::default();
@@ -287,7 +305,7 @@ fn top_orders_by_count_then_template() {
 fn worker(msgs: &[(&str, &str, i64, &str)]) -> Templates {
     let mut t = Templates::default();
     for (m, r, ts, id) in msgs {
-        t.add(m, Some(r), Some(*ts), Some(id));
+        t.add(m, Some(&at(r)), Some(*ts), Some(id));
     }
     t
 }
@@ -330,7 +348,7 @@ fn merge_is_order_independent() {
         ("User 5 not found", "r1", 3, "c1"),
         ("disk 91% full", "r3", 8, "c2"),
     ] {
-        one.add(m, Some(r), Some(ts), Some(id));
+        one.add(m, Some(&at(r)), Some(ts), Some(id));
     }
     assert_eq!(one.top(10), results[0]);
     let user = &results[0][0];
@@ -338,7 +356,7 @@ fn merge_is_order_independent() {
     assert_eq!(user.count, 3);
     assert_eq!(user.example, "User 1 not found");
     assert_eq!(user.sample_id.as_deref(), Some("b1"));
-    assert_eq!(user.revisions, vec![("r1".into(), 2), ("r2".into(), 1)]);
+    assert_eq!(user.revisions, vec![(at("r1"), 2), (at("r2"), 1)]);
     assert_eq!((user.first_seen, user.last_seen), (Some(3), Some(90)));
 }
 
@@ -382,4 +400,20 @@ fn cap_counts_overflow() {
 fn tracebacks_are_named_by_their_last_line() {
     let tb = "Traceback (most recent call last):\n  File \"/app/main.py\", line 12, in <module>\n    import foo\nModuleNotFoundError: No module named 'foo'\n";
     assert_eq!(template_of(tb), "ModuleNotFoundError: No module named <*>");
+}
+
+/// A place given to another (a line without the location label joining its region)
+/// takes its template counts along, merged with the ones already there.
+#[test]
+fn rekeyed_places_take_their_counts_along() {
+    let mut t = Templates::default();
+    let eu = Place {
+        region: "europe-west1".into(),
+        ..at("r1")
+    };
+    t.add("disk 90% full", Some(&at("r1")), None, None);
+    t.add("disk 91% full", Some(&eu), None, None);
+    t.add("disk 92% full", Some(&at("r2")), None, None);
+    t.rekey(|p| (*p == at("r1")).then(|| eu.clone()));
+    assert_eq!(t.top(1)[0].revisions, vec![(eu.clone(), 2), (at("r2"), 1)]);
 }
