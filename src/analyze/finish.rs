@@ -46,6 +46,10 @@ pub(super) struct RuleTotal<'a> {
     pub last: Option<Timestamp>,
     pub series: BTreeMap<i64, u64>,
     pub places: Vec<(&'a Place, &'a MatchAgg)>,
+    /// Where the threshold was first met, in seconds (earliest over its services).
+    pub met_at: Option<i64>,
+    /// Matches before their service's threshold was first met.
+    pub before_met: u64,
 }
 
 /// The rules that meet their threshold, each summed over the services where it does,
@@ -74,16 +78,18 @@ pub(super) fn rule_totals<'a>(
     }
     let none = BTreeMap::new();
     let rules = a.rules.rules();
-    let firing: BTreeSet<(usize, &str)> = per_service
+    // Where each (rule, service) first met its threshold, for those that did.
+    let firing: BTreeMap<(usize, &str), i64> = per_service
         .iter()
-        .filter(|((ri, svc), s)| {
+        .filter_map(|((ri, svc), s)| {
             let series: Vec<(i64, u64)> = s.iter().map(|(k, v)| (*k, *v)).collect();
             let requests = served.get(svc).unwrap_or(&none);
-            rules
-                .get(*ri)
-                .is_some_and(|r| r.threshold.fires_among(&series, a.base_secs, requests))
+            let met = rules
+                .get(*ri)?
+                .threshold
+                .first_met(&series, a.base_secs, requests)?;
+            Some(((*ri, *svc), met))
         })
-        .map(|(k, _)| *k)
         .collect();
     let mut by: BTreeMap<usize, RuleTotal<'a>> = BTreeMap::new();
     let mut below: BTreeMap<usize, u64> = BTreeMap::new();
@@ -91,10 +97,10 @@ pub(super) fn rule_totals<'a>(
         let Some(rule) = rules.get(*ri) else {
             continue;
         };
-        if !firing.contains(&(*ri, place.service.as_str())) {
+        let Some(&met) = firing.get(&(*ri, place.service.as_str())) else {
             *below.entry(*ri).or_default() += m.count;
             continue;
-        }
+        };
         let t = by.entry(*ri).or_insert_with(|| RuleTotal {
             idx: *ri,
             rule,
@@ -103,8 +109,12 @@ pub(super) fn rule_totals<'a>(
             last: None,
             series: BTreeMap::new(),
             places: Vec::new(),
+            met_at: None,
+            before_met: 0,
         });
         t.count += m.count;
+        t.met_at = Some(t.met_at.map_or(met, |x| x.min(met)));
+        t.before_met += m.buckets.range(..met).map(|(_, n)| n).sum::<u64>();
         t.first = [t.first, m.first].into_iter().flatten().min();
         t.last = [t.last, m.last].into_iter().flatten().max();
         for (b, n) in rebucket(&m.buckets, bucket) {
@@ -149,6 +159,11 @@ fn timeline(
         _ => (Vec::new(), 0),
     };
     let active = t.series.len() as u64;
+    // Stray matches before the threshold was met do not date the incident.
+    let began = match t.met_at {
+        Some(m) if t.before_met > 0 => Some(Timestamp::from_secs(m)),
+        _ => t.first,
+    };
     let ongoing = match (t.last, end_of_logs) {
         (Some(l), Some(e)) => e.0 - l.0 <= bucket * 1_000_000_000,
         _ => false,
@@ -158,10 +173,12 @@ fn timeline(
         end: ts(t.last),
         ongoing,
         under_way_at_start: !served_ok
-            && match (t.first, window) {
+            && match (began, window) {
                 (Some(f), Some((start, _))) => f.0 - start.0 <= 60 * 1_000_000_000,
                 _ => false,
             },
+        threshold_met: t.met_at.map(|m| Timestamp::from_secs(m).to_rfc3339()),
+        before_threshold: t.before_met,
         duration_secs: match (t.first, t.last) {
             (Some(a), Some(b)) => (b.0 - a.0) / 1_000_000_000,
             _ => 0,

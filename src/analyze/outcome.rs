@@ -73,6 +73,11 @@ pub struct Timeline {
     /// True when the first match is within a minute of the start of the logs: it
     /// was under way before them, so `onset` is only when the logs begin.
     pub under_way_at_start: bool,
+    /// Start of the first window or run of matches that met the rule's threshold.
+    pub threshold_met: Option<String>,
+    /// Matches before `threshold_met`: background the threshold let pass (stray
+    /// 500s hours before a burst), so `onset` is not when the burst began.
+    pub before_threshold: u64,
     /// Seconds from onset to end.
     pub duration_secs: i64,
     /// "continuous" (every bucket between onset and end has matches) or "bursts".

@@ -394,6 +394,12 @@ pub(super) fn evidence(
         f.timeline.span_buckets,
         duration(bucket),
     )];
+    if let (Some(met), true) = (&f.timeline.threshold_met, f.timeline.before_threshold > 0) {
+        ev[0].push_str(&format!(
+            "; the threshold was first met at {met}, after {} earlier matches",
+            fmt_count(f.timeline.before_threshold)
+        ));
+    }
     let revs: Vec<String> = f
         .revisions
         .iter()
@@ -840,6 +846,8 @@ mod tests {
                 end: None,
                 ongoing: false,
                 under_way_at_start: false,
+                threshold_met: None,
+                before_threshold: 0,
                 duration_secs: 0,
                 pattern: "continuous".into(),
                 active_buckets: 0,

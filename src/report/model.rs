@@ -500,7 +500,19 @@ fn status(o: &Outcome, entries: u64, errors: u64, after_until: u64) -> Status {
             ));
         }
     }
-    if let Some(on) = &lead.timeline.onset {
+    let stray = lead.timeline.before_threshold;
+    if let (Some(met), Some(first), true) = (
+        &lead.timeline.threshold_met,
+        &lead.timeline.onset,
+        stray > 0,
+    ) {
+        // Stray matches long before the burst: dated from where it met its threshold.
+        h.push_str(&format!(
+            " since about {met} ({} earlier match{} from {first})",
+            super::fmt_count(stray),
+            if stray == 1 { "" } else { "es" }
+        ));
+    } else if let Some(on) = &lead.timeline.onset {
         if lead.timeline.under_way_at_start {
             h.push_str(&format!(
                 " since at least {on} (under way when the logs begin)"

@@ -64,6 +64,19 @@ impl Threshold {
         base_secs: i64,
         requests: &BTreeMap<i64, u64>,
     ) -> bool {
+        self.first_met(bucket_counts, base_secs, requests).is_some()
+    }
+
+    /// Where the matches first met the threshold: the start (seconds) of the first
+    /// window or run that holds enough, or the bucket where the count reached
+    /// `min_count` without a window; `None` when they never did. Matches before it
+    /// are background the threshold let pass (two stray 500s before a burst).
+    pub fn first_met(
+        &self,
+        bucket_counts: &[(i64, u64)],
+        base_secs: i64,
+        requests: &BTreeMap<i64, u64>,
+    ) -> Option<i64> {
         let sorted;
         let counts = if bucket_counts.windows(2).all(|w| w[0].0 <= w[1].0) {
             bucket_counts
@@ -76,14 +89,16 @@ impl Threshold {
         };
         let total: u64 = counts.iter().map(|c| c.1).sum();
         if total == 0 {
-            return false;
+            return None;
         }
         // A burst needs a fifth of `min_share` of the requests in its own window (a
         // busy service's 0.2% background is not one; an endpoint down is), a run the
         // whole of it over its own minutes.
         let burst_bp = self.min_share_bp.map(|bp| (bp / 5).max(1));
         let by_count = self.min_count.map(|n| match self.window_secs {
-            None => total >= n && shared(total, served_in(counts, requests), burst_bp),
+            None => (total >= n && shared(total, served_in(counts, requests), burst_bp))
+                .then(|| reached(counts, n))
+                .flatten(),
             Some(w) => any_window(counts, w.max(base_secs), n, requests, burst_bp),
         });
         let by_run = self.continuous_buckets.map(|k| {
@@ -95,12 +110,21 @@ impl Threshold {
             )
         });
         match (by_count, by_run) {
-            (None, None) => true,
+            (None, None) => counts.iter().find(|c| c.1 > 0).map(|c| c.0),
             (Some(a), None) => a,
             (None, Some(b)) => b,
-            (Some(a), Some(b)) => a || b,
+            (Some(a), Some(b)) => a.into_iter().chain(b).min(),
         }
     }
+}
+
+/// The bucket where the running count reaches `n`.
+fn reached(counts: &[(i64, u64)], n: u64) -> Option<i64> {
+    let mut sum = 0u64;
+    counts.iter().find_map(|&(b, c)| {
+        sum += c;
+        (sum >= n).then_some(b)
+    })
 }
 
 /// Basis points as a percentage: 500 -> "5%", 25 -> "0.25%".
@@ -153,15 +177,15 @@ fn served_in(counts: &[(i64, u64)], requests: &BTreeMap<i64, u64>) -> u64 {
         .sum()
 }
 
-/// Some window `[start, start + window)` holds `n` matches that are `bp` of its
-/// requests (counted in whole minutes, whatever the base bucket).
+/// The start of the first window `[start, start + window)` holding `n` matches that
+/// are `bp` of its requests (counted in whole minutes, whatever the base bucket).
 fn any_window(
     counts: &[(i64, u64)],
     window: i64,
     n: u64,
     requests: &BTreeMap<i64, u64>,
     bp: Option<u32>,
-) -> bool {
+) -> Option<i64> {
     let mut sum = 0u64;
     let mut hi = 0;
     for lo in 0..counts.len() {
@@ -174,16 +198,21 @@ fn any_window(
         let from = counts[lo].0.div_euclid(RUN_SECS) * RUN_SECS;
         let to = (end - 1).div_euclid(RUN_SECS) * RUN_SECS + RUN_SECS;
         if sum >= n && shared(sum, requests.range(from..to).map(|(_, r)| r).sum(), bp) {
-            return true;
+            return Some(counts[lo].0);
         }
         sum -= counts[lo].1;
     }
-    false
+    None
 }
 
-/// Some run of at least `k` consecutive minutes with matches whose matches are `bp`
-/// of the requests in those minutes.
-fn any_run(minutes: &[(i64, u64)], k: u64, requests: &BTreeMap<i64, u64>, bp: Option<u32>) -> bool {
+/// The first minute of the first run of at least `k` consecutive minutes with
+/// matches whose matches are `bp` of the requests in those minutes.
+fn any_run(
+    minutes: &[(i64, u64)],
+    k: u64,
+    requests: &BTreeMap<i64, u64>,
+    bp: Option<u32>,
+) -> Option<i64> {
     let minutes: Vec<(i64, u64)> = minutes.iter().copied().filter(|m| m.1 > 0).collect();
     let mut start = 0;
     for i in 0..minutes.len() {
@@ -194,11 +223,11 @@ fn any_run(minutes: &[(i64, u64)], k: u64, requests: &BTreeMap<i64, u64>, bp: Op
         let run = &minutes[start..=i];
         let matched: u64 = run.iter().map(|m| m.1).sum();
         if run.len() as u64 >= k && shared(matched, served_in(run, requests), bp) {
-            return true;
+            return Some(run[0].0);
         }
         start = i + 1;
     }
-    false
+    None
 }
 
 /// Parses a duration such as `90s`, `10m`, `1h30m`, `2d` or `1w` into seconds.
@@ -350,6 +379,32 @@ mod tests {
             t.to_string(),
             ">= 20 within 5m or 10 consecutive minutes at >= 5% of requests"
         );
+    }
+
+    #[test]
+    fn first_met_is_where_the_threshold_was_reached_not_the_first_stray_match() {
+        let t = Threshold {
+            min_count: Some(20),
+            window_secs: Some(300),
+            ..Threshold::default()
+        };
+        let none = BTreeMap::new();
+        // A stray match at 0 and 3000, then 30 a minute from 6000.
+        let mut counts = vec![(0, 1), (3000, 1)];
+        counts.extend((0..10).map(|m| (6000 + m * 60, 30)));
+        assert_eq!(t.first_met(&counts, 60, &none), Some(6000));
+        let run = Threshold {
+            continuous_buckets: Some(3),
+            ..Threshold::default()
+        };
+        assert_eq!(run.first_met(&counts, 60, &none), Some(6000));
+        let total = Threshold {
+            min_count: Some(3),
+            ..Threshold::default()
+        };
+        assert_eq!(total.first_met(&counts, 60, &none), Some(6000));
+        assert_eq!(Threshold::default().first_met(&counts, 60, &none), Some(0));
+        assert_eq!(t.first_met(&counts[..2], 60, &none), None);
     }
 
     #[test]

@@ -184,6 +184,9 @@ struct Timeline {
     end: Option<String>,
     ongoing: bool,
     under_way_at_start: bool,
+    #[serde(deserialize_with = "nullable")]
+    threshold_met: Option<String>,
+    before_threshold: u64,
     duration_secs: i64,
     pattern: Pattern,
     active_buckets: u64,

@@ -103,3 +103,44 @@ fn traffic_moved_to_an_older_working_revision_is_the_resolution() {
         "{md}"
     );
 }
+
+/// Two stray 500s in two hours of a healthy revision, then a deploy that fails half:
+/// the regression is found (one match in a thousand entries still works), and the
+/// burst is dated from where it met its threshold, not from the first stray 500.
+#[test]
+fn stray_failures_neither_hide_a_regression_nor_date_it() {
+    let mut lines = Vec::new();
+    serve(&mut lines, "orders-00041-xov", 0, 7200, 2, 200);
+    lines[700] = request(700, 1400, "orders", "orders-00041-xov", 500);
+    lines[2900] = request(2900, 5800, "orders", "orders-00041-xov", 500);
+    let mut t = 7200;
+    while t < 9000 {
+        let status = if t % 4 == 0 { 500 } else { 200 };
+        lines.push(request(
+            lines.len(),
+            t,
+            "orders",
+            "orders-00042-mib",
+            status,
+        ));
+        t += 2;
+    }
+    let (r, md) = report_of(&lines);
+    let g = &r["regressions"][0];
+    assert_eq!(g["last_good"], "orders-00041-xov", "{g}");
+    assert_eq!(g["first_bad"], "orders-00042-mib", "{g}");
+    let f = finding(&r, "HTTP_5XX_BURST").unwrap();
+    assert_eq!(f["timeline"]["before_threshold"], 2, "{}", f["timeline"]);
+    assert_eq!(f["timeline"]["threshold_met"], "2025-03-01T02:00:00Z");
+    let head = r["status"]["headline"].as_str().unwrap();
+    assert!(
+        head.contains(
+            "since about 2025-03-01T02:00:00Z (2 earlier matches from 2025-03-01T00:23:20"
+        ),
+        "{head}"
+    );
+    assert!(
+        md.contains("✅ **Working until `orders-00041-xov`**: 2 of 3,600 entries failing"),
+        "{md}"
+    );
+}
