@@ -45,6 +45,10 @@ impl Filter {
                 return false;
             }
         }
+        self.service_kept(e)
+    }
+
+    fn service_kept(&self, e: &Entry<'_>) -> bool {
         self.services.is_empty()
             || e.place
                 .service
@@ -52,10 +56,11 @@ impl Filter {
                 .is_some_and(|s| self.services.iter().any(|w| w == s))
     }
 
-    /// True when `e` was left out for being at or after --until: the logs go on
-    /// past the window, so what is failing at its end is not known to be ongoing.
+    /// True when `e`, of a service kept, was left out for being at or after --until:
+    /// the logs go on past the window, so what is failing at its end is not known to
+    /// be ongoing.
     fn is_after_until(&self, e: &Entry<'_>) -> bool {
-        matches!((e.timestamp, self.until), (Some(t), Some(u)) if t >= u)
+        matches!((e.timestamp, self.until), (Some(t), Some(u)) if t >= u) && self.service_kept(e)
     }
 
     /// True when no entry is dropped by the filter.

@@ -487,15 +487,24 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
         let mut by_rule = BTreeMap::new();
         let mut first_failure: Option<Timestamp> = None;
         let mut last_failure: Option<Timestamp> = None;
+        // Minutes with failures, for the longest pause between them.
+        let mut fail_minutes: BTreeSet<i64> = BTreeSet::new();
         for t in &fired {
             for (at, m) in &t.places {
                 if *at == p {
                     *by_rule.entry(t.rule.id.clone()).or_default() += m.count;
                     first_failure = min_opt(first_failure, m.first);
                     last_failure = last_failure.max(m.last);
+                    fail_minutes.extend(m.buckets.keys().map(|b| b - b.rem_euclid(60)));
                 }
             }
         }
+        let longest_failure_gap = fail_minutes
+            .iter()
+            .zip(fail_minutes.iter().skip(1))
+            .map(|(a, b)| b - a - 60)
+            .max()
+            .unwrap_or(0);
         // Distinct entries that matched at least one fired rule.
         let failures = a.combos.get(p).map_or(0, |m| {
             m.iter()
@@ -533,6 +542,7 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
             last_seen: rc.last_seen,
             first_failure,
             last_failure,
+            longest_failure_gap,
             by_rule,
             requests: req.map_or(0, |q| q.requests),
             failed_requests: req.map_or(0, |q| q.failures),
@@ -540,7 +550,10 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
             errors: rc.errors,
             first_ok: req.and_then(|q| q.first_ok),
             served: req.map(|q| q.buckets.clone()).unwrap_or_default(),
-            client_floor: None,
+            client_statuses: req.map_or_else(BTreeMap::new, |q| {
+                q.statuses.range(400..500).map(|(k, v)| (*k, *v)).collect()
+            }),
+            client_floor: BTreeMap::new(),
         };
         if a.unplaced.contains(p) {
             unplaced.push((p, stats));
@@ -617,8 +630,15 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
             let recovered = reg
                 .as_ref()
                 .is_some_and(|g| g.recovered.is_some() && g.first_bad == r.revision);
+            // The revision that resolved the regression works, a stray failure or not.
+            let fix = reg
+                .as_ref()
+                .and_then(|g| g.resolved_by.as_ref())
+                .is_some_and(|f| f.revision == r.revision);
             let verdict = if recovered {
                 "recovered"
+            } else if fix && r.working() {
+                "working"
             } else if r.failures > 0 && bad_from.is_none_or(|b| i >= b) {
                 "broken"
             } else if r.working() && (r.requests > 0 || !serves) {

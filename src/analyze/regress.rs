@@ -4,7 +4,7 @@
 use super::sink::Deploy;
 use crate::entry::Timestamp;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Failures needed on the first bad revision before calling a regression.
 const MIN_FAILURES: u64 = 5;
@@ -24,6 +24,9 @@ const MIN_SERVED_BEFORE: u64 = 20;
 /// How long the last good revision must go on serving after the bad one's last
 /// entry to count as traffic moved back to it.
 const ROLLED_BACK_SECS: i64 = 5 * 60;
+/// Least quiet after a revision's last failure, while it serves, to call its failures
+/// stopped.
+const RECOVERED_QUIET_SECS: i64 = 15 * 60;
 /// Requests another revision must serve while a failing one that served none runs,
 /// for that one to count as never having had traffic.
 const MIN_SERVED_BESIDE: u64 = 3;
@@ -47,6 +50,8 @@ pub struct RevStats {
     pub first_failure: Option<Timestamp>,
     /// Latest match of a fired finding.
     pub last_failure: Option<Timestamp>,
+    /// Longest pause, in seconds, between two minutes with failures.
+    pub longest_failure_gap: i64,
     /// Failures per rule id.
     pub by_rule: BTreeMap<String, u64>,
     /// Request logs.
@@ -61,9 +66,12 @@ pub struct RevStats {
     pub first_ok: Option<Timestamp>,
     /// Requests per bucket start (seconds), health checks left out.
     pub served: BTreeMap<i64, u64>,
-    /// The lowest share of 4xx among the service's other revisions that served
-    /// enough requests to tell (see [`compare_client_errors`]); `None` when none did.
-    pub client_floor: Option<f64>,
+    /// Requests answered 4xx, per status.
+    pub client_statuses: BTreeMap<u16, u64>,
+    /// Per 4xx status, the lowest share of it among the service's other revisions
+    /// that served enough requests to tell (see [`compare_client_errors`]); empty
+    /// when none did.
+    pub client_floor: BTreeMap<u16, f64>,
 }
 
 impl RevStats {
@@ -81,17 +89,30 @@ impl RevStats {
         client as f64 / self.requests.max(1) as f64
     }
 
+    /// Its share of requests answered with each 4xx status.
+    fn status_shares(&self) -> impl Iterator<Item = (u16, f64)> + '_ {
+        let n = self.requests.max(1) as f64;
+        self.client_statuses
+            .iter()
+            .map(move |(s, c)| (*s, *c as f64 / n))
+    }
+
     /// Its requests, if it served any, mostly succeeded: at most one in twenty with
-    /// 5xx, and 4xx under half, or no more than the service's other revisions get (a
-    /// public API's scanners and expired tokens are its background, not its fault).
-    /// A burst rule can stay under its threshold while every request of a quiet
-    /// service fails; such a revision is not "working".
+    /// 5xx, and 4xx under half, or under 90% and, status by status, no more than 10
+    /// points over what the service's other revisions get (a public API's scanners
+    /// and expired tokens are its background, not its fault; a 401 the others never
+    /// answered is not). A burst rule can stay under its threshold while every
+    /// request of a quiet service fails; such a revision is not "working".
     pub fn requests_healthy(&self) -> bool {
         let client = self.client_share();
+        let excess: f64 = self
+            .status_shares()
+            .map(|(s, share)| (share - self.client_floor.get(&s).copied().unwrap_or(0.0)).max(0.0))
+            .sum();
         self.requests == 0
             || (self.server_errors * 20 <= self.requests
                 && (client < 0.5
-                    || (client < 0.9 && self.client_floor.is_some_and(|f| client <= f + 0.1))))
+                    || (client < 0.9 && !self.client_floor.is_empty() && excess <= 0.1)))
     }
 
     /// Shown to work: no finding matches beyond a stray one in a thousand entries,
@@ -135,20 +156,37 @@ impl RevStats {
     }
 }
 
-/// Sets each revision's [`RevStats::client_floor`]: the lowest 4xx share among the
-/// service's other revisions that served at least `MIN_GOOD_REQUESTS` requests.
+/// Sets each revision's [`RevStats::client_floor`]: per 4xx status, the lowest share
+/// of it among the service's other revisions that served at least
+/// `MIN_GOOD_REQUESTS` requests (0 for a status one of them never answered).
 pub fn compare_client_errors(revs: &mut [RevStats]) {
-    let shares: Vec<Option<f64>> = revs
+    let shares: Vec<Option<BTreeMap<u16, f64>>> = revs
         .iter()
-        .map(|r| (r.requests >= MIN_GOOD_REQUESTS).then(|| r.client_share()))
+        .map(|r| (r.requests >= MIN_GOOD_REQUESTS).then(|| r.status_shares().collect()))
         .collect();
     for (i, r) in revs.iter_mut().enumerate() {
-        r.client_floor = shares
+        let others: Vec<&BTreeMap<u16, f64>> = shares
             .iter()
             .enumerate()
             .filter(|(j, _)| *j != i)
-            .filter_map(|(_, s)| *s)
-            .reduce(f64::min);
+            .filter_map(|(_, s)| s.as_ref())
+            .collect();
+        r.client_floor = if others.is_empty() {
+            BTreeMap::new()
+        } else {
+            let statuses: BTreeSet<u16> = others.iter().flat_map(|m| m.keys().copied()).collect();
+            statuses
+                .into_iter()
+                .chain(r.client_statuses.keys().copied())
+                .map(|s| {
+                    let low = others
+                        .iter()
+                        .map(|m| m.get(&s).copied().unwrap_or(0.0))
+                        .fold(f64::INFINITY, f64::min);
+                    (s, low)
+                })
+                .collect()
+        };
     }
 }
 
@@ -179,7 +217,7 @@ pub struct Regression {
     /// it), serving again after the failing ones went quiet.
     pub rolled_back: bool,
     /// The failures stopped on the first bad revision itself, which went on serving
-    /// without them (`resolved_by` is then that revision).
+    /// without them. Said, not taken as the resolution: the logs do not show why.
     pub recovered: Option<Recovery>,
     /// Region of the revisions compared, when the logs say.
     pub region: Option<String>,
@@ -306,21 +344,7 @@ pub fn order(revs: &mut [RevStats]) {
 
 /// Finds the regression of one service, if its revisions show one.
 pub fn find(service: &str, revs: &[RevStats], deploys: &[&Deploy]) -> Option<Regression> {
-    // A revision that served no request while another served beside it never had
-    // traffic (`--no-traffic`, or a deploy that failed to start, which Cloud Run keeps
-    // off traffic): its failures reached no user and replaced nothing.
-    let off_traffic = |r: &RevStats| {
-        let (Some(first), Some(last)) = (r.first_seen, r.last_seen) else {
-            return false;
-        };
-        let (from, to) = (first.secs() - first.secs().rem_euclid(60), last.secs() + 60);
-        r.requests == 0
-            && r.served.is_empty()
-            && r.failures > 0
-            && revs
-                .iter()
-                .any(|o| o.served_between(from, to) >= MIN_SERVED_BESIDE)
-    };
+    let off_traffic = |r: &RevStats| off_traffic(r, revs);
     for k in 1..revs.len() {
         let bad = &revs[k];
         if bad.failures < MIN_FAILURES || bad.entries == 0 || off_traffic(bad) {
@@ -339,6 +363,14 @@ pub fn find(service: &str, revs: &[RevStats], deploys: &[&Deploy]) -> Option<Reg
             return None;
         }
         let bad_first = bad.first_seen?;
+        // The last good revision's stray failures are background only when they are
+        // not bunched just before the switch: then the failures began before it.
+        if good
+            .last_failure
+            .is_some_and(|l| bad_first.secs() - l.secs() < ONSET_GRACE_SECS)
+        {
+            return None;
+        }
         // Traffic may reach a revision long after it starts (`--no-traffic`, then
         // `update-traffic`): the grace counts from the last deploy event before the
         // first failure.
@@ -367,7 +399,11 @@ pub fn find(service: &str, revs: &[RevStats], deploys: &[&Deploy]) -> Option<Reg
             .iter()
             .rposition(|r| r.working() && r.comparable_to(bad))
             .map(|i| k + 1 + i)
-            .filter(|&i| revs[i + 1..].iter().all(|r| r.failures == 0))
+            .filter(|&i| {
+                revs[i + 1..]
+                    .iter()
+                    .all(|r| r.failures == 0 || off_traffic(r))
+            })
             .map(|i| &revs[i]);
         let failing: Vec<&RevStats> = revs[k..].iter().filter(|r| r.failures > 0).collect();
         // Traffic back on the last good revision, or on an older working one.
@@ -376,21 +412,21 @@ pub fn find(service: &str, revs: &[RevStats], deploys: &[&Deploy]) -> Option<Reg
                 .iter()
                 .rev()
                 .filter(|r| r.working() && r.comparable_to(bad))
-                .find(|r| moved_back(r, &failing, deploys))
+                .find(|r| moved_back(r, &failing))
                 .copied()
         } else {
             None
         };
         let rolled_back = back.is_some();
         let recovered = if later.is_none() && back.is_none() {
-            recovered_in_place(bad, &revs[k + 1..])
+            recovered_in_place(bad, revs, k)
         } else {
             None
         };
-        let resolved_by = later
-            .or(back)
-            .or(recovered.as_ref().map(|_| bad))
-            .map(RateFigures::of);
+        // Failures that stopped in place are said, not taken as the end: the logs do
+        // not show why (a cold start over, a fix outside the code, or the failing
+        // calls no longer made), so the rollback stays on offer.
+        let resolved_by = later.or(back).map(RateFigures::of);
         let rules = bad
             .by_rule
             .iter()
@@ -423,6 +459,24 @@ pub fn find(service: &str, revs: &[RevStats], deploys: &[&Deploy]) -> Option<Reg
     None
 }
 
+/// A revision that served no request while others served beside it, from its start
+/// to its last entry, never had traffic (`--no-traffic`, or a deploy that failed to
+/// start, which Cloud Run keeps off traffic): its failures reached no user and
+/// replaced nothing. Old requests draining in its first minutes are not "beside it".
+fn off_traffic(r: &RevStats, revs: &[RevStats]) -> bool {
+    let (Some(first), Some(last)) = (r.first_seen, r.last_seen) else {
+        return false;
+    };
+    let (from, to) = (first.secs() - first.secs().rem_euclid(60), last.secs() + 60);
+    let tail = (to - ROLLED_BACK_SECS).max(from);
+    r.requests == 0
+        && r.served.is_empty()
+        && r.failures > 0
+        && revs.iter().any(|o| {
+            o.served_between(from, to) >= MIN_SERVED_BESIDE && o.served_between(tail, to) > 0
+        })
+}
+
 /// Gaps between a revision's requests: the pace at which its silence means something.
 fn pace(served: u64, from: i64, to: i64) -> i64 {
     (to - from + 60) / i64::try_from(served.max(1)).unwrap_or(i64::MAX)
@@ -434,9 +488,10 @@ fn pace(served: u64, from: i64, to: i64) -> i64 {
 ///   requests, whichever is longer (a quiet canary is not gone);
 /// - `good` served 10 requests since;
 /// - while they ran, it served at most a quarter as many as they did (beside them all
-///   along is a traffic split, not a rollback), unless a deploy event after their
-///   last request moved traffic (a canary withdrawn).
-fn moved_back(good: &RevStats, failing: &[&RevStats], deploys: &[&Deploy]) -> bool {
+///   along is a traffic split, not a rollback: a quiet canary cannot be told from a
+///   withdrawn one, and any deploy event after it, a `--no-traffic` preview or another
+///   region's, says nothing of its traffic).
+fn moved_back(good: &RevStats, failing: &[&RevStats]) -> bool {
     let from = failing.iter().filter_map(|r| r.served.keys().next()).min();
     let to = failing
         .iter()
@@ -450,33 +505,36 @@ fn moved_back(good: &RevStats, failing: &[&RevStats], deploys: &[&Deploy]) -> bo
         .iter()
         .map(|r| r.served_between(from, to + 60))
         .sum();
-    let beside = good.served_between(from, to + 60) * 4 > served_bad;
-    let withdrawn = deploys
-        .iter()
-        .any(|d| d.at.secs() >= to && d.at.secs() <= good_last + 60);
     good_last - to >= ROLLED_BACK_SECS.max(10 * pace(served_bad, from, to))
         && good.served_between(to + 60, good_last + 60) >= MIN_ROLLED_BACK_REQUESTS
-        && (!beside || withdrawn)
+        && good.served_between(from, to + 60) * 4 <= served_bad
 }
 
 /// The failures on `bad` stopped while it went on serving: after the minute of its
 /// last failure, 10 requests or more over 5 minutes or 10 of its gaps, whichever is
 /// longer, and no later revision failing (a cold start's 503s, then hours of good
 /// service, call for no rollback).
-fn recovered_in_place(bad: &RevStats, later: &[RevStats]) -> Option<Recovery> {
+fn recovered_in_place(bad: &RevStats, revs: &[RevStats], k: usize) -> Option<Recovery> {
     let last = bad.last_failure?;
-    if later.iter().any(|r| r.failures > 0) {
+    if revs[k + 1..]
+        .iter()
+        .any(|r| r.failures > 0 && !off_traffic(r, revs))
+    {
         return None;
     }
     let after = last.secs() - last.secs().rem_euclid(60) + 60;
     let (&first, &end) = (bad.served.keys().next()?, bad.served.keys().next_back()?);
     let since = bad.served_between(after, end + 60);
     let gap = pace(bad.served_between(first, end + 60), first, end);
-    (since >= MIN_ROLLED_BACK_REQUESTS && end + 60 - last.secs() >= ROLLED_BACK_SECS.max(10 * gap))
-        .then(|| Recovery {
-            last_failure: last.to_rfc3339(),
-            requests_since: since,
-        })
+    // Quiet for longer than its failures ever paused: bursts every 15 minutes are
+    // not over 8 minutes after the last one.
+    let quiet = RECOVERED_QUIET_SECS
+        .max(10 * gap)
+        .max(3 * bad.longest_failure_gap);
+    (since >= MIN_ROLLED_BACK_REQUESTS && end + 60 - last.secs() >= quiet).then(|| Recovery {
+        last_failure: last.to_rfc3339(),
+        requests_since: since,
+    })
 }
 
 #[cfg(test)]
@@ -493,6 +551,7 @@ mod tests {
             last_seen: Some(Timestamp::from_secs(first + 600)),
             first_failure: (failures > 0).then(|| Timestamp::from_secs(first)),
             last_failure: (failures > 0).then(|| Timestamp::from_secs(first + 600)),
+            longest_failure_gap: 0,
             by_rule: [("R".to_string(), failures)].into_iter().collect(),
             requests: 0,
             failed_requests: 0,
@@ -500,7 +559,8 @@ mod tests {
             errors: failures,
             first_ok: None,
             served: BTreeMap::new(),
-            client_floor: None,
+            client_statuses: BTreeMap::new(),
+            client_floor: BTreeMap::new(),
         }
     }
 
@@ -604,8 +664,9 @@ mod tests {
         assert_eq!(r.last_good, "s-00041-b");
         assert!(r.rolled_back);
         assert_eq!(r.resolved_by.unwrap().revision, "s-00040-a");
-        // A 5% canary beside the good one all along, then a deploy event moved
-        // everything back: withdrawn. Without the event it is a quiet split.
+        // A 5% canary beside the good one all along, then quiet: a split, withdrawn or
+        // not, even with a deploy event after it (a `--no-traffic` preview says
+        // nothing of the canary's traffic).
         let good = serving_minutes(rev("s-00041-b", 4000, 0, 0), 0, 4000, 20);
         let canary = serving_minutes(rev("s-00042-c", 40, 30, 1000), 1020, 1800, 1);
         assert!(
@@ -613,13 +674,8 @@ mod tests {
                 .unwrap()
                 .rolled_back
         );
-        let back = deploy_at(1830);
-        let r = find("s", &[good.clone(), canary.clone()], &[&back]).unwrap();
-        assert!(r.rolled_back);
-        assert_eq!(r.resolved_by.unwrap().revision, "s-00041-b");
-        // The deploy event that started the canary is no withdrawal.
-        let start = deploy_at(1000);
-        assert!(!find("s", &[good, canary], &[&start]).unwrap().rolled_back);
+        let later = deploy_at(1830);
+        assert!(!find("s", &[good, canary], &[&later]).unwrap().rolled_back);
     }
 
     fn deploy_at(secs: i64) -> Deploy {
@@ -635,7 +691,7 @@ mod tests {
     }
 
     #[test]
-    fn failures_that_stopped_on_a_revision_still_serving_need_no_rollback() {
+    fn failures_that_stopped_on_a_revision_still_serving_are_said_not_taken_as_the_end() {
         let good = serving_minutes(rev("s-00041-a", 400, 0, 0), 0, 1000, 5);
         // 90 seconds of cold-start 503s, then two hours of good service.
         let mut bad = serving_minutes(rev("s-00042-b", 2400, 30, 1000), 1020, 1020 + 7200, 20);
@@ -644,21 +700,38 @@ mod tests {
         let rec = r.recovered.unwrap();
         assert_eq!(rec.last_failure, Timestamp::from_secs(1110).to_rfc3339());
         assert_eq!(rec.requests_since, 20 * (120 - 2));
-        assert_eq!(r.resolved_by.unwrap().revision, "s-00042-b");
-        assert!(!r.rolled_back);
-        // Still failing in its last minutes: not recovered.
+        // The logs do not show why they stopped: the rollback stays on offer.
+        assert!(r.resolved_by.is_none() && !r.rolled_back);
+        // Still failing in its last 15 minutes: not stopped.
         let mut still = bad.clone();
-        still.last_failure = Some(Timestamp::from_secs(1020 + 7200 - 120));
+        still.last_failure = Some(Timestamp::from_secs(1020 + 7200 - 600));
         assert!(find("s", &[good.clone(), still], &[])
             .unwrap()
             .recovered
             .is_none());
-        // A later revision failing too: not recovered.
+        // Bursts every 16 minutes: 40 minutes of quiet is not yet three of its pauses.
+        let mut bursts = bad.clone();
+        bursts.longest_failure_gap = 14 * 60;
+        bursts.last_failure = Some(Timestamp::from_secs(1020 + 7200 - 40 * 60));
+        assert!(find("s", &[good.clone(), bursts.clone()], &[])
+            .unwrap()
+            .recovered
+            .is_none());
+        bursts.last_failure = Some(Timestamp::from_secs(1020 + 7200 - 43 * 60));
+        assert!(find("s", &[good.clone(), bursts], &[])
+            .unwrap()
+            .recovered
+            .is_some());
+        // A later revision failing too: not stopped; one that never had traffic
+        // (a crash-looping `--no-traffic` candidate) changes nothing.
         let mut later = rev("s-00043-c", 100, 20, 9000);
         later.served = [(9000, 5)].into_iter().collect();
         let r = find("s", &[good.clone(), bad.clone(), later], &[]).unwrap();
         assert!(r.recovered.is_none() && r.resolved_by.is_none());
-        // No request since its last failure (traffic moved away): not recovered.
+        let candidate = rev("s-00043-c", 30, 12, 5000);
+        let r = find("s", &[good.clone(), bad.clone(), candidate], &[]).unwrap();
+        assert!(r.recovered.is_some());
+        // No request since its last failure (traffic moved away): not stopped.
         let mut gone = bad;
         gone.last_failure = gone
             .served
@@ -669,6 +742,18 @@ mod tests {
     }
 
     #[test]
+    fn a_fix_is_not_undone_by_a_later_revision_that_never_had_traffic() {
+        let revs = vec![
+            serving_minutes(rev("s-00010-a", 600, 0, 0), 0, 1000, 5),
+            serving_minutes(rev("s-00011-b", 600, 300, 1000), 1000, 2000, 5),
+            serving_minutes(rev("s-00012-c", 600, 0, 2000), 2000, 9000, 5),
+            rev("s-00013-d", 30, 12, 5000),
+        ];
+        let r = find("s", &revs, &[]).unwrap();
+        assert_eq!(r.resolved_by.unwrap().revision, "s-00012-c");
+    }
+
+    #[test]
     fn a_revision_that_never_had_traffic_replaced_nothing() {
         // The new revision crash-loops at start-up and serves nothing, while the old
         // one serves throughout.
@@ -676,6 +761,14 @@ mod tests {
         let good = serving(good, 600, 0, 0);
         let candidate = rev("s-00042-b", 30, 12, 1000);
         assert!(find("s", &[good.clone(), candidate.clone()], &[]).is_none());
+        // Old requests draining in its first minutes, then none: traffic moved to it.
+        let drained = serving(
+            serving_minutes(rev("s-00041-a", 400, 0, 0), 0, 1120, 10),
+            170,
+            0,
+            0,
+        );
+        assert!(find("s", &[drained, candidate.clone()], &[]).is_some());
         // The old one stopped before the new one began: traffic moved to it.
         let stopped = serving(
             serving_minutes(rev("s-00041-a", 400, 0, 0), 0, 900, 10),
@@ -694,39 +787,67 @@ mod tests {
         );
     }
 
+    fn with_4xx(mut r: RevStats, statuses: &[(u16, u64)]) -> RevStats {
+        r.client_statuses = statuses.iter().copied().collect();
+        r
+    }
+
     #[test]
     fn background_client_errors_and_stray_failures_do_not_unmake_a_good_revision() {
         // A public API: 55% of requests are scanners' 404s and expired tokens' 401s.
-        let mut revs = vec![
+        let old = with_4xx(
             serving(rev("s-00041-a", 1800, 0, 0), 1800, 990, 0),
+            &[(401, 300), (404, 690)],
+        );
+        let new = with_4xx(
             serving(rev("s-00042-b", 1800, 800, 1000), 1800, 1800, 810),
-        ];
+            &[(401, 300), (404, 690)],
+        );
+        let mut revs = vec![old.clone(), new];
         compare_client_errors(&mut revs);
         assert!(revs[0].working());
         assert!(find("s", &revs, &[]).is_some());
         // Alone, or beside a revision with few 4xx, that many 4xx is not shown to work.
-        let alone = serving(rev("s-00041-a", 1800, 0, 0), 1800, 990, 0);
-        assert!(!alone.working());
-        let mut pair = vec![
-            alone.clone(),
+        assert!(!old.working());
+        let quiet = with_4xx(
             serving(rev("s-00040-z", 900, 0, 0), 900, 45, 0),
-        ];
+            &[(404, 45)],
+        );
+        let mut pair = vec![old.clone(), quiet];
         compare_client_errors(&mut pair);
         assert!(!pair[0].working() && pair[1].working());
+        // A 401 on 61% of requests where the others answered 45% 404s to scanners: a
+        // status they never gave is no background.
+        let auth = with_4xx(
+            serving(rev("s-00042-b", 2400, 0, 0), 2400, 1465, 0),
+            &[(401, 1465)],
+        );
+        let scanned = with_4xx(
+            serving(rev("s-00041-a", 2400, 0, 0), 2400, 1080, 0),
+            &[(404, 1080)],
+        );
+        let mut pair = vec![scanned, auth];
+        compare_client_errors(&mut pair);
+        assert!(pair[0].working() && !pair[1].working());
         // Nearly all 4xx is not working, whatever the others get.
         let mut all = vec![
-            serving(rev("s-1", 100, 0, 0), 100, 95, 0),
-            serving(rev("s-2", 100, 0, 0), 100, 95, 0),
+            with_4xx(serving(rev("s-1", 100, 0, 0), 100, 95, 0), &[(404, 95)]),
+            with_4xx(serving(rev("s-2", 100, 0, 0), 100, 95, 0), &[(404, 95)]),
         ];
         compare_client_errors(&mut all);
         assert!(!all[0].working());
         // Two stray 500s in 3,600 entries before a deploy that fails half: still the
         // last good revision.
-        let good = serving(rev("s-00041-a", 3600, 2, 0), 3600, 2, 2);
+        let mut good = serving(rev("s-00041-a", 3600, 2, 0), 3600, 2, 2);
+        good.last_failure = Some(Timestamp::from_secs(4000));
         let bad = serving(rev("s-00042-b", 1800, 887, 7200), 1800, 887, 887);
-        let r = find("s", &[good.clone(), bad], &[]).unwrap();
+        let r = find("s", &[good.clone(), bad.clone()], &[]).unwrap();
         assert_eq!(r.last_good, "s-00041-a");
         assert!(!serving(rev("s-00041-a", 3600, 5, 0), 3600, 5, 5).working());
+        // The same failures bunched in the last minutes before the switch: the
+        // failures began before it, so the deploy is not their regression.
+        good.last_failure = Some(Timestamp::from_secs(7000));
+        assert!(find("s", &[good, bad], &[]).is_none());
     }
 
     fn serving(mut r: RevStats, requests: u64, failed: u64, server_errors: u64) -> RevStats {

@@ -253,8 +253,9 @@ fn trace_overlap(a: &Analysis<'_>, effect: &Finding, cause: &Finding) -> (usize,
 
 /// How the rule pack links `cause` to `effect`: directly, or through one rule that did
 /// not fire (`Some(id)`: a reworded log line can keep the middle of a chain from
-/// matching). The one-step link counts only when requests' traces carry both: the
-/// pack alone does not link them.
+/// matching). The one-step link counts only when the cause began with the effect and
+/// requests' traces carry both for a real share of each: the pack alone does not
+/// link them.
 fn link_via<'r>(
     a: &'r Analysis<'_>,
     fs: &[Finding],
@@ -270,7 +271,16 @@ fn link_via<'r>(
         .rules()
         .iter()
         .find(|m| !fs.iter().any(|f| f.rule == m.id) && explains(rc, m) && explains(m, re))?;
-    (trace_overlap(a, effect, cause).2 > 0).then_some(Some(middle.id.as_str()))
+    // The cause began with the effect (within a minute: one request logs both), and
+    // their traces overlap for real: a tenth of the effect's and half of the cause's.
+    // One shared trace among hundreds, or a cause twenty minutes late, is chance.
+    let began_with = match (when(&cause.first_seen), when(&effect.first_seen)) {
+        (Some(c), Some(e)) => c.secs() <= e.secs() + 60,
+        _ => false,
+    };
+    let (te, tc, both) = trace_overlap(a, effect, cause);
+    (began_with && both > 0 && both * 10 >= te && both * 2 >= tc)
+        .then_some(Some(middle.id.as_str()))
 }
 
 /// Why the report calls `cause` a cause of `effect`: the rule pack's link, and what the
@@ -295,10 +305,27 @@ fn link_line(a: &Analysis<'_>, fs: &[Finding], effect: &Finding, cause: &Finding
             .to_string()
     };
     let known = match link_via(a, fs, effect, cause).flatten() {
-        Some(m) => format!(
-            "a known cause of `{m}`, which the pack gives as a cause of `{}`; `{m}` did not match here (its log line may be worded otherwise)",
-            effect.rule
-        ),
+        Some(m) => {
+            let seen: u64 = a.rules.get(m).map_or(0, |(idx, _)| {
+                a.matches
+                    .iter()
+                    .filter(|((i, _), _)| *i == idx)
+                    .map(|(_, x)| x.count)
+                    .sum()
+            });
+            let middle = if seen > 0 {
+                format!(
+                    "`{m}` matched {} times here, below its threshold",
+                    fmt_count(seen)
+                )
+            } else {
+                format!("`{m}` did not match here (its log line may be worded otherwise)")
+            };
+            format!(
+                "a known cause of `{m}`, which the pack gives as a cause of `{}`; {middle}",
+                effect.rule
+            )
+        }
         None => format!("a known cause of `{}` (rule pack)", effect.rule),
     };
     let on: Vec<String> = shared.iter().take(3).map(|s| code_name(s)).collect();
@@ -678,7 +705,7 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
         let mut evidence = vec![rate_line(&reg.before), rate_line(&reg.after)];
         if let Some(rec) = &reg.recovered {
             because.push_str(&format!(
-                " `{}` logged none of them after {} and served {} requests since: recovered, no rollback needed.",
+                " `{}` logged none of them after {} and served {} requests since: they stopped, though the logs do not show why.",
                 reg.first_bad,
                 rec.last_failure,
                 fmt_count(rec.requests_since),

@@ -47,7 +47,10 @@ pub fn place<'a>(kind: &str, res: &Object<'a>, entry_labels: &Object<'a>) -> Pla
         "gae_app" => Placement {
             service: r("module_id"),
             revision: r("version_id"),
-            location: r("zone"),
+            // `zone` (us14, us15...) is the cell an instance runs in, not where the
+            // version is deployed: one version's instances report several, and
+            // splitting it by zone would judge one version as many.
+            location: None,
             project,
         },
         "cloud_function" => Placement {

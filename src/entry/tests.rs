@@ -99,6 +99,8 @@ fn other_resources() {
     let e = Entry::parse(gae).unwrap();
     assert_eq!(e.place.service.as_deref(), Some("default"));
     assert_eq!(e.place.revision.as_deref(), Some("v2"));
+    // An instance's zone is not where the version runs: one version, one place.
+    assert_eq!(e.place.location, None);
     let job = r#"{"resource":{"type":"cloud_run_job","labels":{"job_name":"j","location":"us-east1","project_id":"p"}},"labels":{"run.googleapis.com/execution_name":"j-abc"}}"#;
     let e = Entry::parse(job).unwrap();
     assert_eq!(e.place.revision.as_deref(), Some("j-abc"));

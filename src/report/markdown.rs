@@ -373,7 +373,7 @@ fn revisions(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         if let Some(rec) = &g.recovered {
             writeln!(
                 w,
-                "- ✅ **Recovered on {}**: its failures stopped at {}; it served {} requests since without them; no rollback needed.",
+                "- ⚠️ **Failures stopped on {}** at {}; it served {} requests since without them. The logs do not show why (a cold start that passed, a fix made outside the code, or the failing calls no longer made): check that before taking the rollback below.",
                 code(&g.first_bad),
                 rec.last_failure,
                 fmt_count(rec.requests_since),
@@ -420,6 +420,7 @@ fn revisions(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         let mark = match v.verdict.as_str() {
             "working" => "✅ working",
             "broken" => "❌ broken",
+            "recovered" => "⚠️ recovered",
             _ => "❔ unknown",
         };
         writeln!(
@@ -484,7 +485,7 @@ fn timeline(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             // Squeezed to fit: each character then sums several buckets, so sparse
             // bursts can read as a solid line.
             match t.counts.len().div_ceil(SPARK_WIDTH) {
-                n if n > 1 => format!(" ({n} buckets a character)"),
+                n if n > 1 => format!(" (up to {n} buckets a character)"),
                 _ => String::new(),
             }
         )?;

@@ -548,8 +548,9 @@ fn status(o: &Outcome, entries: u64, errors: u64, after_until: u64) -> Status {
         h.push_str(&broken_since(o, reg));
         if let Some(rec) = &reg.recovered {
             h.push_str(&format!(
-                "; recovered: its failures stopped at {}",
-                rec.last_failure
+                "; its failures stopped at {} ({} requests since without them)",
+                rec.last_failure,
+                super::fmt_count(rec.requests_since)
             ));
         } else if let Some(fix) = reg.resolved_by.as_ref().filter(|_| reg.rolled_back) {
             h.push_str(&format!("; resolved: traffic back on `{}`", fix.revision));

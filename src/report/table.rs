@@ -48,7 +48,15 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             super::markdown::DEDUP_NOT_EXACT
         },
         if i.filtered_out > 0 {
-            format!(", {} outside the filters", fmt_count(i.filtered_out))
+            format!(
+                ", {} outside the filters{}",
+                fmt_count(i.filtered_out),
+                if i.after_until > 0 {
+                    format!(" ({} after --until)", fmt_count(i.after_until))
+                } else {
+                    String::new()
+                }
+            )
         } else {
             String::new()
         },
@@ -134,8 +142,7 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             g.first_bad,
             g.switched_at,
             match (&g.resolved_by, g.rolled_back, &g.recovered) {
-                (_, _, Some(rec)) =>
-                    format!(", recovered: failures stopped at {}", rec.last_failure),
+                (_, _, Some(rec)) => format!(", its failures stopped at {}", rec.last_failure),
                 (Some(f), true, None) => format!(", resolved: traffic back on {}", f.revision),
                 (Some(f), false, None) => format!(", resolved by {}", f.revision),
                 (None, _, None) => String::new(),

@@ -24,8 +24,11 @@ fn serve(lines: &mut Vec<String>, rev: &str, from: i64, to: i64, every: i64, sta
     }
 }
 
+/// A cold start's 503s, then an hour of good service: the report says the failures
+/// stopped and how long it has served since, but does not take that as the end (the
+/// logs do not show why they stopped), so the rollback stays on offer.
 #[test]
-fn a_cold_start_blip_that_stopped_needs_no_rollback() {
+fn a_cold_start_blip_that_stopped_is_said_with_the_rollback_kept() {
     let mut lines = Vec::new();
     serve(&mut lines, "orders-00041-xov", 0, 3600, 6, 200);
     // 30 x 503 in the first 90 seconds of the new revision, then an hour of 200s.
@@ -35,12 +38,10 @@ fn a_cold_start_blip_that_stopped_needs_no_rollback() {
     let g = &r["regressions"][0];
     assert_eq!(g["first_bad"], "orders-00042-mib", "{g}");
     assert_eq!(g["recovered"]["requests_since"], 595, "{g}");
-    assert_eq!(g["resolved_by"]["revision"], "orders-00042-mib");
-    assert!(
-        !commands(&r).iter().any(|c| c.contains("update-traffic")),
-        "{:?}",
-        commands(&r)
-    );
+    assert!(g["resolved_by"].is_null(), "{g}");
+    assert!(commands(&r)
+        .iter()
+        .any(|c| c.contains("--to-revisions=orders-00041-xov=100")));
     let verdicts: Vec<&str> = r["revisions"]
         .as_array()
         .unwrap()
@@ -49,23 +50,18 @@ fn a_cold_start_blip_that_stopped_needs_no_rollback() {
         .collect();
     assert_eq!(verdicts, ["working", "recovered"]);
     assert!(
-        md.contains(
-            "✅ **Recovered on `orders-00042-mib`**: its failures stopped at 2025-03-01T01:01:27"
-        ),
+        md.contains("⚠️ **Failures stopped on `orders-00042-mib`** at 2025-03-01T01:01:27")
+            && md.contains("The logs do not show why")
+            && md.contains("| ⚠️ recovered |"),
         "{md}"
     );
-    assert!(r["status"]["headline"]
-        .as_str()
-        .unwrap()
-        .contains("; recovered: its failures stopped at"));
-    // Still failing at the end: the rollback stays.
+    let head = r["status"]["headline"].as_str().unwrap();
+    assert!(head.contains("; its failures stopped at 2025-03-01T01:01:27.000100Z (595 requests since without them)"), "{head}");
+    // Still failing at the end: nothing stopped.
     let mut failing = lines.clone();
     serve(&mut failing, "orders-00042-mib", 7290, 7400, 2, 503);
     let (r, _) = report_of(&failing);
     assert!(r["regressions"][0]["recovered"].is_null());
-    assert!(commands(&r)
-        .iter()
-        .any(|c| c.contains("--to-revisions=orders-00041-xov=100")));
 }
 
 #[test]
