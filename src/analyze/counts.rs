@@ -5,7 +5,8 @@ use crate::entry::{Entry, Severity, Timestamp};
 use crate::pipeline::Sink;
 use std::collections::BTreeMap;
 
-/// Per (service, revision) counts.
+/// Per (service, revision) counts, by name whatever the region: `stats` lists them;
+/// the report counts per place in the sink.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RevisionCounts {
     /// Entries.

@@ -458,8 +458,9 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
             .insert((p.region.as_str(), p.project.as_str()));
         *names.entry((&p.service, &p.revision)).or_default() += 1;
     }
-    // Known places only: a revision whose entries lack the location is no place of
-    // its own (set apart, its regression with the labelled revisions was lost).
+    // Known places only: a place without a location does not make a service run in
+    // one more region (its entries were given to their name's one region, or stay
+    // unplaced when the name runs in several).
     for places in spread.values_mut() {
         if places.iter().any(|w| !w.0.is_empty()) {
             places.retain(|w| !w.0.is_empty());

@@ -131,7 +131,7 @@ fn keep_sample_from(v: &mut Vec<Sample>, spare: &mut Sample) {
     }
 }
 
-/// Matches of one rule on one (service, revision).
+/// Matches of one rule on one place (service, revision, region, project).
 #[derive(Debug, Clone, Default)]
 pub struct MatchAgg {
     /// Matches.
@@ -151,7 +151,7 @@ pub struct MatchAgg {
     pub traces: Sampled<u64, (), TRACE_CAP>,
 }
 
-/// Request-log outcomes of one (service, revision).
+/// Request-log outcomes of one place (service, revision, region, project).
 #[derive(Debug, Clone, Default)]
 pub struct RequestAgg {
     /// Request logs.
