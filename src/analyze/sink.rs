@@ -973,7 +973,7 @@ impl Analysis<'_> {
         }
         if is_error(e) && hits.is_empty() && !e.is_request() {
             self.unknown.add(
-                &e.message,
+                &e.message_or_keys(),
                 Some(place).filter(|p| !p.revision.is_empty()),
                 e.timestamp.map(|t| t.0),
                 e.insert_id.as_deref(),

@@ -217,8 +217,9 @@ impl fmt::Display for EntryError {
 
 impl std::error::Error for EntryError {}
 
-/// Keys of jsonPayload that hold the message, in order of preference.
-const MESSAGE_KEYS: [&str; 8] = [
+/// Keys of jsonPayload that hold the message, in order of preference: the common ones,
+/// then structlog's `event`, Serilog's `@m` (compact JSON) and `RenderedMessage`.
+const MESSAGE_KEYS: [&str; 11] = [
     "message",
     "msg",
     "textPayload",
@@ -227,7 +228,14 @@ const MESSAGE_KEYS: [&str; 8] = [
     "err",
     "log",
     "text",
+    "event",
+    "@m",
+    "RenderedMessage",
 ];
+
+/// Keys of jsonPayload holding an error object whose `message` is the message (pino's
+/// `err`, Elastic's `error`), tried after [`MESSAGE_KEYS`].
+const ERROR_OBJECT_KEYS: [&str; 2] = ["error", "err"];
 
 impl<'a> Entry<'a> {
     /// Parses one record. Invalid UTF-8 fails here; see [`lossy_text`].
@@ -409,6 +417,36 @@ impl<'a> Entry<'a> {
     pub fn is_split_continuation(&self) -> bool {
         self.split.as_ref().is_some_and(|s| s.index > 0)
     }
+
+    /// The message, or for an entry without one what it holds instead, so that a list
+    /// of errors never shows an empty line: `(no message) jsonPayload keys: a, b`.
+    /// Keys only, never values (which may be secrets); at most eight, each cut short.
+    pub fn message_or_keys(&self) -> Cow<'_, str> {
+        if !self.message.is_empty() {
+            return Cow::Borrowed(&self.message);
+        }
+        let payload = [
+            ("jsonPayload", self.json_payload.as_ref()),
+            ("protoPayload", self.proto_payload.as_ref()),
+        ]
+        .into_iter()
+        .find_map(|(name, o)| o.filter(|o| !o.is_empty()).map(|o| (name, o)));
+        let Some((name, o)) = payload else {
+            return Cow::Borrowed("(no message, no payload)");
+        };
+        const MAX_KEYS: usize = 8;
+        let mut out = format!("(no message) {name} keys: ");
+        for (i, (k, _)) in o.pairs().iter().take(MAX_KEYS).enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(crate::text::cut_chars(k, 40));
+        }
+        if o.pairs().len() > MAX_KEYS {
+            out.push_str(", ...");
+        }
+        Cow::Owned(out)
+    }
 }
 
 /// A fast 64-bit hash for dedup keys (fixed seed, so keys are the same every run):
@@ -461,6 +499,14 @@ fn pick_message<'a>(
     if let Some(j) = json {
         for k in MESSAGE_KEYS {
             if let Some(Value::Str(s)) = j.get(k) {
+                if !s.is_empty() {
+                    return s;
+                }
+            }
+        }
+        for k in ERROR_OBJECT_KEYS {
+            let inner = j.raw(k).and_then(Object::from_raw);
+            if let Some(s) = inner.and_then(|o| o.str("message")) {
                 if !s.is_empty() {
                     return s;
                 }

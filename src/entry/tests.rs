@@ -74,6 +74,45 @@ fn message_fallbacks() {
     assert_eq!(msg(r#"{"insertId":"x"}"#), "");
 }
 
+/// structlog's `event`, Serilog's `@m` and `RenderedMessage`, and an error object's
+/// `message` are read too, after the keys read before them.
+#[test]
+fn message_from_structlog_serilog_and_error_objects() {
+    let msg = |t: &str| Entry::parse(t).unwrap().message.into_owned();
+    assert_eq!(msg(r#"{"jsonPayload":{"event":"e","level":"error"}}"#), "e");
+    assert_eq!(
+        msg(r#"{"jsonPayload":{"@t":"2025","@m":"m","@mt":"t"}}"#),
+        "m"
+    );
+    assert_eq!(
+        msg(r#"{"jsonPayload":{"MessageTemplate":"t","RenderedMessage":"r"}}"#),
+        "r"
+    );
+    assert_eq!(
+        msg(r#"{"jsonPayload":{"error":{"message":"boom","type":"E"}}}"#),
+        "boom"
+    );
+    assert_eq!(
+        msg(r#"{"jsonPayload":{"err":{"message":"boom","stack":"..."}}}"#),
+        "boom"
+    );
+    // The keys read before win: nothing that worked changes.
+    assert_eq!(msg(r#"{"jsonPayload":{"event":"e","msg":"m"}}"#), "m");
+    assert_eq!(
+        msg(r#"{"jsonPayload":{"event":"e","exception":"Traceback"}}"#),
+        "Traceback"
+    );
+    assert_eq!(
+        msg(r#"{"jsonPayload":{"err":{"message":"inner"},"msg":"outer"}}"#),
+        "outer"
+    );
+    assert_eq!(
+        msg(r#"{"jsonPayload":{"error":{"message":""},"event":"e"}}"#),
+        "e"
+    );
+    assert_eq!(msg(r#"{"jsonPayload":{"error":{"code":3}}}"#), "");
+}
+
 #[test]
 fn severity_forms_and_time_fallback() {
     let e =
@@ -216,4 +255,29 @@ fn a_wrong_type_names_the_outer_key_at_its_own_line() {
     let err = Entry::parse("{\n  \"insertId\": \"a\",\n  \"timestamp\": 5\n}").unwrap_err();
     assert!(err.message.ends_with("(in `timestamp`)"), "{err}");
     assert_eq!(err.at, Some((3, 3)));
+}
+
+/// An entry without a message is listed by its payload's keys, never as an empty line.
+#[test]
+fn message_or_keys_never_empty() {
+    let m = |t: &str| Entry::parse(t).unwrap().message_or_keys().into_owned();
+    assert_eq!(m(r#"{"jsonPayload":{"message":"m"}}"#), "m");
+    assert_eq!(
+        m(r#"{"jsonPayload":{"evt":"secret-ish value","level":"error"}}"#),
+        "(no message) jsonPayload keys: evt, level"
+    );
+    let many = r#"{"jsonPayload":{"a":1,"b":1,"c":1,"d":1,"e":1,"f":1,"g":1,"h":1,"i":1}}"#;
+    assert_eq!(
+        m(many),
+        "(no message) jsonPayload keys: a, b, c, d, e, f, g, h, ..."
+    );
+    assert_eq!(
+        m(r#"{"protoPayload":{"@type":"x"}}"#),
+        "(no message) protoPayload keys: @type"
+    );
+    assert_eq!(m(r#"{"insertId":"x"}"#), "(no message, no payload)");
+    assert_eq!(
+        m(r#"{"jsonPayload":{},"insertId":"x"}"#),
+        "(no message, no payload)"
+    );
 }

@@ -3,6 +3,7 @@
 
 mod util;
 
+mod cli_review;
 mod errors;
 mod formats;
 mod hostile;

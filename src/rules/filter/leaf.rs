@@ -20,6 +20,11 @@ pub(super) const MESSAGE_PATHS: &[&str] = &[
     "jsonPayload.err",
     "jsonPayload.log",
     "jsonPayload.text",
+    "jsonPayload.event",
+    "jsonPayload.@m",
+    "jsonPayload.RenderedMessage",
+    "jsonPayload.error.message",
+    "jsonPayload.err.message",
     "protoPayload.status.message",
     "protoPayload.methodName",
 ];
