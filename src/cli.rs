@@ -104,7 +104,8 @@ pub struct InputArgs {
     #[arg(long, value_name = "T")]
     pub until: Option<String>,
 
-    /// Only entries of this service (repeatable).
+    /// Only entries of this service (repeatable). A NAME no entry of the input has
+    /// (whatever --since/--until) is an error (exit 2) that lists the services it holds.
     #[arg(long = "service", value_name = "NAME")]
     pub services: Vec<String>,
 
@@ -142,7 +143,8 @@ pub struct ReportArgs {
     #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Markdown)]
     pub format: ReportFormat,
 
-    /// Write the report to FILE (atomically) instead of stdout.
+    /// Write the report to FILE (atomically) instead of stdout. A run that reads no
+    /// log entry at all (exit 2) leaves FILE as it was.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -166,7 +168,8 @@ pub struct StatsArgs {
     #[arg(long, short = 'f', value_enum, default_value_t = StatsFormat::Table)]
     pub format: StatsFormat,
 
-    /// Write to FILE (atomically) instead of stdout.
+    /// Write to FILE (atomically) instead of stdout. A run that reads no log entry
+    /// at all (exit 2) leaves FILE as it was.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 }

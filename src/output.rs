@@ -193,6 +193,18 @@ impl Output {
         })
     }
 
+    /// True for stdout.
+    pub fn is_stdout(&self) -> bool {
+        matches!(self, Output::Stdout(_))
+    }
+
+    /// Ends without writing: FILE is left as it was and the temporary file removed.
+    pub fn discard(self) {
+        if let Output::File { tmp, .. } = &self {
+            untrack_temp(tmp.get_ref().path());
+        }
+    }
+
     /// Flushes and, for a file, renames it into place.
     pub fn finish(self) -> Result<()> {
         match self {

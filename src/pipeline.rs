@@ -7,6 +7,7 @@
 
 use crate::entry::{lossy_text, Entry, Timestamp};
 use crate::ingest::{self, BufferPool, Chunk, IngestOptions, InputError, ProblemKind, Source};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
@@ -140,7 +141,14 @@ pub struct ScanTotals {
     pub cut: Vec<Located>,
     /// Problems beyond `problems`.
     pub more_problems: u64,
+    /// With `--service` only: distinct entries per service name ("" for none), before
+    /// the filters, so a name that matches no entry (a typo) is told apart from a
+    /// window it logged nothing in. At most [`SERVICES_SEEN`] names.
+    pub services_seen: HashMap<String, u64>,
 }
+
+/// Most service names [`ScanTotals::services_seen`] holds.
+pub const SERVICES_SEEN: usize = 10_000;
 
 impl ScanTotals {
     fn note(&mut self, p: Located) {
@@ -171,6 +179,13 @@ impl ScanTotals {
         self.cut.sort();
         self.dedup_saturated |= o.dedup_saturated;
         self.more_problems += o.more_problems;
+        for (name, n) in o.services_seen {
+            if let Some(m) = self.services_seen.get_mut(&name) {
+                *m += n;
+            } else if self.services_seen.len() < SERVICES_SEEN {
+                self.services_seen.insert(name, n);
+            }
+        }
         self.problems.extend(o.problems);
         self.trim();
     }
@@ -563,6 +578,18 @@ where
     }
 }
 
+/// Adds a block's entries to the per-service counts of [`ScanTotals::services_seen`].
+fn count_services(block: &[Entry<'_>], seen: &mut HashMap<String, u64>) {
+    for e in block {
+        let name = e.place.service.as_deref().unwrap_or("");
+        if let Some(n) = seen.get_mut(name) {
+            *n += 1;
+        } else if seen.len() < SERVICES_SEEN {
+            seen.insert(name.to_string(), 1);
+        }
+    }
+}
+
 fn process<S: Sink>(
     c: &Chunk,
     opts: &ScanOptions,
@@ -611,6 +638,9 @@ fn process<S: Sink>(
     let mut keys = Vec::with_capacity(BLOCK);
     let mut flush = |block: &mut Vec<Entry<'_>>, totals: &mut ScanTotals| {
         totals.duplicates += dedup.retain_first(block, &mut keys) as u64;
+        if !opts.filter.services.is_empty() {
+            count_services(block, &mut totals.services_seen);
+        }
         block.retain(|e| {
             let keep = opts.filter.keeps(e);
             totals.filtered_out += u64::from(!keep);

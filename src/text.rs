@@ -69,6 +69,51 @@ pub fn fmt_count(n: u64) -> String {
     out
 }
 
+/// Edit distance (insertions, deletions, substitutions) between two strings, in
+/// characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let up = row[j + 1];
+            row[j + 1] = (diag + usize::from(ca != cb)).min(up + 1).min(row[j] + 1);
+            diag = up;
+        }
+    }
+    row[b.len()]
+}
+
+/// The candidate `name` was most likely meant to be, for "did you mean": equal but
+/// for case, a few characters off (a third of the name at most), or holding it or
+/// held by it (`api` for `api-staging`). The closest wins, then the earlier one.
+pub fn did_you_mean<'c>(name: &str, candidates: &[&'c str]) -> Option<&'c str> {
+    let want = name.to_lowercase();
+    let far = (want.chars().count() / 3).max(1);
+    let mut best: Option<(usize, &str)> = None;
+    for &c in candidates {
+        let have = c.to_lowercase();
+        if c.is_empty() || c == name {
+            continue;
+        }
+        let d = edit_distance(&want, &have);
+        let contained = want.len() >= 3 && (have.contains(&want) || want.contains(&have));
+        let score = if d <= far {
+            d
+        } else if contained {
+            far + 1
+        } else {
+            continue;
+        };
+        if best.is_none_or(|(b, _)| score < b) {
+            best = Some((score, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
 /// Seconds as "45s", "12m 05s" or "2h 10m".
 pub fn fmt_span(secs: i64) -> String {
     let secs = secs.max(0);
@@ -83,6 +128,31 @@ pub fn fmt_span(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn edit_distance_and_did_you_mean() {
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("svc-a", "svc-a"), 0);
+        let names = ["netra-backend-staging", "svc-a", "auth"];
+        assert_eq!(did_you_mean("SVC-A", &names), Some("svc-a"));
+        assert_eq!(did_you_mean("svca", &names), Some("svc-a"));
+        assert_eq!(
+            did_you_mean("netra-backnd-staging", &names),
+            Some("netra-backend-staging")
+        );
+        assert_eq!(
+            did_you_mean("netra-backend", &names),
+            Some("netra-backend-staging")
+        );
+        assert_eq!(did_you_mean("billing", &names), None);
+        assert_eq!(did_you_mean("x", &names), None);
+        // The closest wins.
+        assert_eq!(
+            did_you_mean("svc-b", &["svc-bb", "svc-b1", "svc-B"]),
+            Some("svc-B")
+        );
+    }
 
     #[test]
     fn counts_and_spans() {

@@ -29,6 +29,10 @@ pub fn run(args: &ReportArgs, threads: usize, diag: &Diag) -> Result<i32> {
         bytes: scanned.bytes,
         unreadable: scanned.unreadable,
     };
+    if !super::scan::keep_output(&scanned, &out, diag) {
+        out.discard();
+        return Ok(2);
+    }
     let r = report::build(&scanned.scan.sink, bucket, &facts);
     let to = out.name();
     match args.format {

@@ -236,6 +236,7 @@ pub fn run<S: Sink, F: Fn() -> S + Sync>(
             ));
         }
     }
+    unknown_services(&args.services, &t.services_seen)?;
     let kept = t
         .records
         .saturating_sub(t.skipped() + t.duplicates + t.split_parts + t.filtered_out);
@@ -301,6 +302,93 @@ pub fn run<S: Sink, F: Fn() -> S + Sync>(
         sources: inputs.sources,
         bytes,
     })
+}
+
+/// Services listed in the `--service` error before "and N more".
+const SHOWN_SERVICES: usize = 10;
+
+/// Refuses a `--service` name no entry of the input has (whatever the time filters):
+/// a typo would otherwise make every check pass on an empty report. Names the
+/// services the input holds, and the one probably meant. Nothing to say when no entry
+/// was read at all (that is an error of its own) or there was no `--service`.
+fn unknown_services(
+    wanted: &[String],
+    seen: &std::collections::HashMap<String, u64>,
+) -> Result<()> {
+    if wanted.is_empty() || seen.is_empty() {
+        return Ok(());
+    }
+    let missing: Vec<&str> = wanted
+        .iter()
+        .map(String::as_str)
+        .filter(|w| !seen.contains_key(*w))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    // Most entries first, then by name: the order is the same every run.
+    let mut held: Vec<(&str, u64)> = seen.iter().map(|(k, &n)| (k.as_str(), n)).collect();
+    held.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let names: Vec<&str> = held.iter().map(|h| h.0).collect();
+    let mut msg = String::new();
+    for m in &missing {
+        if !msg.is_empty() {
+            msg.push_str("; ");
+        }
+        msg.push_str(&format!(
+            "--service {m}: no entry of the input has this service"
+        ));
+        if let Some(s) = crate::text::did_you_mean(m, &names) {
+            msg.push_str(&format!(" (did you mean `{s}`?)"));
+        }
+    }
+    let named = held.iter().filter(|h| !h.0.is_empty()).count();
+    let list: Vec<String> = held
+        .iter()
+        .take(SHOWN_SERVICES)
+        .map(|(name, n)| {
+            let name = if name.is_empty() {
+                "(no service)"
+            } else {
+                name
+            };
+            format!("{name} ({} entries)", crate::text::fmt_count(*n))
+        })
+        .collect();
+    let more = held.len().saturating_sub(SHOWN_SERVICES);
+    let more = if more > 0 {
+        format!(" and {more} more (`logtriage stats` lists them)")
+    } else {
+        String::new()
+    };
+    let services = if named == 1 { "service" } else { "services" };
+    bail!(
+        "{msg}. Names are exact and case-sensitive; the input holds {named} {services}: {}{more}",
+        list.join(", ")
+    )
+}
+
+impl<S> Scanned<S> {
+    /// True when not one log entry was read (nothing but malformed or oversized
+    /// records, refused or unreadable inputs, or nothing at all).
+    pub fn nothing_read(&self) -> bool {
+        let t = &self.scan.totals;
+        t.records <= t.skipped()
+    }
+}
+
+/// Whether to write the output: a run that failed (exit 2) without reading one log
+/// entry leaves `-o FILE` as it was (its report would only say "no data", and would
+/// replace the last good one); stdout still gets it, as a pipe expects a document.
+pub fn keep_output<S>(scanned: &Scanned<S>, out: &crate::output::Output, diag: &Diag) -> bool {
+    if out.is_stdout() || !diag.errored() || !scanned.nothing_read() {
+        return true;
+    }
+    diag.note(&format!(
+        "{} left as it was: no log entry was read",
+        out.name()
+    ));
+    false
 }
 
 /// [`pipeline::DEDUP_CAPACITY`] for people, rounded down: "1.6M".

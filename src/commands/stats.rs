@@ -17,6 +17,10 @@ pub fn run(args: &StatsArgs, threads: usize, diag: &Diag) -> Result<i32> {
     super::scan::refuse_output_over_input(args.output.as_deref(), &args.input)?;
     let mut out = Output::open(args.output.as_deref())?;
     let scanned = super::scan::run(&args.input, threads, diag, Counts::default)?;
+    if !super::scan::keep_output(&scanned, &out, diag) {
+        out.discard();
+        return Ok(2);
+    }
     let counts = &scanned.scan.sink;
     let totals = &scanned.scan.totals;
     let to = out.name();

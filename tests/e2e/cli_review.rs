@@ -64,3 +64,97 @@ fn an_error_without_a_message_is_listed_by_its_keys_not_as_an_empty_template() {
     let t = &r["unknown"][0]["template"];
     assert_eq!(t, "(no message) jsonPayload keys: evt, lvl", "{r}");
 }
+
+#[test]
+fn a_run_that_reads_no_entry_leaves_the_output_file_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let keep = dir.path().join("keep.md");
+    let yaml = std::fs::read(fixture("gcloud.yaml")).unwrap();
+    let cases: [(&str, Vec<u8>); 3] = [
+        ("empty stdin", Vec::new()),
+        ("only garbage", b"garbage\nmore\n".to_vec()),
+        ("gcloud's YAML", yaml),
+    ];
+    for (what, input) in cases {
+        for cmd in ["report", "stats"] {
+            std::fs::write(&keep, "GOOD\n").unwrap();
+            let d = lt([cmd, "-o"]).arg(&keep).stdin(input.clone()).code(2);
+            assert_eq!(
+                std::fs::read_to_string(&keep).unwrap(),
+                "GOOD\n",
+                "{cmd}, {what}: {}",
+                d.stderr
+            );
+            assert!(d.stderr.contains("left as it was"), "{what}: {}", d.stderr);
+        }
+    }
+    // No temporary file is left beside it.
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    // stdout still gets the NO DATA report, as before.
+    let d = lt(["report", "--format", "json"]).stdin("").code(2);
+    let v: Value = serde_json::from_str(&d.stdout).unwrap();
+    assert_eq!(v["input"]["entries"], 0);
+    // A partly read input is reported, in the file too (and exits 2).
+    std::fs::write(&keep, "GOOD\n").unwrap();
+    lt(["report", "-o"])
+        .arg(&keep)
+        .arg(fixture("kinds.ndjson"))
+        .arg("no/such/file.json")
+        .code(2);
+    assert!(std::fs::read_to_string(&keep)
+        .unwrap()
+        .starts_with("# Incident report"));
+}
+
+#[test]
+fn a_service_no_entry_has_is_an_error_naming_the_services_held() {
+    let input = errors_with(r#"{"message":"x"}"#, 3);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("logs.ndjson");
+    std::fs::write(&file, &input).unwrap();
+    // From a file, from stdin, and from stdin spooled for a relative --since.
+    for (args, stdin) in [
+        (
+            vec!["report", "--fail-on", "high", "--service", "svc-A"],
+            false,
+        ),
+        (vec!["report", "--service", "svc-A"], true),
+        (vec!["report", "--service", "svc-A", "--since", "6h"], true),
+        (
+            vec!["stats", "--service", "svc-A", "--since", "2025-01-01"],
+            false,
+        ),
+    ] {
+        let mut run = lt(&args);
+        run = if stdin {
+            run.stdin(input.clone())
+        } else {
+            run.arg(&file)
+        };
+        let d = run.code(2);
+        assert!(
+            d.stderr
+                .contains("--service svc-A: no entry of the input has this service")
+                && d.stderr.contains("did you mean `svc-a`?")
+                && d.stderr.contains("svc-a (3 entries)"),
+            "{args:?}: {}",
+            d.stderr
+        );
+        assert!(d.stdout.is_empty(), "{args:?}: {}", d.stdout);
+    }
+    // A second name that matches nothing is named too; no suggestion when none is close.
+    let d = lt(["report", "--service", "svc-a", "--service", "billing"])
+        .arg(&file)
+        .code(2);
+    assert!(d.stderr.contains("--service billing:"), "{}", d.stderr);
+    assert!(!d.stderr.contains("did you mean"), "{}", d.stderr);
+    // A right name whose entries are all outside --since is the old warning, exit 0.
+    let d = lt(["report", "--service", "svc-a", "--since", "2030-01-01"])
+        .arg(&file)
+        .code(0);
+    assert!(d.stderr.contains("were outside"), "{}", d.stderr);
+}

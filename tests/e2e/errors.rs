@@ -98,11 +98,15 @@ fn nothing_readable_is_an_error_not_an_ok_report() {
             d.stderr
         );
     }
-    // A --service that matches nothing says where to look.
+    // A --service that matches nothing is an error that names what was meant.
     let d = lt(["report", "--service", "netra-backend-stagin"])
         .arg(sample("healthy.ndjson"))
-        .code(0);
-    assert!(d.stderr.contains("entries were outside"), "{}", d.stderr);
+        .code(2);
+    assert!(
+        d.stderr.contains("did you mean `netra-backend-staging`?"),
+        "{}",
+        d.stderr
+    );
 }
 
 #[test]
