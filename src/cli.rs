@@ -91,7 +91,8 @@ Examples:
 #[derive(Debug, Args)]
 pub struct InputArgs {
     /// Files or folders to read (`-` is stdin; none reads stdin). Folders are
-    /// searched for .json, .jsonl, .ndjson, .log and their .gz forms.
+    /// searched for .json, .jsonl, .ndjson, .log and their .gz forms, and NAME.gz;
+    /// the other files in them are counted in a note (name one to read it).
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
 

@@ -42,7 +42,7 @@ impl Diag {
     /// An informational note: printed unless quiet.
     pub fn note(&self, msg: &str) {
         if !self.quiet {
-            eprintln!("logtriage: {}", escaped(msg));
+            eprintln!("logtriage: note: {}", escaped(msg));
         }
     }
 

@@ -79,6 +79,9 @@ fn same_file(a: &Path, _: &std::fs::Metadata, b: &Path, _: &std::fs::Metadata) -
 /// Finds the inputs; an unreadable one is reported and the rest still read.
 pub fn discover(args: &InputArgs, diag: &Diag, spool_stdin: bool) -> Result<Inputs> {
     let found = ingest::discover(&args.inputs);
+    for s in &found.skipped {
+        diag.note(&s.message());
+    }
     for e in &found.errors {
         diag.error(&e.to_string());
     }
@@ -174,6 +177,26 @@ pub fn run<S: Sink, F: Fn() -> S + Sync>(
                 crate::analyze::Newest::default,
             )
         });
+        let t = &newest.totals;
+        let kept = t
+            .records
+            .saturating_sub(t.skipped() + t.duplicates + t.split_parts + t.filtered_out);
+        if newest.sink.0.is_none() && kept > 0 {
+            // Nothing to count back from: every entry is kept, which must be said.
+            let back: Vec<String> = [
+                ("--since", &args.since, since),
+                ("--until", &args.until, until),
+            ]
+            .into_iter()
+            .filter(|(_, _, t)| matches!(t, Some(TimeSpec::Back(_))))
+            .map(|(flag, text, _)| format!("{flag} {}", text.as_deref().unwrap_or_default()))
+            .collect();
+            diag.warn(&format!(
+                "{}: no entry has a timestamp to count back from, so nothing was filtered \
+                 by time",
+                back.join(" ")
+            ));
+        }
         opts.filter.since = since.and_then(|t| t.resolve(newest.sink.0));
         opts.filter.until = until.and_then(|t| t.resolve(newest.sink.0));
     } else {

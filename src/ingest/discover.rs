@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{Discovery, InputError, Origin, Source};
+use super::{Discovery, InputError, Origin, SkippedFiles, Source};
 
 /// Extensions searched for inside directories, each also with `.gz` after it.
 const LOG_EXTENSIONS: [&str; 4] = [".json", ".jsonl", ".ndjson", ".log"];
@@ -39,7 +39,17 @@ pub fn discover(inputs: &[PathBuf]) -> Discovery {
         if meta.is_dir() {
             let mut found = Vec::new();
             let mut visited = HashSet::new();
-            walk(input, &mut visited, &mut found, &mut out.errors);
+            let mut walked = Walk {
+                found: &mut found,
+                visited: &mut visited,
+                errors: &mut out.errors,
+                skipped: Skipped::default(),
+            };
+            walked.walk(input);
+            let skipped = walked.skipped;
+            if skipped.count > 0 {
+                out.skipped.push(skipped.summary(input));
+            }
             found.sort_by(|a, b| path_key(&a.0).cmp(&path_key(&b.0)));
             if found.is_empty() {
                 out.errors.push(InputError::NoLogFiles {
@@ -89,70 +99,138 @@ fn add_file(
     });
 }
 
-/// Collects log files under `dir`; `visited` holds canonical directories so
-/// symlinked directories are followed once and loops end.
-fn walk(
-    dir: &Path,
-    visited: &mut HashSet<PathBuf>,
-    found: &mut Vec<(PathBuf, Option<u64>)>,
-    errors: &mut Vec<InputError>,
-) {
-    match fs::canonicalize(dir) {
-        Ok(canon) => {
-            if !visited.insert(canon) {
+/// Files skipped for their names while walking one folder.
+#[derive(Default)]
+struct Skipped {
+    count: usize,
+    /// Up to [`MAX_SKIPPED_KEPT`] of them, to pick the ones to show.
+    paths: Vec<PathBuf>,
+}
+
+/// Skipped paths kept to choose the names shown from (all are counted).
+const MAX_SKIPPED_KEPT: usize = 10_000;
+
+impl Skipped {
+    fn add(&mut self, path: PathBuf) {
+        self.count += 1;
+        if self.paths.len() < MAX_SKIPPED_KEPT {
+            self.paths.push(path);
+        }
+    }
+
+    /// The names to show: those most likely logs first, then in path order.
+    fn summary(mut self, dir: &Path) -> SkippedFiles {
+        self.paths.sort_by(|a, b| {
+            let rank = |p: &Path| !maybe_log(&p.file_name().unwrap_or_default().to_string_lossy());
+            rank(a)
+                .cmp(&rank(b))
+                .then_with(|| path_key(a).cmp(&path_key(b)))
+        });
+        let names = self
+            .paths
+            .iter()
+            .take(SkippedFiles::SHOWN)
+            .map(|p| p.strip_prefix(dir).unwrap_or(p).display().to_string())
+            .collect();
+        SkippedFiles {
+            dir: dir.to_path_buf(),
+            count: self.count,
+            names,
+        }
+    }
+}
+
+/// A walk of one folder given by the user.
+struct Walk<'w> {
+    found: &'w mut Vec<(PathBuf, Option<u64>)>,
+    /// Canonical directories seen, so symlinked directories are followed once and
+    /// loops end.
+    visited: &'w mut HashSet<PathBuf>,
+    errors: &'w mut Vec<InputError>,
+    skipped: Skipped,
+}
+
+impl Walk<'_> {
+    /// Collects log files under `dir`, and counts the other files.
+    fn walk(&mut self, dir: &Path) {
+        match fs::canonicalize(dir) {
+            Ok(canon) => {
+                if !self.visited.insert(canon) {
+                    return;
+                }
+            }
+            Err(e) => {
+                self.errors
+                    .push(InputError::from_open(dir.to_path_buf(), e));
                 return;
             }
         }
-        Err(e) => {
-            errors.push(InputError::from_open(dir.to_path_buf(), e));
-            return;
-        }
-    }
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) => {
-            errors.push(InputError::from_open(dir.to_path_buf(), e));
-            return;
-        }
-    };
-    for entry in entries {
-        let entry = match entry {
-            Ok(entry) => entry,
+        let entries = match fs::read_dir(dir) {
+            Ok(entries) => entries,
             Err(e) => {
-                errors.push(InputError::from_open(dir.to_path_buf(), e));
-                continue;
+                self.errors
+                    .push(InputError::from_open(dir.to_path_buf(), e));
+                return;
             }
         };
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with('.') {
-            continue;
-        }
-        let path = entry.path();
-        // fs::metadata follows symlinks: a link is treated as what it points to.
-        let meta = match fs::metadata(&path) {
-            Ok(meta) => meta,
-            Err(e) => {
-                if is_log_name(&name) {
-                    errors.push(InputError::from_open(path, e));
+        for entry in entries {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    self.errors
+                        .push(InputError::from_open(dir.to_path_buf(), e));
+                    continue;
                 }
+            };
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') {
                 continue;
             }
-        };
-        if meta.is_dir() {
-            walk(&path, visited, found, errors);
-        } else if meta.is_file() && is_log_name(&name) {
-            match fs::File::open(&path) {
-                Ok(_) => found.push((path, Some(meta.len()))),
-                Err(e) => errors.push(InputError::from_open(path, e)),
+            let path = entry.path();
+            // fs::metadata follows symlinks: a link is treated as what it points to.
+            let meta = match fs::metadata(&path) {
+                Ok(meta) => meta,
+                Err(e) => {
+                    if is_log_name(&name) {
+                        self.errors.push(InputError::from_open(path, e));
+                    }
+                    continue;
+                }
+            };
+            if meta.is_dir() {
+                self.walk(&path);
+            } else if meta.is_file() && is_log_name(&name) {
+                match fs::File::open(&path) {
+                    Ok(_) => self.found.push((path, Some(meta.len()))),
+                    Err(e) => self.errors.push(InputError::from_open(path, e)),
+                }
+            } else if meta.is_file() {
+                self.skipped.add(path);
             }
         }
     }
 }
 
-/// True for `.json`, `.jsonl`, `.ndjson`, `.log`, each optionally followed by `.gz` (any case).
+/// True for names of files that may well hold logs though they are not read from
+/// folders: `.txt`, `.out`, no extension, or another `.gz`.
+fn maybe_log(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let stem = lower.strip_suffix(".gz").unwrap_or(&lower);
+    stem.ends_with(".txt") || stem.ends_with(".out") || !stem.contains('.') || stem != lower
+}
+
+/// True for `.json`, `.jsonl`, `.ndjson`, `.log`, each optionally followed by `.gz`,
+/// and for a name without an extension followed by `.gz` (`export.gz`: gzip says
+/// nothing of what it holds, and logs are its usual content here), in any case.
+/// `.tar.gz`, `.csv.gz` and the like are not read.
 fn is_log_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
+    if let Some(stem) = lower.strip_suffix(".gz") {
+        if !stem.is_empty() && !stem.contains('.') {
+            return true;
+        }
+    }
     let stem = lower.strip_suffix(".gz").unwrap_or(&lower);
     LOG_EXTENSIONS
         .iter()
@@ -261,9 +339,51 @@ mod tests {
                 "d.log",
                 "e.json.gz",
                 "f.LOG.GZ",
+                "h.gz",
                 "sub/z.json"
             ]
         );
+        // The others are counted and named, likeliest logs first; hidden ones are not.
+        assert_eq!(d.skipped.len(), 1);
+        assert_eq!(d.skipped[0].count, 2);
+        assert_eq!(d.skipped[0].names, ["g.txt", "json"]);
+    }
+
+    #[test]
+    fn skipped_files_are_counted_and_a_few_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for i in 0..40 {
+            touch(root, &format!("src/m{i:02}.py"));
+        }
+        for rel in [
+            "README.md",
+            "export",
+            "logs.txt",
+            "b.tar.gz",
+            "x.csv.gz",
+            "a.json",
+        ] {
+            touch(root, rel);
+        }
+        let d = discover(&[root.to_path_buf()]);
+        assert_eq!(rel_names(root, &d), ["a.json"]);
+        let s = &d.skipped[0];
+        assert_eq!(s.count, 45);
+        assert_eq!(
+            s.names,
+            ["b.tar.gz", "export", "logs.txt", "x.csv.gz", "README.md"]
+        );
+        let m = s.message();
+        assert!(m.contains(": 45 files not read"), "{m}");
+        assert!(
+            m.ends_with("README.md and 40 more; name a file to read it"),
+            "{m}"
+        );
+        // A file named is read whatever its name, and nothing is said.
+        let d = discover(&[root.join("export")]);
+        assert_eq!(d.sources.len(), 1);
+        assert!(d.skipped.is_empty());
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub enum InputError {
     },
     /// A directory holds no file with a log extension.
     #[error(
-        "{}: no .json, .jsonl, .ndjson or .log files (optionally .gz) in this directory; \
+        "{}: no .json, .jsonl, .ndjson, .log or .gz files in this directory; \
          pass the log files themselves",
         path.display()
     )]

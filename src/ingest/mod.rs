@@ -78,6 +78,43 @@ pub struct Discovery {
     pub sources: Vec<Source>,
     /// Inputs that could not be used; the rest are still listed in `sources`.
     pub errors: Vec<InputError>,
+    /// Per folder given, the files in it that were not read for their names.
+    pub skipped: Vec<SkippedFiles>,
+}
+
+/// Files a folder holds that are not read: their names do not say log.
+#[derive(Debug, Default)]
+pub struct SkippedFiles {
+    /// The folder as given.
+    pub dir: PathBuf,
+    /// How many files.
+    pub count: usize,
+    /// Some of them, relative to `dir`: those most likely to be logs first
+    /// (`.txt`, no extension, other `.gz`), at most [`SkippedFiles::SHOWN`].
+    pub names: Vec<String>,
+}
+
+impl SkippedFiles {
+    /// Names kept to show.
+    pub const SHOWN: usize = 5;
+
+    /// One line for people: "DIR: 3 files not read (...): a, b, c; ...".
+    pub fn message(&self) -> String {
+        let files = if self.count == 1 { "file" } else { "files" };
+        let more = self.count.saturating_sub(self.names.len());
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        format!(
+            "{}: {} {files} not read (folders are searched for .json, .jsonl, .ndjson, \
+             .log and .gz files only): {}{more}; name a file to read it",
+            self.dir.display(),
+            crate::text::fmt_count(self.count as u64),
+            self.names.join(", ")
+        )
+    }
 }
 
 /// Tuning for [`open`].

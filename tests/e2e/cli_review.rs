@@ -158,3 +158,71 @@ fn a_service_no_entry_has_is_an_error_naming_the_services_held() {
         .code(0);
     assert!(d.stderr.contains("were outside"), "{}", d.stderr);
 }
+
+#[test]
+fn a_folder_reads_bare_gz_and_names_the_files_it_does_not_read() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let lines = errors_with(r#"{"message":"x"}"#, 4);
+    let mut lines_iter = lines.lines();
+    let mut part = || format!("{}\n", lines_iter.next().unwrap());
+    std::fs::write(root.join("a.json"), part()).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(part().as_bytes()).unwrap();
+    std::fs::write(root.join("export.gz"), gz.finish().unwrap()).unwrap();
+    std::fs::write(root.join("logs.txt"), part()).unwrap();
+    std::fs::write(root.join("export"), part()).unwrap();
+    std::fs::write(root.join("README.md"), "# notes\n").unwrap();
+    std::fs::write(root.join(".hidden.txt"), "x\n").unwrap();
+    let d = lt(["stats", "--format", "json"]).arg(root).code(0);
+    let v: Value = serde_json::from_str(&d.stdout).unwrap();
+    assert_eq!(v["entries"], 2, "a.json and export.gz: {}", d.stdout);
+    let notes: Vec<&str> = d.stderr.lines().collect();
+    assert_eq!(notes.len(), 1, "one line: {}", d.stderr);
+    assert!(
+        notes[0].starts_with("logtriage: note: ")
+            && notes[0].contains("3 files not read")
+            && notes[0].ends_with(": export, logs.txt, README.md; name a file to read it"),
+        "{}",
+        d.stderr
+    );
+    // Named, they are read; -q hides the note.
+    let d = lt(["stats", "-q", "--format", "json"])
+        .arg(root)
+        .arg(root.join("logs.txt"))
+        .arg(root.join("export"))
+        .code(0);
+    let v: Value = serde_json::from_str(&d.stdout).unwrap();
+    assert_eq!(v["entries"], 4);
+    assert!(d.stderr.is_empty(), "{}", d.stderr);
+}
+
+#[test]
+fn a_relative_since_on_entries_without_timestamps_says_nothing_was_filtered() {
+    let input: String = errors_with(r#"{"message":"x"}"#, 3)
+        .lines()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).unwrap();
+            v.as_object_mut().unwrap().remove("timestamp");
+            format!("{v}\n")
+        })
+        .collect();
+    let d = lt(["stats", "--format", "json", "--since", "6h"])
+        .stdin(input.clone())
+        .code(0);
+    let v: Value = serde_json::from_str(&d.stdout).unwrap();
+    assert_eq!(v["entries"], 3);
+    assert!(
+        d.stderr.contains(
+            "--since 6h: no entry has a timestamp to count back from, so nothing was filtered by time"
+        ),
+        "{}",
+        d.stderr
+    );
+    // With timestamps, nothing to say.
+    let d = lt(["stats", "--since", "6h"])
+        .stdin(errors_with(r#"{"message":"x"}"#, 3))
+        .code(0);
+    assert!(!d.stderr.contains("timestamp"), "{}", d.stderr);
+}

@@ -110,7 +110,9 @@ fn gzip_copy_frames_like_its_source() {
 fn discovering_the_folder_finds_every_export() {
     let Some(files) = exports() else { return };
     let dir = files[0].parent().unwrap().to_path_buf();
-    let Discovery { sources, errors } = crate::ingest::discover(&[dir]);
+    let Discovery {
+        sources, errors, ..
+    } = crate::ingest::discover(&[dir]);
     assert!(errors.is_empty(), "{errors:?}");
     let logs = named(&files, |n| {
         n.ends_with(".json") || n.ends_with(".ndjson") || n.ends_with(".ndjson.gz")
