@@ -188,7 +188,7 @@ pub fn command(plan: &Plan, freshness_secs: i64, project: Option<&str>) -> Strin
 /// Runs `query`; prints the command.
 pub fn run(args: &QueryArgs, diag: &Diag) -> Result<i32> {
     let freshness = crate::config::parse_duration(&args.freshness)?;
-    let set = super::rules::load(&args.rules)?;
+    let set = super::rules::load(&args.rules, diag, super::rules::Links::Warn)?;
     let plan = filter(&set, &args.services);
     for n in &plan.notes {
         diag.note(n);

@@ -16,7 +16,7 @@ pub fn run(args: &ReportArgs, threads: usize, diag: &Diag) -> Result<i32> {
         .map(parse_duration)
         .transpose()
         .context("--bucket")?;
-    let rules = super::rules::load(&args.rules)?;
+    let rules = super::rules::load(&args.rules, diag, super::rules::Links::Warn)?;
     // Fail on a bad -o before reading gigabytes.
     super::scan::refuse_output_over_input(args.output.as_deref(), &args.input)?;
     let mut out = Output::open(args.output.as_deref())?;

@@ -31,6 +31,18 @@ impl Default for LoadOptions {
 /// replaces it (in place); the same id twice among user files, or twice among the
 /// defaults, is an error. All problems of all files are reported together.
 pub fn load(opts: &LoadOptions) -> Result<RuleSet, RuleErrors> {
+    let (set, dangling) = load_lenient(opts)?;
+    if dangling.is_empty() {
+        Ok(set)
+    } else {
+        Err(RuleErrors(dangling))
+    }
+}
+
+/// [`load`], except that a link to a rule that is not loaded (another pack's, left out
+/// by `--no-default-rules`) is left out of the set and returned beside it, to be
+/// shown as a warning: the rules still match, only that cause-and-effect tie is lost.
+pub fn load_lenient(opts: &LoadOptions) -> Result<(RuleSet, Vec<RuleError>), RuleErrors> {
     let mut errors = Vec::new();
     let mut defaults = Vec::new();
     if opts.defaults {
@@ -78,7 +90,7 @@ pub fn load(opts: &LoadOptions) -> Result<RuleSet, RuleErrors> {
             None => rules.push(u),
         }
     }
-    check_links(&rules, &mut errors);
+    let dangling = dangling_links(&mut rules, &errors);
     if rules.is_empty() && errors.is_empty() {
         // A report with no rules would say OK whatever the logs hold.
         errors.push(RuleError {
@@ -101,10 +113,20 @@ pub fn load(opts: &LoadOptions) -> Result<RuleSet, RuleErrors> {
         });
     }
     if errors.is_empty() {
-        Ok(RuleSet::new(rules))
+        Ok((RuleSet::new(rules), dangling))
     } else {
+        errors.extend(dangling);
         Err(RuleErrors(errors))
     }
+}
+
+/// The ids of the embedded default packs' rules.
+pub fn default_ids() -> Vec<String> {
+    DEFAULT_PACKS
+        .iter()
+        .flat_map(|p| compile_file(&p.label(), p.source, p.name).0)
+        .map(|r| r.id)
+        .collect()
 }
 
 /// Compiles one rule file's text on its own (no defaults): for tests and editors.
@@ -114,7 +136,9 @@ pub fn load_str(file: &str, src: &str) -> Result<RuleSet, RuleErrors> {
         .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
     let (rules, mut errors) = compile_file(file, src, &stem);
     duplicates(&rules, &mut errors);
-    check_links(&rules, &mut errors);
+    let mut links = Vec::new();
+    check_links(&rules, &errors, &mut links);
+    errors.extend(links);
     if errors.is_empty() {
         Ok(RuleSet::new(rules))
     } else {
@@ -195,10 +219,37 @@ fn duplicates(rules: &[Rule], errors: &mut Vec<RuleError>) {
     }
 }
 
-fn check_links(rules: &[Rule], errors: &mut Vec<RuleError>) {
+/// Takes the links to rules that are not loaded out of `rules`, and returns one
+/// problem for each.
+fn dangling_links(rules: &mut [Rule], errors: &[RuleError]) -> Vec<RuleError> {
+    let mut found = Vec::new();
+    check_links(rules, errors, &mut found);
+    for e in &found {
+        let (Some(id), Some(target)) = (&e.rule, dangling_target(e)) else {
+            continue;
+        };
+        for r in rules.iter_mut().filter(|r| &r.id == id) {
+            r.explained_by.retain(|t| t != target);
+            r.explains.retain(|t| t != target);
+            r.link_lines.retain(|(t, _)| t != target);
+        }
+    }
+    found
+}
+
+/// The rule a link problem names, for a problem [`check_links`] made.
+pub fn dangling_target(e: &RuleError) -> Option<&str> {
+    let rest = e.message.strip_prefix(LINKS_TO)?;
+    rest.split('`').next()
+}
+
+/// How a link problem starts (followed by the rule's id and a backtick).
+const LINKS_TO: &str = "links to rule `";
+
+fn check_links(rules: &[Rule], known: &[RuleError], errors: &mut Vec<RuleError>) {
     let mut ids: HashMap<String, ()> = rules.iter().map(|r| (r.id.clone(), ())).collect();
     // A rule that failed to parse is reported already: links to it are not missing.
-    for e in errors.iter() {
+    for e in known.iter().chain(errors.iter()) {
         if let Some(id) = &e.rule {
             ids.insert(id.clone(), ());
         }
@@ -210,7 +261,7 @@ fn check_links(rules: &[Rule], errors: &mut Vec<RuleError>) {
                     file: r.file.clone(),
                     line: *line,
                     rule: Some(r.id.clone()),
-                    message: format!("links to rule `{target}`, which is not loaded"),
+                    message: format!("{LINKS_TO}{target}`, which is not loaded"),
                 });
             }
         }

@@ -26,7 +26,7 @@ pub use filter::{
     quote as cloud_quote, rules_filter, service_filter, service_filter_in, FilterMode,
     MAX_FILTER_CHARS,
 };
-pub use load::{load, load_str, LoadOptions};
+pub use load::{dangling_target, default_ids, load, load_lenient, load_str, LoadOptions};
 pub use model::{ActionTemplate, Capture, Example, Expect, Rule, RuleKind, RuleSeverity};
 pub use packs::{Pack, DEFAULT_PACKS};
 pub use set::{BlockMatches, RuleSet};

@@ -87,3 +87,68 @@ fn no_rules_at_all_is_refused_not_reported_ok() {
     let d = lt(["rules", "check", "--rules"]).arg(dir.path()).code(2);
     assert!(d.stderr.contains("no rule file (*.toml)"), "{}", d.stderr);
 }
+
+#[test]
+fn the_fix_hint_repeats_the_rules_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("my rules.toml");
+    std::fs::write(
+        &f,
+        "[[rule]]\nid = \"BAD\"\ntitle = \"t\"\nseverity = \"loud\"\ndescription = \"d\"\nwhy = \"w\"\nbecause = \"b\"\nwhen = { field = \"message\", contains = \"x\" }\n",
+    )
+    .unwrap();
+    let d = lt(["rules", "check", "--no-default-rules", "--rules"])
+        .arg(&f)
+        .code(2);
+    let want = format!(
+        "fix them and run `logtriage rules check --no-default-rules --rules '{}'`",
+        f.display()
+    );
+    assert!(d.stderr.contains(&want), "{}", d.stderr);
+}
+
+#[test]
+fn a_link_to_a_rule_not_loaded_is_a_warning_where_rules_are_used() {
+    let pack = root().join("rules/app-database.toml");
+    // One pack alone links to rules of other packs: report and query warn, and run.
+    for cmd in [&["query"][..], &["report", "--format", "json"][..]] {
+        let mut run = lt(cmd)
+            .args_from(&["--no-default-rules", "--rules"])
+            .arg(&pack);
+        if cmd[0] == "report" {
+            run = run.arg(sample("healthy.ndjson"));
+        }
+        let d = run.code(0);
+        assert!(
+            d.stderr.contains(
+                "links to rule `HTTP_5XX_BURST`, which is not loaded (a default rule, left out by --no-default-rules); the link is left out"
+            ),
+            "{cmd:?}: {}",
+            d.stderr
+        );
+    }
+    // rules check passes a pack checked alone, with the warnings...
+    let d = lt(["rules", "check", "--no-default-rules", "--rules"])
+        .arg(&pack)
+        .code(0);
+    assert!(d.stdout.contains("warnings (above)"), "{}", d.stdout);
+    // ...but a misspelt id fails it; report only warns.
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("typo.toml");
+    std::fs::write(
+        &f,
+        "[[rule]]\nid = \"MINE\"\ntitle = \"t\"\nseverity = \"high\"\ndescription = \"d\"\nwhy = \"w\"\nbecause = \"b\"\nwhen = { field = \"message\", contains = \"x\" }\nexplains = [\"HTTP_5XX_BRUST\"]\n",
+    )
+    .unwrap();
+    let d = lt(["rules", "check", "--rules"]).arg(&f).code(2);
+    assert!(
+        d.stderr.contains("links to rule `HTTP_5XX_BRUST`"),
+        "{}",
+        d.stderr
+    );
+    let d = lt(["report", "--rules"])
+        .arg(&f)
+        .arg(sample("healthy.ndjson"))
+        .code(0);
+    assert!(d.stderr.contains("the link is left out"), "{}", d.stderr);
+}

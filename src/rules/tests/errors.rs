@@ -260,3 +260,25 @@ fn a_misspelt_key_hides_no_other_rule_s_problems() {
     // R_TWO is reported, so a link to it is not "not loaded" as well.
     assert_eq!(e.lines().count(), 3, "{e}");
 }
+
+#[test]
+fn lenient_loading_leaves_a_dangling_link_out_and_returns_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = "when = { field = \"message\", contains = \"x\" }\nexplains = [\"HTTP_403_BURST\", \"MY_OTHER\"]";
+    let f = write(dir.path(), "link.toml", &rule("MY_CAUSE", link));
+    let other = "when = { field = \"message\", contains = \"y\" }";
+    let g = write(dir.path(), "other.toml", &rule("MY_OTHER", other));
+    let (set, dangling) = crate::rules::load_lenient(&LoadOptions {
+        defaults: false,
+        dirs: vec![f, g],
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(dangling.len(), 1);
+    assert_eq!(
+        crate::rules::dangling_target(&dangling[0]),
+        Some("HTTP_403_BURST")
+    );
+    let (_, r) = set.get("MY_CAUSE").unwrap();
+    assert_eq!(r.explains, ["MY_OTHER"], "the loaded link stays");
+    assert!(crate::rules::default_ids().contains(&"HTTP_403_BURST".to_string()));
+}
