@@ -111,21 +111,10 @@ fn draw_loop(p: &Progress, total: Option<u64>, done: &AtomicBool) {
         }
         let bytes = p.bytes.load(Ordering::Relaxed);
         let recs = p.records.load(Ordering::Relaxed);
-        let rate = bytes as f64 / el.as_secs_f64().max(1e-3);
-        let mut line = format!(
-            "\r\x1b[2K{} read, {recs} records, {}/s",
-            human_bytes(bytes),
-            human_bytes(rate as u64)
+        let line = format!(
+            "\r\x1b[2K{}",
+            progress_text(bytes, recs, el.as_secs_f64(), total)
         );
-        if let Some(t) = total.filter(|t| *t > 0) {
-            let pct = (bytes as f64 / t as f64 * 100.0).min(100.0);
-            let eta = if rate > 0.0 {
-                (t.saturating_sub(bytes)) as f64 / rate
-            } else {
-                0.0
-            };
-            line.push_str(&format!(", {pct:.0}% of {}, ETA {eta:.0}s", human_bytes(t)));
-        }
         let mut err = std::io::stderr().lock();
         let _ = err.write_all(line.as_bytes());
         let _ = err.flush();
@@ -134,6 +123,32 @@ fn draw_loop(p: &Progress, total: Option<u64>, done: &AtomicBool) {
     if drawn {
         let _ = std::io::stderr().write_all(b"\r\x1b[2K");
     }
+}
+
+/// The progress line's text: "1.5 GiB read, 1,234,567 records, 800.0 MiB/s, 40% of
+/// 3.7 GiB, ETA 3s".
+fn progress_text(bytes: u64, recs: u64, secs: f64, total: Option<u64>) -> String {
+    let rate = bytes as f64 / secs.max(1e-3);
+    let mut line = format!(
+        "{} read, {} records, {}/s",
+        human_bytes(bytes),
+        crate::text::fmt_count(recs),
+        human_bytes(rate as u64)
+    );
+    if let Some(t) = total.filter(|t| *t > 0) {
+        let pct = (bytes as f64 / t as f64 * 100.0).min(100.0);
+        let eta = if rate > 0.0 {
+            (t.saturating_sub(bytes)) as f64 / rate
+        } else {
+            0.0
+        };
+        line.push_str(&format!(
+            ", {pct:.0}% of {}, ETA {}s",
+            human_bytes(t),
+            crate::text::fmt_count(eta.round() as u64)
+        ));
+    }
+    line
 }
 
 /// 1536 -> "1.5 KiB".
@@ -155,6 +170,18 @@ pub fn human_bytes(b: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn progress_numbers_have_thousands_separators() {
+        assert_eq!(
+            progress_text(1 << 30, 1_234_567, 2.0, Some(4 << 30)),
+            "1.0 GiB read, 1,234,567 records, 512.0 MiB/s, 25% of 4.0 GiB, ETA 6s"
+        );
+        assert_eq!(
+            progress_text(1024, 12_345, 1.0, None),
+            "1.0 KiB read, 12,345 records, 1.0 KiB/s"
+        );
+    }
 
     #[test]
     fn messages_cannot_drive_the_terminal() {

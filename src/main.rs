@@ -8,10 +8,20 @@ use std::io::ErrorKind;
 fn main() {
     let cli = match logtriage::cli::Cli::try_parse() {
         Ok(c) => c,
+        Err(e) if e.use_stderr() => {
+            // `logtriage: error: ...`, as the tool's own errors are written (plain: a
+            // log scraper or a test matches the same text on a terminal or not).
+            let text = e.render().to_string();
+            match text.strip_prefix("error: ") {
+                Some(rest) => eprint!("logtriage: error: {rest}"),
+                None => eprint!("{text}"),
+            }
+            std::process::exit(2);
+        }
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+            // --help and --version, on stdout.
             let _ = e.print();
-            std::process::exit(code);
+            std::process::exit(0);
         }
     };
     // A bug should read as one, not as a Rust backtrace.

@@ -134,7 +134,8 @@ pub fn run(cmd: &RulesCommand, diag: &Diag) -> Result<i32> {
             let passed = outcomes.len() - failed;
             writeln!(out, "{passed} passed, {failed} failed")?;
             if failed > 0 {
-                diag.error(&format!("{failed} rule example(s) failed"));
+                let examples = if failed == 1 { "example" } else { "examples" };
+                diag.error(&format!("{failed} rule {examples} failed"));
                 return Ok(1);
             }
             Ok(0)

@@ -14,7 +14,7 @@ pub enum InputError {
         path: PathBuf,
     },
     /// The path exists but could not be opened or listed.
-    #[error("{}: cannot read it ({source}); check its permissions", path.display())]
+    #[error("{}: cannot read it: {source}; check its permissions", path.display())]
     Unreadable {
         /// The path as given or found (`<stdin>` for standard input).
         path: PathBuf,
@@ -84,9 +84,15 @@ mod tests {
         let e = InputError::from_open("a.json".into(), io::ErrorKind::NotFound.into());
         assert!(matches!(e, InputError::NotFound { .. }));
         assert!(e.to_string().starts_with("a.json: no such file"));
-        let e = InputError::from_open("b.json".into(), io::ErrorKind::PermissionDenied.into());
+        let e = InputError::from_open("b.json".into(), io::Error::from_raw_os_error(13));
         assert!(e.to_string().contains("b.json"));
         assert!(e.to_string().contains("permissions"));
+        // One level of parentheses, the OS's own.
+        #[cfg(unix)]
+        assert_eq!(
+            e.to_string(),
+            "b.json: cannot read it: Permission denied (os error 13); check its permissions"
+        );
         let e = InputError::NoLogFiles { path: "dir".into() };
         assert!(e.to_string().starts_with("dir: no .json"));
     }

@@ -116,6 +116,14 @@ fn opt(s: &Option<String>) -> &str {
     s.as_deref().unwrap_or("-")
 }
 
+/// "Window A → B (UTC)", or what stands for it when no entry had a usable time.
+pub(super) fn window_text(w: &super::Window) -> String {
+    match (&w.start, &w.end) {
+        (None, None) => "No time window (no entry with a usable timestamp)".to_string(),
+        (start, end) => format!("Window {} → {} (UTC)", opt(start), opt(end)),
+    }
+}
+
 fn level_badge(level: &str) -> &'static str {
     match level {
         "critical" => "🔴 CRITICAL",
@@ -159,10 +167,10 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let i = &r.input;
     writeln!(
         w,
-        "_Window {} → {} (UTC) · {} entries from {} input{} · skipped: {} malformed, {} too large · {} duplicates dropped{}{}{}{}_\n",
-        opt(&r.window.start),
-        opt(&r.window.end),
+        "_{} · {} entr{} from {} input{} · skipped: {} malformed, {} too large · {} duplicates dropped{}{}{}{}_\n",
+        window_text(&r.window),
         fmt_count(i.entries),
+        if i.entries == 1 { "y" } else { "ies" },
         i.files,
         if i.files == 1 { "" } else { "s" },
         fmt_count(i.malformed),
@@ -172,10 +180,10 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         if i.filtered_out > 0 { format!(" · {} outside the filters{}", fmt_count(i.filtered_out), if i.after_until > 0 { format!(" ({} after --until)", fmt_count(i.after_until)) } else { String::new() }) } else { String::new() },
         // Not in the timelines or windows: say how many (missing, or outside 1970-2100).
         if i.no_timestamp > 0 { format!(" · {} without a usable timestamp", fmt_count(i.no_timestamp)) } else { String::new() },
-        if i.truncated_inputs + i.unreadable_inputs as u64 > 0 {
-            format!(" · {} input(s) truncated or unreadable", i.truncated_inputs + i.unreadable_inputs as u64)
-        } else {
-            String::new()
+        match i.truncated_inputs + i.unreadable_inputs as u64 {
+            0 => String::new(),
+            1 => " · 1 input truncated or unreadable".to_string(),
+            n => format!(" · {} inputs truncated or unreadable", fmt_count(n)),
         },
     )?;
     if i.app_requests_left_out > 0 {

@@ -37,7 +37,7 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let lost = i.truncated_inputs + i.unreadable_inputs as u64;
     writeln!(
         w,
-        "{} entries, skipped: {} malformed, {} too large, {} duplicates dropped{}{}{}{}, window {} .. {} UTC\n",
+        "{} entries, skipped: {} malformed, {} too large, {} duplicates dropped{}{}{}{}, {}\n",
         fmt_count(i.entries),
         fmt_count(i.malformed),
         fmt_count(i.too_large),
@@ -65,13 +65,19 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         } else {
             String::new()
         },
-        if lost > 0 {
-            format!(", {lost} input(s) truncated or unreadable")
-        } else {
-            String::new()
+        match lost {
+            0 => String::new(),
+            1 => ", 1 input truncated or unreadable".to_string(),
+            n => format!(", {} inputs truncated or unreadable", fmt_count(n)),
         },
-        r.window.start.as_deref().unwrap_or("-"),
-        r.window.end.as_deref().unwrap_or("-")
+        match (&r.window.start, &r.window.end) {
+            (None, None) => "no time window (no entry with a usable timestamp)".to_string(),
+            (start, end) => format!(
+                "window {} .. {} UTC",
+                start.as_deref().unwrap_or("-"),
+                end.as_deref().unwrap_or("-")
+            ),
+        }
     )?;
     if !o.findings.is_empty() {
         let mut t = Table::new();

@@ -226,3 +226,42 @@ fn a_relative_since_on_entries_without_timestamps_says_nothing_was_filtered() {
         .code(0);
     assert!(!d.stderr.contains("timestamp"), "{}", d.stderr);
 }
+
+#[test]
+fn usage_errors_wear_the_tool_s_prefix_and_reports_read_well() {
+    let d = lt(["report", "--bogus"]).code(2);
+    assert!(
+        d.stderr
+            .starts_with("logtriage: error: unexpected argument '--bogus'"),
+        "{}",
+        d.stderr
+    );
+    assert!(d.stderr.contains("Usage: logtriage report"), "{}", d.stderr);
+    // --help still goes to stdout, exit 0.
+    let d = lt(["report", "--help"]).code(0);
+    assert!(d.stdout.contains("Usage:"), "{}", d.stdout);
+    // No entry with a time: no "Window - → -".
+    let input = r#"{"insertId":"a","severity":"ERROR","jsonPayload":{"message":"x"}}"#;
+    let d = lt(["report", "-"]).stdin(input).code(0);
+    assert!(
+        d.stdout
+            .contains("_No time window (no entry with a usable timestamp) · 1 entry from 1 input"),
+        "{}",
+        d.stdout
+    );
+    let d = lt(["report", "--format", "table", "-"])
+        .stdin(input)
+        .code(0);
+    assert!(d.stdout.contains("no time window"), "{}", d.stdout);
+    // Counted inputs are plural or singular, never "input(s)".
+    let d = lt(["report"])
+        .arg(fixture("kinds.ndjson"))
+        .arg("no/such/a.json")
+        .arg("no/such/b.json")
+        .code(2);
+    assert!(
+        d.stdout.contains("2 inputs truncated or unreadable"),
+        "{}",
+        d.stdout
+    );
+}

@@ -30,8 +30,8 @@ fn unreadable_input_does_not_stop_the_others() {
     let v: serde_json::Value = serde_json::from_str(&d.stdout).unwrap();
     assert_eq!(v["input"]["unreadable_inputs"], 1);
     for (format, says) in [
-        ("markdown", "1 input(s) truncated or unreadable"),
-        ("table", "1 input(s) truncated or unreadable"),
+        ("markdown", "1 input truncated or unreadable"),
+        ("table", "1 input truncated or unreadable"),
     ] {
         let d = lt(["report", "--format", format])
             .arg(fixture("kinds.ndjson"))
