@@ -145,6 +145,9 @@ pub struct ScanTotals {
     /// the filters, so a name that matches no entry (a typo) is told apart from a
     /// window it logged nothing in. At most [`SERVICES_SEEN`] names.
     pub services_seen: HashMap<String, u64>,
+    /// With `--service`: distinct entries of each name given, in order, before the
+    /// time filters (kept apart from `services_seen`, which may be full).
+    pub service_hits: Vec<u64>,
 }
 
 /// Most service names [`ScanTotals::services_seen`] holds.
@@ -179,6 +182,12 @@ impl ScanTotals {
         self.cut.sort();
         self.dedup_saturated |= o.dedup_saturated;
         self.more_problems += o.more_problems;
+        if self.service_hits.len() < o.service_hits.len() {
+            self.service_hits.resize(o.service_hits.len(), 0);
+        }
+        for (mine, n) in self.service_hits.iter_mut().zip(o.service_hits) {
+            *mine += n;
+        }
         for (name, n) in o.services_seen {
             if let Some(m) = self.services_seen.get_mut(&name) {
                 *m += n;
@@ -578,10 +587,15 @@ where
     }
 }
 
-/// Adds a block's entries to the per-service counts of [`ScanTotals::services_seen`].
-fn count_services(block: &[Entry<'_>], seen: &mut HashMap<String, u64>) {
+/// Adds a block's entries to [`ScanTotals::service_hits`] and `services_seen`.
+fn count_services(block: &[Entry<'_>], wanted: &[String], totals: &mut ScanTotals) {
+    totals.service_hits.resize(wanted.len(), 0);
+    let seen = &mut totals.services_seen;
     for e in block {
         let name = e.place.service.as_deref().unwrap_or("");
+        if let Some(i) = wanted.iter().position(|w| w == name) {
+            totals.service_hits[i] += 1;
+        }
         if let Some(n) = seen.get_mut(name) {
             *n += 1;
         } else if seen.len() < SERVICES_SEEN {
@@ -639,7 +653,7 @@ fn process<S: Sink>(
     let mut flush = |block: &mut Vec<Entry<'_>>, totals: &mut ScanTotals| {
         totals.duplicates += dedup.retain_first(block, &mut keys) as u64;
         if !opts.filter.services.is_empty() {
-            count_services(block, &mut totals.services_seen);
+            count_services(block, &opts.filter.services, totals);
         }
         block.retain(|e| {
             let keep = opts.filter.keeps(e);

@@ -259,7 +259,7 @@ pub fn run<S: Sink, F: Fn() -> S + Sync>(
             ));
         }
     }
-    unknown_services(&args.services, &t.services_seen)?;
+    unknown_services(&args.services, &t.service_hits, &t.services_seen)?;
     let kept = t
         .records
         .saturating_sub(t.skipped() + t.duplicates + t.split_parts + t.filtered_out);
@@ -336,6 +336,7 @@ const SHOWN_SERVICES: usize = 10;
 /// was read at all (that is an error of its own) or there was no `--service`.
 fn unknown_services(
     wanted: &[String],
+    hits: &[u64],
     seen: &std::collections::HashMap<String, u64>,
 ) -> Result<()> {
     if wanted.is_empty() || seen.is_empty() {
@@ -343,8 +344,9 @@ fn unknown_services(
     }
     let missing: Vec<&str> = wanted
         .iter()
-        .map(String::as_str)
-        .filter(|w| !seen.contains_key(*w))
+        .enumerate()
+        .filter(|(i, _)| hits.get(*i).copied().unwrap_or(0) == 0)
+        .map(|(_, w)| w.as_str())
         .collect();
     if missing.is_empty() {
         return Ok(());
@@ -375,16 +377,25 @@ fn unknown_services(
             } else {
                 name
             };
-            format!("{name} ({} entries)", crate::text::fmt_count(*n))
+            let entries = if *n == 1 { "entry" } else { "entries" };
+            format!("{name} ({} {entries})", crate::text::fmt_count(*n))
         })
         .collect();
     let more = held.len().saturating_sub(SHOWN_SERVICES);
     let more = if more > 0 {
-        format!(" and {more} more (`logtriage stats` lists them)")
+        format!(
+            " and {} more (`logtriage stats` lists them)",
+            crate::text::fmt_count(more as u64)
+        )
     } else {
         String::new()
     };
     let services = if named == 1 { "service" } else { "services" };
+    let named = if seen.len() >= pipeline::SERVICES_SEEN {
+        format!("at least {}", crate::text::fmt_count(named as u64))
+    } else {
+        named.to_string()
+    };
     bail!(
         "{msg}. Names are exact and case-sensitive; the input holds {named} {services}: {}{more}",
         list.join(", ")
@@ -418,4 +429,31 @@ pub fn keep_output<S>(scanned: &Scanned<S>, out: &crate::output::Output, diag: &
 pub fn dedup_capacity_text() -> String {
     let tenths = pipeline::DEDUP_CAPACITY / 100_000;
     format!("{}.{}M", tenths / 10, tenths % 10)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_service_name_with_no_entry_is_refused_even_past_the_listing_cap() {
+        let mut seen: std::collections::HashMap<String, u64> = (0..pipeline::SERVICES_SEEN)
+            .map(|i| (format!("svc-{i:05}"), 1))
+            .collect();
+        seen.insert(String::new(), 3);
+        let wanted = ["late".to_string(), "svc-0001".to_string()];
+        // `late` was counted (its hits), though the listing had no room for it.
+        assert!(unknown_services(&wanted[..1], &[5], &seen).is_ok());
+        let e = unknown_services(&wanted, &[5, 0], &seen)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("--service svc-0001: no entry of the input has this service (did you mean `svc-00001`?)"), "{e}");
+        assert!(e.contains("the input holds at least 10,000 services: (no service) (3 entries), svc-00000 (1 entry)"), "{e}");
+        assert!(
+            e.ends_with(" and 9,991 more (`logtriage stats` lists them)"),
+            "{e}"
+        );
+        assert!(unknown_services(&[], &[], &seen).is_ok());
+    }
 }
