@@ -217,9 +217,8 @@ impl fmt::Display for EntryError {
 
 impl std::error::Error for EntryError {}
 
-/// Keys of jsonPayload that hold the message, in order of preference: the common ones,
-/// then structlog's `event`, Serilog's `@m` (compact JSON) and `RenderedMessage`.
-const MESSAGE_KEYS: [&str; 11] = [
+/// Keys of jsonPayload that hold the message, in order of preference.
+const MESSAGE_KEYS: [&str; 8] = [
     "message",
     "msg",
     "textPayload",
@@ -228,14 +227,24 @@ const MESSAGE_KEYS: [&str; 11] = [
     "err",
     "log",
     "text",
-    "event",
-    "@m",
-    "RenderedMessage",
 ];
 
+/// Read after [`MESSAGE_KEYS`]: structlog's `event`, Serilog's `@m` (compact JSON) and
+/// `RenderedMessage`.
+const LATE_MESSAGE_KEYS: [&str; 3] = ["event", "@m", "RenderedMessage"];
+
 /// Keys of jsonPayload holding an error object whose `message` is the message (pino's
-/// `err`, Elastic's `error`), tried after [`MESSAGE_KEYS`].
+/// `err`, Elastic's `error`), tried last.
 const ERROR_OBJECT_KEYS: [&str; 2] = ["error", "err"];
+
+/// The key filter bits of [`LATE_MESSAGE_KEYS`] and [`ERROR_OBJECT_KEYS`]: a payload
+/// with none of them (most of those without a common key) skips those lookups.
+static LATE_KEYS_MASK: std::sync::LazyLock<u64> = std::sync::LazyLock::new(|| {
+    LATE_MESSAGE_KEYS
+        .iter()
+        .chain(ERROR_OBJECT_KEYS.iter())
+        .fold(0, |acc, k| acc | key_bit(k))
+});
 
 impl<'a> Entry<'a> {
     /// Parses one record. Invalid UTF-8 fails here; see [`lossy_text`].
@@ -504,11 +513,20 @@ fn pick_message<'a>(
                 }
             }
         }
-        for k in ERROR_OBJECT_KEYS {
-            let inner = j.raw(k).and_then(Object::from_raw);
-            if let Some(s) = inner.and_then(|o| o.str("message")) {
-                if !s.is_empty() {
-                    return s;
+        if j.key_filter() & *LATE_KEYS_MASK != 0 {
+            for k in LATE_MESSAGE_KEYS {
+                if let Some(Value::Str(s)) = j.get(k) {
+                    if !s.is_empty() {
+                        return s;
+                    }
+                }
+            }
+            for k in ERROR_OBJECT_KEYS {
+                let inner = j.raw(k).and_then(Object::from_raw);
+                if let Some(s) = inner.and_then(|o| o.str("message")) {
+                    if !s.is_empty() {
+                        return s;
+                    }
                 }
             }
         }
