@@ -120,6 +120,37 @@ pub fn filter(set: &RuleSet, services: &[String]) -> Plan {
             };
         }
     }
+    // Still too long: compact filters (message text searched in every field) for the
+    // rules whose lean filters are longest, one more at a time, the rest lean.
+    let lean_len =
+        |r: &crate::rules::Rule| r.cloud_filter_in(FilterMode::Lean).map_or(0, |f| chars(&f));
+    let mut by_len: Vec<usize> = (0..rules.len()).collect();
+    by_len.sort_by_key(|&i| (std::cmp::Reverse(lean_len(&rules[i])), i));
+    for k in 1..by_len.len() {
+        let compact = &by_len[..k];
+        let mode = |i: usize| {
+            if compact.contains(&i) {
+                FilterMode::Compact
+            } else {
+                FilterMode::Lean
+            }
+        };
+        let Ok(f) = build(&mode) else { break };
+        let len = f.as_deref().map_or(0, chars);
+        if len <= MAX_FILTER_CHARS {
+            let mut ids: Vec<&str> = compact.iter().map(|&i| rules[i].id.as_str()).collect();
+            ids.sort_unstable();
+            let note = format!(
+                "{over}; testing one part of each combined condition, and searching the message text of {} in every field (which Logging runs more slowly) ({len} characters; fetches more entries)",
+                ids.join(", ")
+            );
+            return Plan {
+                filter: f,
+                notes: vec![note],
+                warnings,
+            };
+        }
+    }
     if let Ok(f) = build(&|_| FilterMode::Compact) {
         let len = f.as_deref().map_or(0, chars);
         if len <= MAX_FILTER_CHARS {
@@ -230,7 +261,7 @@ mod tests {
     }
 
     #[test]
-    fn too_long_falls_back_to_compact_then_to_everything() {
+    fn too_long_falls_back_to_compact_rules_then_to_everything() {
         let rule = |i: usize, n: usize| {
             format!(
                 "[[rule]]\nid = \"R{i}\"\ntitle = \"t\"\nseverity = \"low\"\ndescription = \"d\"\n\
@@ -240,9 +271,15 @@ mod tests {
         };
         let src: String = (0..60).map(|i| rule(i, 3)).collect();
         let plan = filter(&load_str("t.toml", &src).unwrap(), &[]);
-        assert_eq!(plan.warnings.len(), 1, "{:?}", plan.warnings);
-        assert!(plan.warnings[0].contains("compact"), "{:?}", plan.warnings);
-        assert!(!plan.filter.unwrap().contains("jsonPayload.message"));
+        // Compact for the longest rules, lean (field by field) for the rest.
+        assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
+        assert!(plan.notes[0].contains("in every field"), "{:?}", plan.notes);
+        let f = plan.filter.unwrap();
+        assert!(chars(&f) <= MAX_FILTER_CHARS);
+        assert!(
+            f.contains("jsonPayload.message:") && f.contains("(\"needle 0 "),
+            "{f}"
+        );
         let src: String = (0..400).map(|i| rule(i, 8)).collect();
         let plan = filter(&load_str("t.toml", &src).unwrap(), &["svc".into()]);
         assert!(
