@@ -277,7 +277,11 @@ const READABLE_FILTER_CHARS: usize = 2_000;
 /// (timestamps are exact to the nanosecond). Within Cloud Logging's length limit: a
 /// shorter rule filter when the full one is too long, else none. True with it when the
 /// rule's part was shortened (it then fetches more than the matches).
-fn evidence_filter(t: &RuleTotal<'_>, types: &BTreeMap<String, u64>) -> (String, bool) {
+fn evidence_filter(
+    t: &RuleTotal<'_>,
+    types: &BTreeMap<String, u64>,
+    regions: &BTreeMap<String, BTreeSet<String>>,
+) -> (String, bool) {
     use crate::rules::{cloud_quote, service_filter_in, FilterMode, MAX_FILTER_CHARS};
     let mut services: Vec<String> = Vec::new();
     let mut unplaced = false;
@@ -293,7 +297,23 @@ fn evidence_filter(t: &RuleTotal<'_>, types: &BTreeMap<String, u64>) -> (String,
         None
     } else {
         let types: Vec<&str> = types.keys().map(String::as_str).collect();
-        service_filter_in(&services, Some(&types)).map(|s| format!("({s})"))
+        service_filter_in(&services, Some(&types)).map(|s| {
+            // Where the finding's services run in several regions but it was seen
+            // in one, that region (Cloud Run keeps it in `location`).
+            let one: BTreeSet<&str> = t.places.iter().map(|(p, _)| p.region.as_str()).collect();
+            let split = services
+                .iter()
+                .any(|s| regions.get(s).is_some_and(|r| r.len() > 1));
+            let run_only = types
+                .iter()
+                .all(|k| matches!(*k, "cloud_run_revision" | "cloud_run_job"));
+            match one.into_iter().next().filter(|r| !r.is_empty()) {
+                Some(r) if split && run_only && t.places.iter().all(|(p, _)| p.region == r) => {
+                    format!("({s}) AND resource.labels.location={}", cloud_quote(r))
+                }
+                _ => format!("({s})"),
+            }
+        })
     };
     let mut times = Vec::new();
     if let Some(first) = t.first {
@@ -405,7 +425,7 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
                 .collect();
             samples.sort();
             samples.dedup();
-            let (filter, filter_shortened) = evidence_filter(t, &a.counts.by_resource);
+            let (filter, filter_shortened) = evidence_filter(t, &a.counts.by_resource, &a.regions);
             Finding {
                 rule: t.rule.id.clone(),
                 title: t.rule.title.clone(),

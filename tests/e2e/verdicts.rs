@@ -891,6 +891,14 @@ fn one_revision_name_in_two_regions_is_judged_per_region() {
     );
     assert_eq!(reg["region"], "europe-west1", "{reg}");
     assert_eq!(reg["rollback"], true, "{reg}");
+    // The evidence filter fetches the failing region's entries, not the other's.
+    for f in r["findings"].as_array().unwrap() {
+        let filter = f["filter"].as_str().unwrap();
+        assert!(
+            filter.contains(r#") AND resource.labels.location="europe-west1""#),
+            "{filter}"
+        );
+    }
     assert_eq!(
         reg["after"]["entries"], 30,
         "europe-west1's entries only: {reg}"
