@@ -508,24 +508,20 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
         let mut by_rule = BTreeMap::new();
         let mut first_failure: Option<Timestamp> = None;
         let mut last_failure: Option<Timestamp> = None;
-        // Minutes with failures, for the longest pause between them.
-        let mut fail_minutes: BTreeSet<i64> = BTreeSet::new();
+        // Matches per minute, for when they came (pauses, a start before a switch).
+        let mut failure_minutes: BTreeMap<i64, u64> = BTreeMap::new();
         for t in &fired {
             for (at, m) in &t.places {
                 if *at == p {
                     *by_rule.entry(t.rule.id.clone()).or_default() += m.count;
                     first_failure = min_opt(first_failure, m.first);
                     last_failure = last_failure.max(m.last);
-                    fail_minutes.extend(m.buckets.keys().map(|b| b - b.rem_euclid(60)));
+                    for (b, n) in &m.buckets {
+                        *failure_minutes.entry(b - b.rem_euclid(60)).or_default() += n;
+                    }
                 }
             }
         }
-        let longest_failure_gap = fail_minutes
-            .iter()
-            .zip(fail_minutes.iter().skip(1))
-            .map(|(a, b)| b - a - 60)
-            .max()
-            .unwrap_or(0);
         // Distinct entries that matched at least one fired rule.
         let failures = a.combos.get(p).map_or(0, |m| {
             m.iter()
@@ -563,7 +559,7 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
             last_seen: rc.last_seen,
             first_failure,
             last_failure,
-            longest_failure_gap,
+            failure_minutes,
             by_rule,
             requests: req.map_or(0, |q| q.requests),
             failed_requests: req.map_or(0, |q| q.failures),

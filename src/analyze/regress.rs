@@ -50,8 +50,8 @@ pub struct RevStats {
     pub first_failure: Option<Timestamp>,
     /// Latest match of a fired finding.
     pub last_failure: Option<Timestamp>,
-    /// Longest pause, in seconds, between two minutes with failures.
-    pub longest_failure_gap: i64,
+    /// Matches of fired findings per minute (start, seconds).
+    pub failure_minutes: BTreeMap<i64, u64>,
     /// Failures per rule id.
     pub by_rule: BTreeMap<String, u64>,
     /// Request logs.
@@ -81,6 +81,12 @@ impl RevStats {
         } else {
             self.failures as f64 / self.entries as f64
         }
+    }
+
+    /// Longest pause, in seconds, between two minutes with failures.
+    fn longest_failure_gap(&self) -> i64 {
+        let m: Vec<i64> = self.failure_minutes.keys().copied().collect();
+        m.windows(2).map(|w| w[1] - w[0] - 60).max().unwrap_or(0)
     }
 
     /// Its share of requests answered 4xx.
@@ -115,12 +121,13 @@ impl RevStats {
                     || (client < 0.9 && !self.client_floor.is_empty() && excess <= 0.1)))
     }
 
-    /// Shown to work: no finding matches beyond a stray one in a thousand entries,
+    /// Shown to work: no finding matches beyond a stray one in 200 entries (a normal
+    /// background; the bad revision must still fail 10 times as often),
     /// enough entries, healthy requests, and errors under half of what it logged (a
     /// revision that logs nothing but tracebacks is not working because no rule
     /// knows them).
     pub fn working(&self) -> bool {
-        self.failures * 1000 <= self.entries
+        self.failures * 200 <= self.entries
             && self.entries >= MIN_GOOD_ENTRIES
             && self.requests_healthy()
             && self.errors * 2 < self.entries
@@ -363,12 +370,15 @@ pub fn find(service: &str, revs: &[RevStats], deploys: &[&Deploy]) -> Option<Reg
             return None;
         }
         let bad_first = bad.first_seen?;
-        // The last good revision's stray failures are background only when they are
-        // not bunched just before the switch: then the failures began before it.
-        if good
-            .last_failure
-            .is_some_and(|l| bad_first.secs() - l.secs() < ONSET_GRACE_SECS)
-        {
+        // The last good revision's stray failures are background unless as many as
+        // a regression needs came in the 15 minutes before the switch: then the
+        // failures began before it.
+        let before: u64 = good
+            .failure_minutes
+            .range(bad_first.secs() - ONSET_GRACE_SECS..)
+            .map(|(_, n)| n)
+            .sum();
+        if before >= MIN_FAILURES {
             return None;
         }
         // Traffic may reach a revision long after it starts (`--no-traffic`, then
@@ -469,12 +479,17 @@ fn off_traffic(r: &RevStats, revs: &[RevStats]) -> bool {
     };
     let (from, to) = (first.secs() - first.secs().rem_euclid(60), last.secs() + 60);
     let tail = (to - ROLLED_BACK_SECS).max(from);
-    r.requests == 0
-        && r.served.is_empty()
-        && r.failures > 0
-        && revs.iter().any(|o| {
-            o.served_between(from, to) >= MIN_SERVED_BESIDE && o.served_between(tail, to) > 0
-        })
+    // Another revision kept its pace: half its rate of the half hour before, at
+    // least (a tag URL's trickle while the main traffic fails elsewhere is not it).
+    let window = 30 * 60;
+    let kept_pace = |o: &RevStats| {
+        let during = o.served_between(from, to);
+        let before = o.served_between(from - window, from);
+        during >= MIN_SERVED_BESIDE
+            && o.served_between(tail, to) > 0
+            && during as i128 * window as i128 * 2 >= before as i128 * (to - from) as i128
+    };
+    r.requests == 0 && r.served.is_empty() && r.failures > 0 && revs.iter().any(kept_pace)
 }
 
 /// Gaps between a revision's requests: the pace at which its silence means something.
@@ -530,7 +545,7 @@ fn recovered_in_place(bad: &RevStats, revs: &[RevStats], k: usize) -> Option<Rec
     // not over 8 minutes after the last one.
     let quiet = RECOVERED_QUIET_SECS
         .max(10 * gap)
-        .max(3 * bad.longest_failure_gap);
+        .max(3 * bad.longest_failure_gap());
     (since >= MIN_ROLLED_BACK_REQUESTS && end + 60 - last.secs() >= quiet).then(|| Recovery {
         last_failure: last.to_rfc3339(),
         requests_since: since,
@@ -551,7 +566,7 @@ mod tests {
             last_seen: Some(Timestamp::from_secs(first + 600)),
             first_failure: (failures > 0).then(|| Timestamp::from_secs(first)),
             last_failure: (failures > 0).then(|| Timestamp::from_secs(first + 600)),
-            longest_failure_gap: 0,
+            failure_minutes: BTreeMap::new(),
             by_rule: [("R".to_string(), failures)].into_iter().collect(),
             requests: 0,
             failed_requests: 0,
@@ -711,7 +726,7 @@ mod tests {
             .is_none());
         // Bursts every 16 minutes: 40 minutes of quiet is not yet three of its pauses.
         let mut bursts = bad.clone();
-        bursts.longest_failure_gap = 14 * 60;
+        bursts.failure_minutes = [(1020, 10), (1020 + 15 * 60, 10)].into_iter().collect();
         bursts.last_failure = Some(Timestamp::from_secs(1020 + 7200 - 40 * 60));
         assert!(find("s", &[good.clone(), bursts.clone()], &[])
             .unwrap()
@@ -761,6 +776,10 @@ mod tests {
         let good = serving(good, 600, 0, 0);
         let candidate = rev("s-00042-b", 30, 12, 1000);
         assert!(find("s", &[good.clone(), candidate.clone()], &[]).is_none());
+        // The old one down to a trickle (a tag URL) while it ran: traffic moved to it.
+        let mut trickle = serving_minutes(rev("s-00041-a", 2400, 0, 0), 0, 960, 10);
+        trickle = serving(serving_minutes(trickle, 960, 4000, 1), 600, 0, 0);
+        assert!(find("s", &[trickle, candidate.clone()], &[]).is_some());
         // Old requests draining in its first minutes, then none: traffic moved to it.
         let drained = serving(
             serving_minutes(rev("s-00041-a", 400, 0, 0), 0, 1120, 10),
@@ -839,14 +858,16 @@ mod tests {
         // Two stray 500s in 3,600 entries before a deploy that fails half: still the
         // last good revision.
         let mut good = serving(rev("s-00041-a", 3600, 2, 0), 3600, 2, 2);
-        good.last_failure = Some(Timestamp::from_secs(4000));
+        good.failure_minutes = [(1380, 1), (6960, 1)].into_iter().collect();
         let bad = serving(rev("s-00042-b", 1800, 887, 7200), 1800, 887, 887);
         let r = find("s", &[good.clone(), bad.clone()], &[]).unwrap();
         assert_eq!(r.last_good, "s-00041-a");
-        assert!(!serving(rev("s-00041-a", 3600, 5, 0), 3600, 5, 5).working());
-        // The same failures bunched in the last minutes before the switch: the
-        // failures began before it, so the deploy is not their regression.
-        good.last_failure = Some(Timestamp::from_secs(7000));
+        // One in 200 is background; more is not.
+        assert!(serving(rev("s-00041-a", 3600, 18, 0), 3600, 18, 18).working());
+        assert!(!serving(rev("s-00041-a", 3600, 19, 0), 3600, 19, 19).working());
+        // Five failures in the last minutes before the switch: the failures began
+        // before it, so the deploy is not their regression.
+        good.failure_minutes = [(6900, 2), (6960, 3)].into_iter().collect();
         assert!(find("s", &[good, bad], &[]).is_none());
     }
 
