@@ -613,15 +613,7 @@ mod tests {
         assert!(find("s", &[good.clone(), smoke], &[]).is_some());
         // Traffic moved to it (a deploy event) just before the failures: the grace
         // counts from there, so the regression stands.
-        let switch = Deploy {
-            at: Timestamp::from_secs(1800 + 39 * 60),
-            service: "s".into(),
-            revision: String::new(),
-            method: "google.cloud.run.v1.Services.ReplaceService".into(),
-            principal: String::new(),
-            location: String::new(),
-            project: String::new(),
-        };
+        let switch = deploy_at(1800 + 39 * 60);
         let r = find("s", &[good, bad], &[&switch]).unwrap();
         assert_eq!(r.switched_at, Timestamp::from_secs(1800).to_rfc3339());
     }
@@ -693,6 +685,7 @@ mod tests {
         assert!(!find("s", &[good, canary], &[&later]).unwrap().rolled_back);
     }
 
+    /// A Cloud Run deploy event of service `s` at `secs`.
     fn deploy_at(secs: i64) -> Deploy {
         Deploy {
             at: Timestamp::from_secs(secs),
@@ -976,15 +969,7 @@ mod tests {
     #[test]
     fn uses_the_deploy_time() {
         let revs = vec![rev("s-00001-a", 100, 0, 0), rev("s-00002-b", 100, 40, 1000)];
-        let d = Deploy {
-            at: Timestamp::from_secs(990),
-            service: "s".into(),
-            revision: String::new(),
-            method: "google.cloud.run.v1.Services.ReplaceService".into(),
-            principal: String::new(),
-            location: String::new(),
-            project: String::new(),
-        };
+        let d = deploy_at(990);
         let r = find("s", &revs, &[&d]).unwrap();
         assert_eq!(r.switch_source, "deploy event");
         assert_eq!(r.switched_at, Timestamp::from_secs(990).to_rfc3339());

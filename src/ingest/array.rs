@@ -4,7 +4,7 @@
 //! framed, object or not: the entry stage rejects non-objects. Objects after an
 //! array (NDJSON appended to a gcloud export) are framed as back-to-back objects.
 
-use super::frame::{Frame, Open};
+use super::frame::{Frame, Open, Resync};
 use super::objects::Objects;
 use super::scan::{is_ws, trim, Hit, Mode, Scan};
 use super::sniff::bom_len;
@@ -223,23 +223,14 @@ impl Array {
                         return false;
                     }
                 }
-                State::Resync { line_start } => {
-                    if line_start {
-                        match f.data().get(f.pos) {
-                            None => return false,
-                            Some(b'[') => {
-                                self.state = State::Outside;
-                                continue;
-                            }
-                            Some(_) => {}
-                        }
-                    }
-                    let line_start = f.past_line();
-                    self.state = State::Resync { line_start };
-                    if !line_start {
+                State::Resync { line_start } => match f.resync(line_start, b'[') {
+                    Resync::Found => self.state = State::Outside,
+                    Resync::Line => self.state = State::Resync { line_start: true },
+                    Resync::More { line_start } => {
+                        self.state = State::Resync { line_start };
                         return false;
                     }
-                }
+                },
             }
         }
     }

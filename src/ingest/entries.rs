@@ -12,7 +12,7 @@
 //! the objects framer rather than skipped.
 
 use super::array::{skip_ws, Array};
-use super::frame::Frame;
+use super::frame::{Frame, Resync};
 use super::objects::Objects;
 use super::scan::{is_ws, Hit, Mode, Scan};
 use super::sniff::{bom_len, opens, Opens};
@@ -225,23 +225,14 @@ impl Entries {
                         return true;
                     }
                 }
-                State::Resync { line_start } => {
-                    if line_start {
-                        match f.data().get(f.pos) {
-                            None => return false,
-                            Some(b'{') => {
-                                self.state = State::Between;
-                                continue;
-                            }
-                            Some(_) => {}
-                        }
-                    }
-                    let line_start = f.past_line();
-                    self.state = State::Resync { line_start };
-                    if !line_start {
+                State::Resync { line_start } => match f.resync(line_start, b'{') {
+                    Resync::Found => self.state = State::Between,
+                    Resync::Line => self.state = State::Resync { line_start: true },
+                    Resync::More { line_start } => {
+                        self.state = State::Resync { line_start };
                         return false;
                     }
-                }
+                },
             }
         }
     }

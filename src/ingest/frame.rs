@@ -57,6 +57,17 @@ pub(crate) struct Frame {
     pool: Option<Arc<BufferPool>>,
 }
 
+/// Where [`Frame::resync`] got to.
+pub(crate) enum Resync {
+    /// `pos` is at the opener, at the start of a line.
+    Found,
+    /// `pos` is at the start of a line that does not open one: look again.
+    Line,
+    /// The buffer ended first: mid-line, or at a line start with nothing after it
+    /// (`line_start`, to resume from).
+    More { line_start: bool },
+}
+
 impl Frame {
     pub(crate) fn new(
         chunk_size: usize,
@@ -162,6 +173,22 @@ impl Frame {
                 self.pos = self.len();
                 false
             }
+        }
+    }
+
+    /// One step of skipping, after garbage, to the next line that starts with
+    /// `opener` (`{` for objects, `[` for arrays): the framers that resync share it.
+    pub(crate) fn resync(&mut self, line_start: bool, opener: u8) -> Resync {
+        if line_start {
+            match self.data().get(self.pos) {
+                None => return Resync::More { line_start: true },
+                Some(&b) if b == opener => return Resync::Found,
+                Some(_) => {}
+            }
+        }
+        match self.past_line() {
+            true => Resync::Line,
+            false => Resync::More { line_start: false },
         }
     }
 

@@ -4,7 +4,7 @@
 //! reported once, then framing resumes at the next line that starts with `{`.
 //! A UTF-8 BOM before an object is skipped.
 
-use super::frame::{Frame, Open};
+use super::frame::{Frame, Open, Resync};
 use super::scan::{is_ws, Hit, Mode, Scan};
 use super::sniff::bom_len;
 use super::ProblemKind;
@@ -154,23 +154,14 @@ impl Objects {
                         return true;
                     }
                 }
-                State::Resync { line_start } => {
-                    if line_start {
-                        match f.data().get(f.pos) {
-                            None => return false,
-                            Some(b'{') => {
-                                self.state = State::Between;
-                                continue;
-                            }
-                            Some(_) => {}
-                        }
-                    }
-                    let line_start = f.past_line();
-                    self.state = State::Resync { line_start };
-                    if !line_start {
+                State::Resync { line_start } => match f.resync(line_start, b'{') {
+                    Resync::Found => self.state = State::Between,
+                    Resync::Line => self.state = State::Resync { line_start: true },
+                    Resync::More { line_start } => {
+                        self.state = State::Resync { line_start };
                         return false;
                     }
-                }
+                },
             }
         }
     }
