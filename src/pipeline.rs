@@ -706,22 +706,11 @@ fn admit<'t>(
     totals: &mut ScanTotals,
     block: &mut Vec<Entry<'t>>,
 ) -> bool {
-    if let Err(err) = Entry::parse_onto(text, block) {
+    let mut reject = |line: u64, column: Option<u64>, reason: String| {
         totals.malformed += 1;
         if opts.strict {
             stop.at(c.source, span.line);
         }
-        // The JSON reader's position is the record's: made the file's. On the
-        // record's first line a column counts from where the record starts.
-        let (line, column, reason) = match err.at {
-            Some((l, col)) if l > 1 => (span.line + l - 1, Some(col), err.message),
-            Some((_, col)) => (
-                span.line,
-                None,
-                format!("{} (column {col} of the record)", err.message),
-            ),
-            None => (span.line, None, err.message),
-        };
         totals.note(Located {
             source: c.source,
             line,
@@ -729,7 +718,31 @@ fn admit<'t>(
             column,
             reason,
         });
-        return false;
+        false
+    };
+    if let Err(err) = Entry::parse_onto(text, block) {
+        // The JSON reader's position is the record's: made the file's. On the
+        // record's first line a column counts from where the record starts.
+        return match err.at {
+            Some((l, col)) if l > 1 => reject(span.line + l - 1, Some(col), err.message),
+            Some((_, col)) => reject(
+                span.line,
+                None,
+                format!("{} (column {col} of the record)", err.message),
+            ),
+            None => reject(span.line, None, err.message),
+        };
+    }
+    if block.last().is_some_and(|e| !e.looks_like_log_entry()) {
+        block.pop();
+        // `{}` is what entries.list answers when nothing matched: an empty page, not
+        // a record, and nothing lost. Any other object without a LogEntry field is
+        // not an entry.
+        if text.bytes().filter(|b| !b.is_ascii_whitespace()).eq(*b"{}") {
+            totals.records = totals.records.saturating_sub(1);
+            return false;
+        }
+        return reject(span.line, None, NOT_A_LOG_ENTRY.to_string());
     }
     if block.last().is_some_and(Entry::is_split_continuation) {
         block.pop();
@@ -738,6 +751,10 @@ fn admit<'t>(
     }
     true
 }
+
+/// Why a JSON object with none of a LogEntry's fields is skipped.
+const NOT_A_LOG_ENTRY: &str = "not a LogEntry: no timestamp, logName, insertId, resource, \
+     payload or httpRequest (is this a Cloud Logging export?)";
 
 /// Entries handed to the sink at once: enough to spread the per-search cost of the
 /// rules' message scan, few enough that their messages stay in cache.

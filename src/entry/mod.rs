@@ -422,6 +422,21 @@ impl<'a> Entry<'a> {
         Some(h.finish())
     }
 
+    /// False for a JSON object with none of a LogEntry's fields (another tool's
+    /// output piped in by mistake): read as an entry it would make an empty input
+    /// look like healthy logs.
+    pub fn looks_like_log_entry(&self) -> bool {
+        self.timestamp.is_some()
+            || self.log_name.is_some()
+            || self.insert_id.is_some()
+            || self.resource_type.is_some()
+            || !self.resource_labels.is_empty()
+            || self.text_payload.is_some()
+            || self.json_payload.is_some()
+            || self.proto_payload.is_some()
+            || self.http.is_some()
+    }
+
     /// True for the second and later parts of a split entry (counted once, by part 0).
     pub fn is_split_continuation(&self) -> bool {
         self.split.as_ref().is_some_and(|s| s.index > 0)

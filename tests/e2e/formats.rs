@@ -122,12 +122,34 @@ fn empty_entries_list_responses_are_a_valid_empty_result() {
             "{page}"
         );
     }
-    // A lone `{}` says nothing of where it came from: an empty object, read as before
-    // (an entry without a time, counted as such), not "no entries".
-    let s = entries_of(lt(["stats", "--format", "json", "-"]).stdin("{}\n").json());
+    // A lone `{}` is entries.list's answer when nothing matched: no entry, nothing
+    // skipped. Any other object without a LogEntry field is named and skipped.
+    let d = lt(["report", "--format", "json", "-"])
+        .stdin("{}\n")
+        .code(0);
+    let v: Value = serde_json::from_str(&d.stdout).unwrap();
+    assert_eq!(v["input"]["entries"].as_u64(), Some(0), "{v}");
+    let d = lt(["report", "--format", "json", "-"])
+        .stdin("{\"items\": [{\"name\": \"x\"}]}\n{\"foo\": 1}\n")
+        .code(2);
+    let v: Value = serde_json::from_str(&d.stdout).unwrap();
     assert_eq!(
-        (s["entries"].as_u64(), s["no_timestamp"].as_u64()),
-        (Some(1), Some(1))
+        (
+            v["input"]["entries"].as_u64(),
+            v["input"]["malformed"].as_u64()
+        ),
+        (Some(0), Some(2)),
+        "{v}"
+    );
+    assert!(
+        d.stderr.contains("<stdin>:2 (record 2): not a LogEntry"),
+        "{}",
+        d.stderr
+    );
+    assert!(
+        d.stderr.contains("no log entry could be read"),
+        "{}",
+        d.stderr
     );
 }
 

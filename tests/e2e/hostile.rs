@@ -371,7 +371,11 @@ fn deep_nesting_does_not_overflow_the_stack() {
     let arr = dir.path().join("deep.json");
     std::fs::write(
         &arr,
-        format!("[{}, {}]", nest(r#"{"a":"#, "}"), entry(3, "INFO", "x")),
+        format!(
+            r#"[{{"insertId":"deep-4","labels":{}}}, {}]"#,
+            nest(r#"{"a":"#, "}"),
+            entry(3, "INFO", "x")
+        ),
     )
     .unwrap();
     let w = stats_json_run(&arr, MINUTE);
