@@ -40,13 +40,17 @@ pub struct Filter {
 
 impl Filter {
     fn keeps(&self, e: &Entry<'_>) -> bool {
+        self.time_kept(e) && self.service_kept(e)
+    }
+
+    fn time_kept(&self, e: &Entry<'_>) -> bool {
         if self.since.is_some() || self.until.is_some() {
             let Some(t) = e.timestamp else { return false };
             if self.since.is_some_and(|s| t < s) || self.until.is_some_and(|u| t >= u) {
                 return false;
             }
         }
-        self.service_kept(e)
+        true
     }
 
     fn service_kept(&self, e: &Entry<'_>) -> bool {
@@ -132,6 +136,10 @@ pub struct ScanTotals {
     pub after_until: u64,
     /// Sources cut short (truncated gzip or array, read error mid-way).
     pub truncated: u64,
+    /// The first and last times of entries left out by --service alone: the logs
+    /// span those too, so a kept service's failure that stopped before the end is
+    /// not "ongoing", nor one that began after the start "under way".
+    pub others_window: Option<(Timestamp, Timestamp)>,
     /// True when de-duplication ran out of room and later repeats were counted.
     pub dedup_saturated: bool,
     /// The first problems by location.
@@ -169,6 +177,13 @@ impl ScanTotals {
         }
     }
 
+    fn widen_others(&mut self, t: Timestamp) {
+        self.others_window = Some(match self.others_window {
+            None => (t, t),
+            Some((a, b)) => (a.min(t), b.max(t)),
+        });
+    }
+
     fn merge(&mut self, o: ScanTotals) {
         self.records += o.records;
         self.malformed += o.malformed;
@@ -178,6 +193,10 @@ impl ScanTotals {
         self.filtered_out += o.filtered_out;
         self.after_until += o.after_until;
         self.truncated += o.truncated;
+        if let Some((a, b)) = o.others_window {
+            self.widen_others(a);
+            self.widen_others(b);
+        }
         self.cut.extend(o.cut);
         self.cut.sort();
         self.dedup_saturated |= o.dedup_saturated;
@@ -659,6 +678,9 @@ fn process<S: Sink>(
             let keep = opts.filter.keeps(e);
             totals.filtered_out += u64::from(!keep);
             totals.after_until += u64::from(!keep && opts.filter.is_after_until(e));
+            if let Some(t) = e.timestamp.filter(|_| !keep && opts.filter.time_kept(e)) {
+                totals.widen_others(t);
+            }
             keep
         });
         sink.entries(block);

@@ -368,8 +368,18 @@ fn known(s: &str) -> Option<String> {
     Some(s.to_string()).filter(|s| !s.is_empty())
 }
 
-pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
+pub fn finish(
+    a: &Analysis<'_>,
+    bucket: Option<i64>,
+    others: Option<(Timestamp, Timestamp)>,
+) -> Outcome {
     let window = a.counts.window;
+    // "Under way when the logs begin" and "ongoing" are judged against the logs'
+    // ends, which entries of services left out by --service may lie beyond.
+    let logs = match (window, others) {
+        (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+        (w, None) | (None, w) => w,
+    };
     let bucket = bucket
         .unwrap_or_else(|| default_bucket(window))
         .max(a.base_secs);
@@ -450,7 +460,7 @@ pub fn finish(a: &Analysis<'_>, bucket: Option<i64>) -> Outcome {
                 timeline: timeline(
                     t,
                     bucket,
-                    window,
+                    logs,
                     t.first.is_some_and(|f| {
                         t.places.iter().any(|(p, _)| {
                             first_ok.get(p.service.as_str()).is_some_and(|ok| *ok < f)

@@ -127,7 +127,7 @@ fn redact_outcome_data(o: &mut Outcome) {
 
 /// Builds the report: outcome, redaction, whys, status.
 pub fn build(a: &Analysis<'_>, bucket: Option<i64>, facts: &InputFacts<'_>) -> Report {
-    let mut outcome = analyze::finish(a, bucket);
+    let mut outcome = analyze::finish(a, bucket, facts.totals.others_window);
     // Captured values, samples and unknown templates are masked before whys (their
     // evidence and leads) and actions quote them; everything else in whys comes from
     // rule text, revisions and counts.

@@ -1463,3 +1463,45 @@ fn one_good_request_between_failing_calls_is_no_recovery() {
         .unwrap()
         .contains("requests since succeed"));
 }
+
+#[test]
+fn a_service_filter_does_not_make_a_stopped_failure_ongoing() {
+    // `orders` fails for 10 minutes from 00:30 and logs nothing after; `billing` logs
+    // healthily from 00:00 to 01:30. The logs span 00:00-01:30 whatever --service
+    // keeps: the burst is over, and it was not under way when the logs began.
+    let mut lines = Vec::new();
+    for i in 0..180 {
+        lines.push(request(
+            i,
+            i as i64 * 30,
+            "billing",
+            "billing-00007-kuv",
+            200,
+        ));
+    }
+    for i in 0..120 {
+        lines.push(request(
+            1000 + i,
+            1800 + i as i64 * 5,
+            "orders",
+            "orders-00042-vex",
+            503,
+        ));
+    }
+    let mut input = lines.join("\n");
+    input.push('\n');
+    for args in [vec![], vec!["--service", "orders"]] {
+        let mut cmd = vec!["report", "--format", "json", "-"];
+        cmd.extend(args.iter());
+        let r: Value = serde_json::from_str(&lt(cmd).stdin(input.clone()).code(0).stdout).unwrap();
+        let f = finding(&r, "HTTP_5XX_BURST").expect("the burst is found");
+        let t = &f["timeline"];
+        assert_eq!(t["ongoing"], false, "{args:?}: {t}");
+        assert_eq!(t["under_way_at_start"], false, "{args:?}: {t}");
+        let headline = r["status"]["headline"].as_str().unwrap_or_default();
+        assert!(
+            headline.contains("last at 2025-03-01T00:39:55"),
+            "{args:?}: {headline}"
+        );
+    }
+}
