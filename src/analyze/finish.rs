@@ -1,6 +1,7 @@
 //! From the merged sink to the outcome: thresholds, findings, revisions, impact,
 //! regressions; whys and actions are in `whys.rs`.
 
+use super::failing::{self, Tally};
 use super::outcome::*;
 use super::regress::{self, RevStats};
 use super::sampled::Sampled;
@@ -360,9 +361,6 @@ type Group<'a> = (&'a str, (&'a str, &'a str), bool);
 /// How long after its last 5xx a good request shows the failures over.
 const RECOVERED_SECS: i64 = 300;
 
-/// 5xx requests (health checks aside), over half of a revision's, that make it fail.
-pub const MOSTLY_FAILING: u64 = 10;
-
 /// A region or project as the report gives it: `None` when the logs do not say.
 fn known(s: &str) -> Option<String> {
     Some(s.to_string()).filter(|s| !s.is_empty())
@@ -552,7 +550,7 @@ pub fn finish(
         });
         let served = req.map_or(0, |q| q.requests.saturating_sub(q.probes));
         let (failures, first_failure, last_failure) =
-            if served_5xx >= MOSTLY_FAILING && served_5xx * 2 > served {
+            if failing::mostly_server_errors(served_5xx, served) {
                 (
                     failures.max(served_5xx),
                     min_opt(first_failure, req.and_then(|q| q.first_server_error)),
@@ -613,6 +611,8 @@ pub fn finish(
     };
     let mut regressions = Vec::new();
     let mut revisions = Vec::new();
+    // Places most of whose requests were refused, with what (see `failing`).
+    let mut rejecting: BTreeMap<&Place, failing::Rejections> = BTreeMap::new();
     // Places judged broken: an unknown error only there is a lead.
     let mut broken: BTreeSet<&Place> = BTreeSet::new();
     for (group, revs) in &mut per_service {
@@ -620,6 +620,22 @@ pub fn finish(
         regress::order(revs);
         regress::compare_client_errors(revs);
         let place_of = |rev: &str| place_in.get(&(*group, rev)).copied();
+        // Most requests refused with a 401 or 403 the service's other revisions did
+        // not give: failure enough, rule or not (a deploy that lost an auth setting).
+        for r in revs.iter_mut() {
+            let Some(p) = place_of(&r.revision) else {
+                continue;
+            };
+            let Some(q) = a.requests.get(p) else {
+                continue;
+            };
+            if let Some(found) = failing::rejections(r, q) {
+                r.failures = r.failures.max(found.count);
+                r.first_failure = min_opt(r.first_failure, found.first);
+                r.last_failure = r.last_failure.max(found.last);
+                rejecting.insert(p, found);
+            }
+        }
         let deploys: Vec<_> = a
             .deploys
             .iter()
@@ -705,7 +721,7 @@ pub fn finish(
                 && q.last_ok.is_some_and(|ok| ok.secs() - bad.secs() >= RECOVERED_SECS)
         })
     };
-    let impact = a
+    let impact: Vec<Impact> = a
         .requests
         .iter()
         .map(|(p, r)| {
@@ -740,6 +756,17 @@ pub fn finish(
             }
         })
         .collect();
+
+    // Impact rows are in the order of `a.requests`.
+    let mut tallies = Vec::new();
+    for (p, i) in a.requests.keys().zip(&impact) {
+        tallies.push(Tally::server_errors(i));
+        if let Some(found) = rejecting.remove(p) {
+            let over = found.last.is_some_and(|bad| recovered(p, bad));
+            tallies.push(Tally::rejected(i, found, over));
+        }
+    }
+    let most_requests_fail = failing::most_requests_fail(tallies, &regressions);
 
     let shared_names = names
         .into_iter()
@@ -784,6 +811,7 @@ pub fn finish(
         revisions,
         regressions,
         impact,
+        most_requests_fail,
         five_whys: Vec::new(),
         actions: Vec::new(),
         unknown,

@@ -2,6 +2,7 @@
 //! aggregates by rule, service, revision and time, and finds regressions and whys.
 
 mod counts;
+mod failing;
 mod finish;
 mod outcome;
 mod regress;
@@ -11,7 +12,8 @@ pub mod templates;
 mod whys;
 
 pub use counts::{is_error, Counts, Newest, RevisionCounts};
-pub use finish::{default_bucket, finish, MOSTLY_FAILING};
+pub use failing::{FailedWith, HealthChecks, MostlyFailing, MIN_REJECTED, MOSTLY_FAILING};
+pub use finish::{default_bucket, finish};
 pub use outcome::*;
 pub use regress::{revision_seq, RateFigures, Regression};
 pub use sink::{Analysis, Deploy, Place, Sample};

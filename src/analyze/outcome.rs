@@ -275,6 +275,9 @@ pub struct Outcome {
     pub regressions: Vec<Regression>,
     /// Request impact per revision.
     pub impact: Vec<Impact>,
+    /// Revisions, and services in one place, most of whose requests failed: the one
+    /// the status names first.
+    pub most_requests_fail: Vec<super::failing::MostlyFailing>,
     /// The Five Whys chain.
     pub five_whys: Vec<Why>,
     /// Actions.
@@ -360,6 +363,7 @@ mod tests {
             ],
             regressions: Vec::new(),
             impact: Vec::new(),
+            most_requests_fail: Vec::new(),
             five_whys: Vec::new(),
             actions: Vec::new(),
             unknown: Vec::new(),

@@ -27,6 +27,10 @@ const ROLLED_BACK_SECS: i64 = 5 * 60;
 /// Least quiet after a revision's last failure, while it serves, to call its failures
 /// stopped.
 const RECOVERED_QUIET_SECS: i64 = 15 * 60;
+/// How far above the service's other revisions a revision's share of requests
+/// answered with 4xx may run (summed over statuses, or per status for what is new
+/// with it) and still be background: a public API's scanners and expired tokens.
+pub const BACKGROUND_EXCESS: f64 = 0.1;
 /// Requests another revision must serve while a failing one that served none runs,
 /// for that one to count as never having had traffic.
 const MIN_SERVED_BESIDE: u64 = 3;
@@ -113,12 +117,33 @@ impl RevStats {
         let client = self.client_share();
         let excess: f64 = self
             .status_shares()
-            .map(|(s, share)| (share - self.client_floor.get(&s).copied().unwrap_or(0.0)).max(0.0))
+            .map(|(s, share)| self.excess(s, share))
             .sum();
         self.requests == 0
             || (self.server_errors * 20 <= self.requests
                 && (client < 0.5
-                    || (client < 0.9 && !self.client_floor.is_empty() && excess <= 0.1)))
+                    || (client < 0.9
+                        && !self.client_floor.is_empty()
+                        && excess <= BACKGROUND_EXCESS)))
+    }
+
+    /// How far `share` of its requests answered `status` runs over the lowest share
+    /// of it among the service's other revisions (all of it when they never gave it).
+    fn excess(&self, status: u16, share: f64) -> f64 {
+        (share - self.client_floor.get(&status).copied().unwrap_or(0.0)).max(0.0)
+    }
+
+    /// The 4xx statuses it answered more than [`BACKGROUND_EXCESS`] over the service's
+    /// other revisions: new with it. None when no other revision served enough
+    /// requests to compare (then nothing shows what is new).
+    pub fn new_client_errors(&self) -> BTreeSet<u16> {
+        if self.client_floor.is_empty() {
+            return BTreeSet::new();
+        }
+        self.status_shares()
+            .filter(|(s, share)| self.excess(*s, *share) > BACKGROUND_EXCESS)
+            .map(|(s, _)| s)
+            .collect()
     }
 
     /// Shown to work: no finding matches beyond a stray one in 200 entries (a normal

@@ -180,9 +180,30 @@ pub struct RequestAgg {
     pub probes: u64,
     /// Health checks answered with 5xx.
     pub probe_server_errors: u64,
+    /// Requests answered 401 or 403, per status, health checks aside.
+    pub rejected: BTreeMap<u16, Refusals>,
     /// Requests per base bucket start (seconds), health checks left out: the
     /// denominator of `min_share`, and when a revision served.
     pub buckets: BTreeMap<i64, u64>,
+}
+
+/// Requests refused with one status: how many, the first and the last.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Refusals {
+    /// Requests.
+    pub count: u64,
+    /// The earliest.
+    pub first: Option<Timestamp>,
+    /// The latest.
+    pub last: Option<Timestamp>,
+}
+
+impl Refusals {
+    fn add(&mut self, v: Refusals) {
+        self.count += v.count;
+        self.first = min_opt(self.first, v.first);
+        self.last = max_opt(self.last, v.last);
+    }
 }
 
 /// A Cloud Run deploy seen in audit logs.
@@ -418,6 +439,9 @@ fn merge_request(r: &mut RequestAgg, v: RequestAgg) {
     r.first_server_error = min_opt(r.first_server_error, v.first_server_error);
     r.probes += v.probes;
     r.probe_server_errors += v.probe_server_errors;
+    for (s, v) in v.rejected {
+        r.rejected.entry(s).or_default().add(v);
+    }
     for (b, n) in v.buckets {
         *r.buckets.entry(b).or_default() += n;
     }
@@ -917,6 +941,14 @@ fn record_request(
     if status >= 500 && !probe {
         r.last_server_error = max_opt(r.last_server_error, e.timestamp);
         r.first_server_error = min_opt(r.first_server_error, e.timestamp);
+    }
+    // An uptime check refused by an authenticated service is how it is set up.
+    if matches!(status, 401 | 403) && !probe {
+        r.rejected.entry(status).or_default().add(Refusals {
+            count: 1,
+            first: e.timestamp,
+            last: e.timestamp,
+        });
     }
     if failed {
         r.failures += 1;

@@ -819,6 +819,32 @@ fn actions(a: &Analysis<'_>, out: &Outcome) -> Vec<Action> {
             source: "regression".into(),
         });
     }
+    // Refusals new with a revision that no finding on its service speaks of: the
+    // logs show that they began, not why (where rules fired, their actions lead).
+    let spoken_of = |svc: &str| {
+        out.findings
+            .iter()
+            .any(|f| f.revisions.iter().any(|r| r.service == svc))
+    };
+    for f in out.most_requests_fail.iter().filter(|f| {
+        f.high && f.failed_with == super::failing::FailedWith::Rejected && !spoken_of(&f.service)
+    }) {
+        let statuses: Vec<String> = f.statuses.iter().map(u16::to_string).collect();
+        acts.push(Action {
+            title: format!(
+                "Check the auth configuration and secrets of `{}` (revision `{}`) and its \
+                 callers' credentials: {} of {} of its requests were refused with {}, \
+                 which its other revisions did not answer so; the logs do not show why",
+                f.service,
+                f.revision,
+                crate::text::fmt_count(f.failed),
+                crate::text::fmt_count(f.requests),
+                statuses.join(" or ")
+            ),
+            command: None,
+            source: "most_requests_fail".into(),
+        });
+    }
     for f in &out.findings {
         let Some(r) = rule(a, &f.rule) else { continue };
         let v = Vars {

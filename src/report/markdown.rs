@@ -331,6 +331,26 @@ fn whys(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w)
 }
 
+/// What most of a regression's first bad revision's requests failed with, as the
+/// analysis found: 5xx, or the 401 or 403 new with it.
+fn failed_with(o: &Outcome, g: &analyze::Regression) -> String {
+    let refused = o.most_requests_fail.iter().find(|f| {
+        f.failed_with == analyze::FailedWith::Rejected
+            && f.service == g.service
+            && f.revision == g.first_bad
+            && g.is_at_place(f.region.as_deref(), f.project.as_deref())
+    });
+    match refused {
+        Some(f) => f
+            .statuses
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(" or "),
+        None => "5xx".to_string(),
+    }
+}
+
 fn revisions(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let o = &r.outcome;
     if o.revisions.is_empty() {
@@ -373,7 +393,7 @@ fn revisions(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             g.after.rate * 100.0,
             opt(&g.after.first_failure),
             if g.rules.is_empty() {
-                "none; most of its requests failed with 5xx".to_string()
+                format!("none; most of its requests failed with {}", failed_with(o, g))
             } else {
                 g.rules.iter().map(|x| code(x)).collect::<Vec<_>>().join(", ")
             }

@@ -3,10 +3,10 @@
 
 use super::redact::{redact, redact_field};
 use super::sanitize::strip_controls;
-use crate::analyze::{self, Analysis, Outcome};
+use crate::analyze::{self, Analysis, FailedWith, HealthChecks, MostlyFailing, Outcome};
 use crate::pipeline::ScanTotals;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// The JSON schema id.
 pub const SCHEMA: &str = "logtriage/report/v1";
@@ -167,216 +167,52 @@ pub fn build(a: &Analysis<'_>, bucket: Option<i64>, facts: &InputFacts<'_>) -> R
     }
 }
 
-/// The revision whose requests (health checks aside) failed with 5xx the most, when
-/// at least [`MIN_FAILING_REQUESTS`] and half of them did: the count and the words.
-fn failing_requests(o: &Outcome, except: Option<&str>) -> Option<Failing> {
-    // A quiet service whose every request fails can stay under a burst rule's
-    // threshold: the headline says so rather than leave "OK" unqualified.
-    // 5xx only: a crawler's 404s are not the service failing.
-    let rows: Vec<Tally> = o
-        .impact
+/// The failing requests the status names: the analysis's first, on a service other
+/// than `except`.
+fn failing_requests<'o>(o: &'o Outcome, except: Option<&str>) -> Option<&'o MostlyFailing> {
+    o.most_requests_fail
         .iter()
-        .filter(|i| Some(i.service.as_str()) != except)
-        .map(|i| {
-            let mut t = Tally::of(i, o);
-            // A regression it starts that a fix or a rollback resolved is over too.
-            t.recovered |= o.regressions.iter().any(|r| {
-                r.service == i.service
-                    && r.first_bad == i.revision
-                    && r.is_at_place(t.at.0.as_deref(), t.at.1.as_deref())
-                    && r.resolved_by.is_some()
-            });
-            t
-        })
-        .collect();
-    // Also per service (in one region and project): failures spread over quick
-    // redeploys are one outage; another region's are another's.
-    let mut per_service: BTreeMap<(&str, &Place), Vec<&Tally>> = BTreeMap::new();
-    for t in &rows {
-        per_service
-            .entry((t.service.as_str(), &t.at))
-            .or_default()
-            .push(t);
-    }
-    let merged: Vec<Tally> = per_service
-        .values()
-        .filter(|ts| ts.len() > 1)
-        .map(|ts| Tally::merge(ts))
-        .collect();
-    let (t, n) = rows
-        .iter()
-        .chain(merged.iter())
-        .filter_map(|t| t.failing().map(|n| (t, n)))
-        // A failure still going on before one that is over; a revision's before its
-        // service's when both qualify as much.
-        .max_by_key(|(t, n)| {
-            (
-                t.high(*n),
-                !t.recovered,
-                t.revisions == 1,
-                *n,
-                !t.service.is_empty(),
-            )
-        })?;
-    let mut words = format!(
-        "{} of {} requests{} {} failed with 5xx",
-        super::fmt_count(n),
-        super::fmt_count(t.served()),
-        match (t.probes > 0, t.with_probes) {
-            (true, false) => " (health checks aside)",
-            (true, true) => " (health checks included: they fail too)",
-            _ => "",
-        },
-        // Counts are one revision's: say which, not the whole service's.
-        match (t.service.is_empty(), t.revision.as_str(), t.revisions) {
-            (true, _, _) => "without a service".to_string(),
-            (false, "", 1) => format!("to `{}`", t.service),
-            (false, rev, 1) => match &t.note {
-                Some(at) => format!("to `{}` (revision `{rev}` in {at})", t.service),
-                None => format!("to `{}` (revision `{rev}`)", t.service),
-            },
-            (false, _, k) => format!("to `{}` ({k} revisions)", t.service),
-        }
-    );
-    if let (true, Some(at)) = (t.recovered, t.last_server_error) {
-        words.push_str(&format!(
-            ", the last at {}; requests since succeed",
-            at.to_rfc3339()
-        ));
-    }
-    Some(Failing {
-        high: t.high(n),
-        words,
-        revision: t.revision.clone(),
-        at: t.at.clone(),
-    })
+        .find(|f| Some(f.service.as_str()) != except)
 }
 
-/// Region and project of a revision, `None` where the logs do not say.
-type Place = (Option<String>, Option<String>);
-
-/// Request outcomes of a revision, or of a service's revisions together.
-struct Tally {
-    service: String,
-    /// The revision ("" for several).
-    revision: String,
-    /// Its region and project (one service's revisions are summed per place).
-    at: Place,
-    /// Where it ran, when its name runs in several places ([`Outcome::place_note`]).
-    note: Option<String>,
-    revisions: usize,
-    requests: u64,
-    server_errors: u64,
-    probes: u64,
-    probe_server_errors: u64,
-    last_server_error: Option<crate::entry::Timestamp>,
-    recovered: bool,
-    /// Health checks count: they fail as well (so they are no sign of health).
-    with_probes: bool,
-}
-
-impl Tally {
-    fn of(i: &analyze::Impact, o: &Outcome) -> Tally {
-        let server_errors = i
+/// "N of M requests to ... failed with 5xx" (or with the 401 or 403 that was new),
+/// and when they stopped.
+fn failing_words(o: &Outcome, f: &MostlyFailing) -> String {
+    let with = match f.failed_with {
+        FailedWith::ServerError => "5xx".to_string(),
+        FailedWith::Rejected => f
             .statuses
             .iter()
-            .filter(|(s, _)| *s >= 500)
-            .map(|(_, n)| n)
-            .sum();
-        let mut t = Tally {
-            service: i.service.clone(),
-            revision: i.revision.clone(),
-            at: (i.region.clone(), i.project.clone()),
-            note: o.place_note(
-                &i.service,
-                &i.revision,
-                i.region.as_deref(),
-                i.project.as_deref(),
-            ),
-            revisions: 1,
-            requests: i.requests,
-            server_errors,
-            probes: i.probes,
-            probe_server_errors: i.probe_server_errors,
-            last_server_error: i.last_server_error,
-            recovered: i.recovered,
-            with_probes: false,
-        };
-        t.with_probes = t.probes_count();
-        t
-    }
-
-    fn merge(ts: &[&Tally]) -> Tally {
-        // Recovered when a good request followed the service's latest 5xx.
-        let latest = ts.iter().max_by_key(|t| t.last_server_error);
-        let mut t = Tally {
-            service: ts.first().map_or(String::new(), |t| t.service.clone()),
-            revision: String::new(),
-            at: ts.first().map_or((None, None), |t| t.at.clone()),
-            note: None,
-            revisions: ts.len(),
-            requests: ts.iter().map(|t| t.requests).sum(),
-            server_errors: ts.iter().map(|t| t.server_errors).sum(),
-            probes: ts.iter().map(|t| t.probes).sum(),
-            probe_server_errors: ts.iter().map(|t| t.probe_server_errors).sum(),
-            last_server_error: latest.and_then(|t| t.last_server_error),
-            recovered: latest.is_some_and(|t| t.recovered),
-            with_probes: false,
-        };
-        t.with_probes = t.probes_count();
-        t
-    }
-
-    /// Health checks count when most of them fail and the other requests, if any,
-    /// mostly fail too: beside real requests that succeed they are no outage.
-    fn probes_count(&self) -> bool {
-        let other = self.requests.saturating_sub(self.probes);
-        let other_5xx = self.server_errors.saturating_sub(self.probe_server_errors);
-        self.probes > 0
-            && self.probe_server_errors * 2 > self.probes
-            && (other == 0 || other_5xx * 2 > other)
-    }
-
-    /// `n` failures make the status high: at least [`analyze::MOSTLY_FAILING`], over
-    /// half of what it served, and no good request since.
-    fn high(&self, n: u64) -> bool {
-        n >= analyze::MOSTLY_FAILING && n * 2 > self.served() && !self.recovered
-    }
-
-    /// Requests counted: health checks aside, unless they fail too.
-    fn served(&self) -> u64 {
-        if self.with_probes {
-            self.requests
-        } else {
-            self.requests.saturating_sub(self.probes)
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(" or "),
+    };
+    let mut words = format!(
+        "{} of {} requests{} {} failed with {with}",
+        super::fmt_count(f.failed),
+        super::fmt_count(f.requests),
+        match f.health_checks {
+            HealthChecks::Aside => " (health checks aside)",
+            HealthChecks::Included => " (health checks included: they fail too)",
+            HealthChecks::None => "",
+        },
+        // Counts are one revision's: say which, not the whole service's.
+        match (f.service.is_empty(), f.revision.as_str(), f.revisions) {
+            (true, _, _) => "without a service".to_string(),
+            (false, "", 1) => format!("to `{}`", f.service),
+            (false, rev, 1) =>
+                match o.place_note(&f.service, rev, f.region.as_deref(), f.project.as_deref(),) {
+                    Some(at) => format!("to `{}` (revision `{rev}` in {at})", f.service),
+                    None => format!("to `{}` (revision `{rev}`)", f.service),
+                },
+            (false, _, k) => format!("to `{}` ({k} revisions)", f.service),
         }
+    );
+    if let (true, Some(at)) = (f.recovered, &f.last_failure) {
+        words.push_str(&format!(", the last at {at}; requests since succeed"));
     }
-
-    /// Its 5xx, when at least [`MIN_FAILING_REQUESTS`] and half of what it served.
-    fn failing(&self) -> Option<u64> {
-        let n = if self.with_probes {
-            self.server_errors
-        } else {
-            self.server_errors.saturating_sub(self.probe_server_errors)
-        };
-        (n >= MIN_FAILING_REQUESTS && n * 2 >= self.served()).then_some(n)
-    }
+    words
 }
-
-/// A revision most of whose requests failed with 5xx (see [`failing_requests`]).
-struct Failing {
-    /// At least [`analyze::MOSTLY_FAILING`], over half, and not over: status high.
-    high: bool,
-    /// "N of M requests to ... failed with 5xx", and when they stopped.
-    words: String,
-    /// The revision.
-    revision: String,
-    /// Its region and project.
-    at: Place,
-}
-
-/// Failed requests of one revision that the status line mentions when no rule fired.
-const MIN_FAILING_REQUESTS: u64 = 5;
 
 /// How the headline says the lead was still matching at the end: of the logs, or
 /// only of the window when --until left later entries out.
@@ -412,25 +248,39 @@ fn status(o: &Outcome, entries: u64, errors: u64, after_until: u64) -> Status {
         // Most of a revision's requests failing is an incident however slowly it came
         // (a scheduler's call every 5 minutes never makes a burst): not "ok", so
         // `--fail-on high` catches it, unless good requests followed.
-        let high = failing.as_ref().is_some_and(|f| f.high);
+        let high = failing.is_some_and(|f| f.high);
         let level = if high { "high" } else { "ok" };
         // The regression the failing revision starts, if it does.
-        let reg = failing.as_ref().and_then(|f| {
+        let reg = failing.and_then(|f| {
             o.regressions.iter().find(|r| {
-                r.first_bad == f.revision && r.is_at_place(f.at.0.as_deref(), f.at.1.as_deref())
+                r.first_bad == f.revision
+                    && r.is_at_place(f.region.as_deref(), f.project.as_deref())
             })
         });
-        match failing.map(|f| f.words) {
-            Some(failed) if high => {
+        match failing {
+            Some(f) if high => {
                 let since = reg.map_or(String::new(), |r| broken_since(o, r));
+                // No rule fired: what refused them is not in the logs, only where to look.
+                let why = match f.failed_with {
+                    FailedWith::Rejected => {
+                        "; the logs do not show why they were refused: check the \
+                         revision's auth configuration and secrets, and the callers' \
+                         credentials"
+                    }
+                    FailedWith::ServerError => "",
+                };
                 headline = format!(
-                    "Most requests fail: {failed}, below every rule's threshold (see the \
-                     impact table){since}; {} entries, {} errors.",
+                    "Most requests fail: {}, below every rule's threshold (see the \
+                     impact table){since}{why}; {} entries, {} errors.",
+                    failing_words(o, f),
                     super::fmt_count(entries),
                     super::fmt_count(errors)
                 );
             }
-            Some(failed) => headline.push_str(&format!(", but {failed} (see the impact table).")),
+            Some(f) => headline.push_str(&format!(
+                ", but {} (see the impact table).",
+                failing_words(o, f)
+            )),
             None => headline.push('.'),
         }
         return Status {
@@ -613,7 +463,7 @@ fn status(o: &Outcome, entries: u64, errors: u64, after_until: u64) -> Status {
     // finding names.
     let elsewhere = failing_requests(o, lead_service).filter(|f| f.high);
     if let Some(f) = most_fail.filter(|_| found < level).or(elsewhere) {
-        h.push_str(&format!("; most requests fail: {}", f.words));
+        h.push_str(&format!("; most requests fail: {}", failing_words(o, f)));
     }
     h.push('.');
     Status {

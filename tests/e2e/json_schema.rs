@@ -32,6 +32,7 @@ struct ReportV1 {
     revisions: Vec<RevisionRow>,
     regressions: Vec<Regression>,
     impact: Vec<Impact>,
+    most_requests_fail: Vec<MostlyFailing>,
     five_whys: Vec<Why>,
     actions: Vec<Action>,
     unknown: Vec<Unknown>,
@@ -317,6 +318,42 @@ struct Impact {
     latency: Option<[f64; 3]>,
 }
 
+#[derive(Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+enum FailedWith {
+    ServerError,
+    Rejected,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum HealthChecks {
+    None,
+    Aside,
+    Included,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct MostlyFailing {
+    service: String,
+    revision: String,
+    revisions: u64,
+    #[serde(deserialize_with = "nullable")]
+    region: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    project: Option<String>,
+    failed_with: FailedWith,
+    statuses: Vec<u16>,
+    failed: u64,
+    requests: u64,
+    health_checks: HealthChecks,
+    high: bool,
+    recovered: bool,
+    #[serde(deserialize_with = "nullable")]
+    last_failure: Option<String>,
+}
+
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct Why {
@@ -435,6 +472,24 @@ fn strict<T: DeserializeOwned + Serialize>(json: &str, what: &str) -> T {
     let back = serde_json::to_value(&typed).unwrap();
     assert_eq!(back, original, "{what}: typed round trip differs");
     typed
+}
+
+/// A report's JSON parses strictly as `logtriage/report/v1`; its "most requests
+/// fail" entries as (failed with, high), for tests whose inputs have some.
+pub(crate) fn most_requests_fail_v1(json: &str, what: &str) -> Vec<(String, bool)> {
+    let r: ReportV1 = strict(json, what);
+    r.most_requests_fail
+        .iter()
+        .map(|f| {
+            let with = if f.failed_with == FailedWith::Rejected {
+                "rejected"
+            } else {
+                "server_error"
+            };
+            assert!(f.failed <= f.requests && f.revisions >= 1, "{what}: {f:?}");
+            (with.to_string(), f.high)
+        })
+        .collect()
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod json_schema;
 mod markdown;
 mod prop;
 mod query;
+mod refusals;
 mod report;
 mod resolutions;
 mod rules_cmd;
