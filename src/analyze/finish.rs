@@ -7,7 +7,7 @@ use super::regress::{self, RevStats};
 use super::sampled::Sampled;
 use super::sink::{latency_upper, min_opt, Analysis, MatchAgg, Place, CAPTURE_CAP, TRACE_CAP};
 use crate::entry::Timestamp;
-use crate::rules::Rule;
+use crate::rules::{Rule, RuleKind};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Top values kept per capture in the outcome.
@@ -703,6 +703,27 @@ pub fn finish(
         revisions.push(row(p, r, "unknown"));
     }
 
+    // Failures of the same kind that began at the same time where nothing was
+    // deployed: a shared dependency, not this deploy, may be what started them.
+    let seen: Vec<regress::PlaceMatches<'_>> = fired
+        .iter()
+        .flat_map(|t| {
+            t.places.iter().map(|(p, m)| regress::PlaceMatches {
+                service: &p.service,
+                region: &p.region,
+                project: &p.project,
+                rule: &t.rule.id,
+                revision_since: a.by_place.get(*p).and_then(|c| c.first_seen),
+                buckets: &m.buckets,
+                first: m.first,
+            })
+        })
+        .collect();
+    for r in &mut regressions {
+        let kinds = dependency_kinds(a, &r.rules);
+        r.shared_onset = regress::shared_onsets(r, &kinds, &seen, a.deploys.iter());
+    }
+
     // A revision's failures are over when a good request followed its last 5xx, on
     // it or on a newer revision of the service in the same place (a revision still
     // serving beside it, a traffic split, is no recovery). A revision whose entries
@@ -825,6 +846,39 @@ pub fn finish(
     }
 }
 
+/// The rules whose onset elsewhere at the same time speaks of a shared dependency:
+/// the causes among `rules` (a service's own failure to reach its database, Cloud SQL,
+/// a platform limit), and the causes the rule pack links directly to those of them
+/// that no other of `rules` explains (Cloud SQL's and the database's failures are one
+/// kind; a database failure elsewhere is not the kind of an app state this deploy's
+/// missing secret left unregistered). Symptoms do not count: two services answering
+/// 5xx or 403 at the same minute is also what one calling the other looks like.
+fn dependency_kinds<'r>(a: &'r Analysis<'_>, rules: &[String]) -> BTreeSet<&'r str> {
+    let explains =
+        |x: &Rule, y: &Rule| x.explains.contains(&y.id) || y.explained_by.contains(&x.id);
+    let cause = |r: &Rule| r.kind == RuleKind::Cause;
+    let mine: Vec<&Rule> = rules
+        .iter()
+        .filter_map(|id| a.rules.get(id).map(|(_, r)| r))
+        .filter(|r| cause(r))
+        .collect();
+    let roots: Vec<&Rule> = mine
+        .iter()
+        .copied()
+        .filter(|r| !mine.iter().any(|m| m.id != r.id && explains(m, r)))
+        .collect();
+    a.rules
+        .rules()
+        .iter()
+        .filter(|r| {
+            cause(r)
+                && (mine.iter().any(|m| m.id == r.id)
+                    || roots.iter().any(|m| explains(m, r) || explains(r, m)))
+        })
+        .map(|r| r.id.as_str())
+        .collect()
+}
+
 /// p50, p95 and p99 as the upper bounds of their histogram buckets, none above the
 /// longest latency seen (`max`): one request of 203.68 s reads 203.678, not the
 /// bucket bound 251.189.
@@ -850,6 +904,35 @@ fn percentiles(h: &BTreeMap<u32, u64>, max: f64) -> Option<[f64; 3]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn a_shared_onset_is_judged_on_dependency_failures_not_symptoms() {
+        let rules = crate::rules::load(&crate::rules::LoadOptions::default()).unwrap();
+        let a = Analysis::new(&rules, 60);
+        let kinds = |ids: &[&str]| {
+            let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+            dependency_kinds(&a, &ids).into_iter().collect::<Vec<_>>()
+        };
+        // The database and Cloud SQL are one kind, whichever each service logged.
+        assert_eq!(
+            kinds(&["DB_CONNECTIVITY_FAILURE", "HTTP_5XX_BURST"]),
+            [
+                "APP_STATE_NOT_REGISTERED",
+                "CLOUD_SQL_CONNECTION_FAILED",
+                "DB_CONNECTIVITY_FAILURE"
+            ]
+        );
+        assert!(kinds(&["CLOUD_SQL_CONNECTION_FAILED"]).contains(&"DB_CONNECTIVITY_FAILURE"));
+        // 5xx or 403 on two services at once is also one calling the other.
+        assert!(kinds(&["HTTP_5XX_BURST", "HTTP_403_BURST"]).is_empty());
+        // An app state this deploy's missing secret left unregistered: a database
+        // failure elsewhere is not its kind.
+        assert!(
+            !kinds(&["SERVICE_SECRET_MISSING", "APP_STATE_NOT_REGISTERED"])
+                .contains(&"DB_CONNECTIVITY_FAILURE")
+        );
+    }
 
     #[test]
     #[allow(clippy::unwrap_used)]

@@ -15,6 +15,6 @@ pub use counts::{is_error, Counts, Newest, RevisionCounts};
 pub use failing::{FailedWith, HealthChecks, MostlyFailing, MIN_REJECTED, MOSTLY_FAILING};
 pub use finish::{default_bucket, finish};
 pub use outcome::*;
-pub use regress::{revision_seq, RateFigures, Regression};
+pub use regress::{revision_seq, RateFigures, Regression, SharedOnset};
 pub use sink::{Analysis, Deploy, Place, Sample};
-pub use whys::explain;
+pub use whys::{explain, shared_places};

@@ -36,6 +36,15 @@ pub const BACKGROUND_EXCESS: f64 = 0.1;
 const MIN_SERVED_BESIDE: u64 = 3;
 /// Requests the last good revision must serve after that to count as traffic moved back.
 const MIN_ROLLED_BACK_REQUESTS: u64 = 10;
+/// How far apart, either way, another place's onset and the first bad revision's
+/// first failure may be to count as the same onset. Clients of one database or
+/// upstream fail at their next call to it: a busy service within seconds, a quiet one
+/// within minutes. Wider would take in failures that the first one's outage caused
+/// later (a caller of the broken service) or an unrelated incident.
+const SHARED_ONSET_SECS: i64 = 5 * 60;
+/// Matches another place needs in that window (the fewest any default rule fires on);
+/// as many in the 15 minutes before it means its failures were already under way.
+const MIN_SHARED: u64 = 3;
 
 /// One revision's figures, as the regression search sees them.
 #[derive(Debug, Clone)]
@@ -261,6 +270,139 @@ pub struct Regression {
     /// The revisions are Cloud Run service revisions, so traffic can go back to the
     /// last good one (not a job's executions, nor a GKE pod template's hashes).
     pub rollback: bool,
+    /// Other places (services, or this service's other regions) whose failures of the
+    /// same kind began within minutes of the first bad revision's while their revisions
+    /// did not change: a shared dependency is then as likely as the deploy, so the
+    /// deploy is not given as the cause (see [`shared_onsets`]).
+    pub shared_onset: Vec<SharedOnset>,
+}
+
+/// Failures that began on another place at the same time as a regression's.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SharedOnset {
+    /// Service.
+    pub service: String,
+    /// Its region, when the logs say.
+    pub region: Option<String>,
+    /// Its project, when the logs say.
+    pub project: Option<String>,
+    /// The rule that matched there.
+    pub rule: String,
+    /// Its matches there within 5 minutes either side of the regression's first failure.
+    pub failures: u64,
+    /// The first of them.
+    pub first_failure: String,
+}
+
+/// One place's matches of one fired rule, as [`shared_onsets`] reads them.
+#[derive(Debug, Clone)]
+pub struct PlaceMatches<'a> {
+    /// Service.
+    pub service: &'a str,
+    /// Region ("" when unknown).
+    pub region: &'a str,
+    /// Project ("" when unknown).
+    pub project: &'a str,
+    /// Rule id.
+    pub rule: &'a str,
+    /// The first entry of the revision they matched on.
+    pub revision_since: Option<Timestamp>,
+    /// Matches per bucket start (seconds).
+    pub buckets: &'a BTreeMap<i64, u64>,
+    /// The earliest match.
+    pub first: Option<Timestamp>,
+}
+
+/// Places other than `reg`'s where a rule of `kinds` began matching within 5 minutes
+/// either side of `reg`'s first failure, at least 3 times, after fewer than 3 in the
+/// 15 minutes before, on revisions that were serving for more than 15 minutes before
+/// that first failure and with no deploy event of theirs from then to the window's end.
+/// A place whose failures began later than the window (a caller of the broken
+/// service), that was failing already, or that was deployed too, is not one.
+pub fn shared_onsets<'d>(
+    reg: &Regression,
+    kinds: &BTreeSet<&str>,
+    seen: &[PlaceMatches<'_>],
+    deploys: impl Iterator<Item = &'d Deploy> + Clone,
+) -> Vec<SharedOnset> {
+    let Some(onset) = reg
+        .after
+        .first_failure
+        .as_deref()
+        .and_then(Timestamp::parse)
+    else {
+        return Vec::new();
+    };
+    let o = onset.secs();
+    let (from, to) = (o - SHARED_ONSET_SECS, o + SHARED_ONSET_SECS);
+    let known = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty());
+    fn opt(s: &str) -> Option<&str> {
+        (!s.is_empty()).then_some(s)
+    }
+    let fits = |x: &str, y: &str| x.is_empty() || y.is_empty() || x == y;
+    let mut by: BTreeMap<(&str, &str, &str, &str), Vec<&PlaceMatches<'_>>> = BTreeMap::new();
+    for m in seen {
+        // A place of this service that may be this one (either side's region or
+        // project unknown) is not another.
+        let here = m.service == reg.service && reg.is_at_place(opt(m.region), opt(m.project));
+        if !m.service.is_empty() && !here && kinds.contains(m.rule) {
+            by.entry((m.service, m.region, m.project, m.rule))
+                .or_default()
+                .push(m);
+        }
+    }
+    let mut out = Vec::new();
+    for ((service, region, project, rule), ms) in by {
+        let sum = |a: i64, b: i64| -> u64 {
+            ms.iter()
+                .map(|m| m.buckets.range(a..b).map(|(_, n)| n).sum::<u64>())
+                .sum()
+        };
+        let during = sum(from, to + 1);
+        let before = sum(from - ONSET_GRACE_SECS, from);
+        // Its own revision change just before: that is its own deploy's to answer for.
+        let new_revision = ms.iter().any(|m| {
+            m.buckets.range(from..to + 1).next().is_some()
+                && m.revision_since
+                    .is_none_or(|s| s.secs() >= o - ONSET_GRACE_SECS)
+        });
+        let deployed = deploys.clone().any(|d| {
+            d.service == service
+                && fits(&d.location, region)
+                && fits(&d.project, project)
+                && (o - ONSET_GRACE_SECS..=to).contains(&d.at.secs())
+        });
+        let first = ms
+            .iter()
+            .filter_map(|m| {
+                m.first.filter(|f| f.secs() >= from).or_else(|| {
+                    m.buckets
+                        .range(from..to + 1)
+                        .next()
+                        .map(|(b, _)| Timestamp::from_secs(*b))
+                })
+            })
+            .min();
+        if let (Some(first), true) = (
+            first,
+            during >= MIN_SHARED && before < MIN_SHARED && !new_revision && !deployed,
+        ) {
+            out.push(SharedOnset {
+                service: service.to_string(),
+                region: known(region),
+                project: known(project),
+                rule: rule.to_string(),
+                failures: during,
+                first_failure: first.to_rfc3339(),
+            });
+        }
+    }
+    out.sort_by(|x, y| {
+        x.first_failure
+            .cmp(&y.first_failure)
+            .then(x.service.cmp(&y.service))
+    });
+    out
 }
 
 /// Failures that stopped on the revision they started on.
@@ -489,6 +631,7 @@ pub fn find(service: &str, revs: &[RevStats], deploys: &[&Deploy]) -> Option<Reg
             project: None,
             split: false,
             rollback: false,
+            shared_onset: Vec::new(),
         });
     }
     None
@@ -708,6 +851,89 @@ mod tests {
         );
         let later = deploy_at(1830);
         assert!(!find("s", &[good, canary], &[&later]).unwrap().rolled_back);
+    }
+
+    /// `n` matches of `rule` a minute on `service` in `region`, from `from` up to `to`.
+    fn minutes(n: u64, from: i64, to: i64) -> BTreeMap<i64, u64> {
+        (from / 60..to / 60).map(|m| (m * 60, n)).collect()
+    }
+
+    fn at<'a>(
+        service: &'a str,
+        region: &'a str,
+        rule: &'a str,
+        since: i64,
+        buckets: &'a BTreeMap<i64, u64>,
+    ) -> PlaceMatches<'a> {
+        PlaceMatches {
+            service,
+            region,
+            project: "p",
+            rule,
+            revision_since: Some(Timestamp::from_secs(since)),
+            buckets,
+            first: buckets.keys().next().map(|k| Timestamp::from_secs(*k)),
+        }
+    }
+
+    #[test]
+    fn failures_beginning_elsewhere_at_the_same_time_without_a_deploy_are_a_shared_onset() {
+        // s's new revision fails from 3600; b has served since 0.
+        let good = serving_minutes(rev("s-00001-a", 400, 0, 0), 0, 3600, 5);
+        let bad = serving_minutes(rev("s-00002-b", 400, 100, 3600), 3600, 5400, 5);
+        let mut reg = find("s", &[good, bad], &[]).unwrap();
+        reg.region = Some("r1".into());
+        let kinds: BTreeSet<&str> = ["DB"].into_iter().collect();
+        let shared = |seen: &[PlaceMatches<'_>], deploys: &[Deploy]| {
+            shared_onsets(&reg, &kinds, seen, deploys.iter())
+        };
+        // b from 2 minutes after s's first failure: shared.
+        let two_after = minutes(4, 3720, 5400);
+        let r = shared(&[at("b", "r1", "DB", 0, &two_after)], &[]);
+        assert_eq!(r.len(), 1);
+        assert_eq!(
+            (r[0].service.as_str(), r[0].rule.as_str(), r[0].failures),
+            // The minutes from 02:00 through 05:00 after s's first failure.
+            ("b", "DB", 4 * 4)
+        );
+        assert_eq!(r[0].first_failure, Timestamp::from_secs(3720).to_rfc3339());
+        // From 4 minutes before it (the dependency failed b first): shared too.
+        let before = minutes(4, 3360, 5400);
+        assert_eq!(shared(&[at("b", "r1", "DB", 0, &before)], &[]).len(), 1);
+        // 6 minutes after it (a caller of the broken service, failing later) or more
+        // than 5 minutes before: not the same onset.
+        let later = minutes(4, 3960, 5400);
+        assert!(shared(&[at("b", "r1", "DB", 0, &later)], &[]).is_empty());
+        let earlier = minutes(4, 3240, 3300);
+        assert!(shared(&[at("b", "r1", "DB", 0, &earlier)], &[]).is_empty());
+        // Failing already in the 15 minutes before: not an onset.
+        let under_way = minutes(1, 2400, 5400);
+        assert!(shared(&[at("b", "r1", "DB", 0, &under_way)], &[]).is_empty());
+        // Two stray matches before it are background.
+        let mut stray = two_after.clone();
+        stray.extend([(2700, 1), (3000, 1)]);
+        assert_eq!(shared(&[at("b", "r1", "DB", 0, &stray)], &[]).len(), 1);
+        // Fewer than 3 matches in the window: not enough.
+        let few = minutes(2, 3720, 3780);
+        assert!(shared(&[at("b", "r1", "DB", 0, &few)], &[]).is_empty());
+        // b deployed too (an audit entry, or a revision first seen 10 minutes before):
+        // its own deploy may explain it.
+        let mut d = deploy_at(3500);
+        d.service = "b".into();
+        assert!(shared(&[at("b", "r1", "DB", 0, &two_after)], &[d.clone()]).is_empty());
+        d.location = "r2".into();
+        assert_eq!(shared(&[at("b", "r1", "DB", 0, &two_after)], &[d]).len(), 1);
+        assert!(shared(&[at("b", "r1", "DB", 3000, &two_after)], &[]).is_empty());
+        // Another kind of failure (a symptom such as 5xx, which a caller shows too).
+        assert!(shared(&[at("b", "r1", "5XX", 0, &two_after)], &[]).is_empty());
+        // s itself, or s where the region is unknown, is not another place; s in
+        // another region is.
+        assert!(shared(&[at("s", "r1", "DB", 0, &two_after)], &[]).is_empty());
+        assert!(shared(&[at("s", "", "DB", 0, &two_after)], &[]).is_empty());
+        let r = shared(&[at("s", "r2", "DB", 0, &two_after)], &[]);
+        assert_eq!(r[0].region.as_deref(), Some("r2"));
+        // Places of no service (a database's own logs) are not named.
+        assert!(shared(&[at("", "r1", "DB", 0, &two_after)], &[]).is_empty());
     }
 
     /// A Cloud Run deploy event of service `s` at `secs`.

@@ -703,6 +703,29 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
             short_time(&reg.after.first_failure),
         );
         let mut evidence = vec![rate_line(&reg.before), rate_line(&reg.after)];
+        let shared = !reg.shared_onset.is_empty();
+        if shared {
+            // The same failures began elsewhere at the same time, with no deploy there:
+            // the switch is no longer what the logs show starting them.
+            because = format!(
+                "Not established by the logs: {}; but the same failures began at the same time on {}, which {} not deployed then: a shared dependency is more likely than this deploy; the logs do not establish which (a deploy can also overload a dependency they share).",
+                lower_first(because.trim_end_matches('.')),
+                shared_places(reg),
+                if shared_count(reg) == 1 { "was" } else { "were" },
+            );
+            evidence.extend(reg.shared_onset.iter().map(|s| {
+                format!(
+                    "{}{}: {} x{} from {}, within 5 minutes of `{}`'s first failure at {}; its revision did not change in the 15 minutes before",
+                    code_name(&s.service),
+                    s.region.as_deref().map(|r| format!(" in {r}")).unwrap_or_default(),
+                    code_name(&s.rule),
+                    fmt_count(s.failures),
+                    s.first_failure,
+                    reg.first_bad,
+                    short_time(&reg.after.first_failure),
+                )
+            }));
+        }
         if let Some(rec) = &reg.recovered {
             because.push_str(&format!(
                 " `{}` logged none of them after {} and served {} requests since: they stopped, though the logs do not show why.",
@@ -727,6 +750,11 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
                 short_time(&reg.after.last_seen),
             ));
         }
+        if shared {
+            because.push_str(
+                " Check next: the dependency they share: the database or Cloud SQL instance's state, connections and maintenance events (`gcloud sql instances list`, `gcloud sql operations list --instance=INSTANCE`), the upstream services they both call, and quotas; if it is healthy, the rollback below tests the deploy.",
+            );
+        }
         whys.push(Why {
             why: format!(
                 "Why did these failures ({}) start at {}?",
@@ -737,7 +765,7 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
                 reg.switched_at
             ),
             because,
-            established: true,
+            established: !shared,
             evidence,
             rules: ids.iter().map(|s| s.to_string()).collect(),
         });
@@ -765,8 +793,48 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
     out.actions = actions(a, out);
 }
 
+/// The places of a regression's shared onset, named once each: "`a` and `b` in
+/// `europe-west1`".
+pub fn shared_places(reg: &Regression) -> String {
+    let mut names: Vec<String> = Vec::new();
+    for s in &reg.shared_onset {
+        let name = match (&s.region, s.service == reg.service) {
+            (Some(r), true) => format!("{} in {}", code_name(&s.service), code_name(r)),
+            _ => code_name(&s.service),
+        };
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => names.concat(),
+    }
+}
+
+/// How many places [`shared_places`] names.
+fn shared_count(reg: &Regression) -> usize {
+    let set: BTreeSet<(&str, Option<&str>)> = reg
+        .shared_onset
+        .iter()
+        .map(|s| (s.service.as_str(), s.region.as_deref()))
+        .collect();
+    set.len()
+}
+
+/// `s` with its first letter in lower case ("Revision `x` ..." inside a sentence).
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
 fn actions(a: &Analysis<'_>, out: &Outcome) -> Vec<Action> {
     let mut acts: Vec<Action> = Vec::new();
+    // Rollbacks the logs do not back as the fix: after the rules' actions, conditional.
+    let mut later: Vec<Action> = Vec::new();
     let mut seen = BTreeSet::new();
     for reg in out
         .regressions
@@ -810,14 +878,56 @@ fn actions(a: &Analysis<'_>, out: &Outcome) -> Vec<Action> {
             ),
             _ => String::new(),
         };
-        acts.push(Action {
-            title: format!(
-                "Roll `{}`{in_where} back to the last good revision `{}`",
-                reg.service, reg.last_good
-            ),
-            command: cmd,
-            source: "regression".into(),
-        });
+        let roll = format!(
+            "roll `{}`{in_where} back to the last good revision `{}`",
+            reg.service, reg.last_good
+        );
+        // The same failures began elsewhere with no deploy there, or they stopped on
+        // the failing revision: the rollback is not shown to be the fix.
+        // What to find out first, then the rollback as a conditional.
+        let check_first = if !reg.shared_onset.is_empty() {
+            Some((
+                format!(
+                    "Check the dependency that `{}` and {} share: the database or Cloud SQL instance's state, connections and maintenance, the upstream services they call, quotas (the same failures began on both at the same time, only `{}` deployed)",
+                    reg.service,
+                    shared_places(reg),
+                    reg.service
+                ),
+                format!(
+                    "If the dependency shared with {} is healthy, {roll}",
+                    shared_places(reg)
+                ),
+            ))
+        } else {
+            reg.recovered.as_ref().map(|rec| {
+                (
+                    format!(
+                        "Find out why the failures on `{}` stopped at {} without a rollback: the logs do not show it (a cold start that passed, a fix made outside the code, the failing calls no longer made)",
+                        reg.first_bad, rec.last_failure
+                    ),
+                    format!("If the failures on `{}` come back, {roll}", reg.first_bad),
+                )
+            })
+        };
+        match check_first {
+            Some((check, rollback)) => {
+                acts.push(Action {
+                    title: check,
+                    command: None,
+                    source: "regression".into(),
+                });
+                later.push(Action {
+                    title: rollback,
+                    command: cmd,
+                    source: "regression".into(),
+                });
+            }
+            None => acts.push(Action {
+                title: format!("R{}", &roll[1..]),
+                command: cmd,
+                source: "regression".into(),
+            }),
+        }
     }
     // Refusals new with a revision that no finding on its service speaks of: the
     // logs show that they began, not why (where rules fired, their actions lead).
@@ -874,6 +984,7 @@ fn actions(a: &Analysis<'_>, out: &Outcome) -> Vec<Action> {
             });
         }
     }
+    acts.extend(later);
     acts
 }
 

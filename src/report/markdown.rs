@@ -398,6 +398,32 @@ fn revisions(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                 g.rules.iter().map(|x| code(x)).collect::<Vec<_>>().join(", ")
             }
         )?;
+        if !g.shared_onset.is_empty() {
+            let seen: Vec<String> = g
+                .shared_onset
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{} x{} on {}{} from {}",
+                        code(&s.rule),
+                        fmt_count(s.failures),
+                        code(&s.service),
+                        s.region
+                            .as_deref()
+                            .map(|r| format!(" in {}", code(r)))
+                            .unwrap_or_default(),
+                        s.first_failure
+                    )
+                })
+                .collect();
+            writeln!(
+                w,
+                "- ⚠️ **The same failures began at the same time on {}**, which {} not deployed then ({}): a shared dependency is more likely than this deploy; the logs do not establish which. Check the dependency before taking the rollback below.",
+                prose(&crate::analyze::shared_places(g)),
+                if seen.len() == 1 { "was" } else { "were" },
+                prose(&seen.join("; ")),
+            )?;
+        }
         if let Some(rec) = &g.recovered {
             writeln!(
                 w,

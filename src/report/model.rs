@@ -396,6 +396,12 @@ fn status(o: &Outcome, entries: u64, errors: u64, after_until: u64) -> Status {
         .or_else(|| o.regressions.iter().find(on_lead))
     {
         h.push_str(&broken_since(o, reg));
+        if !reg.shared_onset.is_empty() {
+            h.push_str(&format!(
+                ", but the same failures began at the same time on {} without a deploy (a shared dependency is more likely)",
+                crate::analyze::shared_places(reg)
+            ));
+        }
         if let Some(rec) = &reg.recovered {
             h.push_str(&format!(
                 "; its failures stopped at {} ({} requests since without them)",

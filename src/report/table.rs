@@ -136,7 +136,7 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     for g in &o.regressions {
         writeln!(
             w,
-            "\nregression: {}{} working until {}, broken since {} (switch {}){}",
+            "\nregression: {}{} working until {}, broken since {} (switch {}){}{}",
             sanitize(&g.service),
             // A service name in several places: which one this is.
             match (g.split, &g.region) {
@@ -152,6 +152,17 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                 (Some(f), true, None) => format!(", resolved: traffic back on {}", f.revision),
                 (Some(f), false, None) => format!(", resolved by {}", f.revision),
                 (None, _, None) => String::new(),
+            },
+            // Not the deploy's, as far as the logs show: said beside it.
+            if g.shared_onset.is_empty() {
+                String::new()
+            } else {
+                let places: std::collections::BTreeSet<&str> =
+                    g.shared_onset.iter().map(|s| s.service.as_str()).collect();
+                format!(
+                    ", but the same failures began at the same time on {} without a deploy",
+                    sanitize(&places.into_iter().collect::<Vec<_>>().join(", "))
+                )
             }
         )?;
     }

@@ -272,6 +272,20 @@ struct Regression {
     project: Option<String>,
     split: bool,
     rollback: bool,
+    shared_onset: Vec<SharedOnset>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct SharedOnset {
+    service: String,
+    #[serde(deserialize_with = "nullable")]
+    region: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    project: Option<String>,
+    rule: String,
+    failures: u64,
+    first_failure: String,
 }
 
 #[derive(Debug, Deserialize, Serialize)]

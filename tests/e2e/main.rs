@@ -16,4 +16,5 @@ mod report;
 mod resolutions;
 mod rules_cmd;
 mod secrets;
+mod shared_onset;
 mod verdicts;

@@ -38,7 +38,7 @@ fn json_str(s: &str) -> String {
 }
 
 /// RFC 3339 for 2025-03-01T00:00:00Z plus `secs` (within the year).
-fn chrono_free_time(secs: i64) -> String {
+pub(crate) fn chrono_free_time(secs: i64) -> String {
     let day = secs.div_euclid(86_400);
     let rest = secs.rem_euclid(86_400);
     // March has 31 days, April 30: enough for these inputs.
