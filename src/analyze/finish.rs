@@ -5,9 +5,11 @@ use super::failing::{self, Tally};
 use super::outcome::*;
 use super::regress::{self, RevStats};
 use super::sampled::Sampled;
-use super::sink::{latency_upper, min_opt, Analysis, MatchAgg, Place, CAPTURE_CAP, TRACE_CAP};
+use super::sink::{
+    latency_upper, merge_match, min_opt, Analysis, MatchAgg, Place, CAPTURE_CAP, TRACE_CAP,
+};
 use crate::entry::Timestamp;
-use crate::rules::{Rule, RuleKind};
+use crate::rules::{Rule, RuleKind, RuleSeverity};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Top values kept per capture in the outcome.
@@ -51,6 +53,57 @@ pub(super) struct RuleTotal<'a> {
     pub met_at: Option<i64>,
     /// Matches before their service's threshold was first met.
     pub before_met: u64,
+    /// Of `count`, matches on job task attempts that a later attempt made good.
+    pub retried: u64,
+    /// Tasks those attempts were of.
+    pub retried_tasks: u64,
+    /// Services where the rule meets its threshold without those matches: there its
+    /// other matches are failures.
+    pub failed_on: BTreeSet<&'a str>,
+}
+
+impl RuleTotal<'_> {
+    /// The rule's severity, or low when it meets its threshold only with matches on
+    /// job task attempts that a later attempt of the task made good: the work got
+    /// done, so nobody is paged, but the flaky task stays in the report.
+    pub fn severity(&self) -> RuleSeverity {
+        if self.retried > 0 && self.failed_on.is_empty() {
+            RuleSeverity::Low.min(self.rule.severity)
+        } else {
+            self.rule.severity
+        }
+    }
+}
+
+/// Every match, failed or retried, once per (rule, place): where a place has both,
+/// merged into `both` (which the caller keeps alive).
+fn all_matches<'a>(
+    a: &'a Analysis<'_>,
+    both: &'a BTreeMap<(usize, Place), MatchAgg>,
+) -> Vec<(&'a (usize, Place), &'a MatchAgg)> {
+    let mut v: Vec<_> = a
+        .matches
+        .iter()
+        .chain(&a.retried.matches)
+        .filter(|(k, _)| !both.contains_key(k))
+        .chain(both)
+        .collect();
+    v.sort_by(|x, y| x.0.cmp(y.0));
+    v
+}
+
+/// Merged aggregates of the (rule, place) keys that have both failed and retried
+/// matches.
+fn overlap(a: &Analysis<'_>) -> BTreeMap<(usize, Place), MatchAgg> {
+    a.retried
+        .matches
+        .iter()
+        .filter_map(|(k, r)| {
+            let mut m = a.matches.get(k)?.clone();
+            merge_match(&mut m, r.clone());
+            Some((k.clone(), m))
+        })
+        .collect()
 }
 
 /// The rules that meet their threshold, each summed over the services where it does,
@@ -58,17 +111,20 @@ pub(super) struct RuleTotal<'a> {
 /// burst of 5xx on one service does not make a lone 5xx on another a finding.
 pub(super) fn rule_totals<'a>(
     a: &'a Analysis<'_>,
+    all: &[(&'a (usize, Place), &'a MatchAgg)],
     bucket: i64,
 ) -> (Vec<RuleTotal<'a>>, Vec<BelowThreshold>) {
-    let mut per_service: BTreeMap<(usize, &str), BTreeMap<i64, u64>> = BTreeMap::new();
-    for ((ri, place), m) in &a.matches {
-        let s = per_service
-            .entry((*ri, place.service.as_str()))
-            .or_default();
-        for (b, n) in &m.buckets {
-            *s.entry(*b).or_default() += n;
+    // Matches per (rule, service) and bucket.
+    let per_service = |aggs: &mut dyn Iterator<Item = (&'a (usize, Place), &'a MatchAgg)>| {
+        let mut out: BTreeMap<(usize, &'a str), BTreeMap<i64, u64>> = BTreeMap::new();
+        for ((ri, place), m) in aggs {
+            let s = out.entry((*ri, place.service.as_str())).or_default();
+            for (b, n) in &m.buckets {
+                *s.entry(*b).or_default() += n;
+            }
         }
-    }
+        out
+    };
     // Requests per service and bucket, for thresholds with a `min_share`.
     let mut served: BTreeMap<&str, BTreeMap<i64, u64>> = BTreeMap::new();
     for (p, r) in &a.requests {
@@ -80,21 +136,31 @@ pub(super) fn rule_totals<'a>(
     let none = BTreeMap::new();
     let rules = a.rules.rules();
     // Where each (rule, service) first met its threshold, for those that did.
-    let firing: BTreeMap<(usize, &str), i64> = per_service
-        .iter()
-        .filter_map(|((ri, svc), s)| {
-            let series: Vec<(i64, u64)> = s.iter().map(|(k, v)| (*k, *v)).collect();
-            let requests = served.get(svc).unwrap_or(&none);
-            let met = rules
-                .get(*ri)?
-                .threshold
-                .first_met(&series, a.base_secs, requests)?;
-            Some(((*ri, *svc), met))
-        })
-        .collect();
+    let firing_of = |per: BTreeMap<(usize, &'a str), BTreeMap<i64, u64>>| {
+        per.iter()
+            .filter_map(|((ri, svc), s)| {
+                let series: Vec<(i64, u64)> = s.iter().map(|(k, v)| (*k, *v)).collect();
+                let requests = served.get(svc).unwrap_or(&none);
+                let met = rules
+                    .get(*ri)?
+                    .threshold
+                    .first_met(&series, a.base_secs, requests)?;
+                Some(((*ri, *svc), met))
+            })
+            .collect::<BTreeMap<(usize, &'a str), i64>>()
+    };
+    let firing = firing_of(per_service(&mut all.iter().copied()));
+    // Without the matches that a job task's retry made good: where a rule fires only
+    // with them, what failed for good stays below its threshold.
+    let firing_failed = if a.retried.matches.is_empty() {
+        firing.clone()
+    } else {
+        firing_of(per_service(&mut a.matches.iter()))
+    };
     let mut by: BTreeMap<usize, RuleTotal<'a>> = BTreeMap::new();
     let mut below: BTreeMap<usize, u64> = BTreeMap::new();
-    for ((ri, place), m) in &a.matches {
+    for &(key, m) in all {
+        let (ri, place) = key;
         let Some(rule) = rules.get(*ri) else {
             continue;
         };
@@ -112,7 +178,15 @@ pub(super) fn rule_totals<'a>(
             places: Vec::new(),
             met_at: None,
             before_met: 0,
+            retried: 0,
+            retried_tasks: 0,
+            failed_on: BTreeSet::new(),
         });
+        if firing_failed.contains_key(&(*ri, place.service.as_str())) {
+            t.failed_on.insert(place.service.as_str());
+        }
+        t.retried += a.retried.matches.get(key).map_or(0, |r| r.count);
+        t.retried_tasks += a.retried.tasks.get(key).copied().unwrap_or(0);
         t.count += m.count;
         t.met_at = Some(t.met_at.map_or(met, |x| x.min(met)));
         t.before_met += m.buckets.range(..met).map(|(_, n)| n).sum::<u64>();
@@ -381,19 +455,20 @@ pub fn finish(
     let bucket = bucket
         .unwrap_or_else(|| default_bucket(window))
         .max(a.base_secs);
-    let (totals, below) = rule_totals(a, bucket);
+    let both = overlap(a);
+    let all = all_matches(a, &both);
+    let (totals, below) = rule_totals(a, &all, bucket);
     let mut fired: Vec<&RuleTotal<'_>> = totals.iter().collect();
     fired.sort_by(|x, y| {
-        y.rule
-            .severity
-            .cmp(&x.rule.severity)
+        y.severity()
+            .cmp(&x.severity())
             .then(y.count.cmp(&x.count))
             .then(x.rule.id.cmp(&y.rule.id))
     });
     // (rule, service) pairs that make findings.
     let fired_on: BTreeSet<(usize, &str)> = fired
         .iter()
-        .flat_map(|t| t.places.iter().map(|(p, _)| (t.idx, p.service.as_str())))
+        .flat_map(|t| t.failed_on.iter().map(|s| (t.idx, *s)))
         .collect();
     let failed = failed_traces(a);
     // The earliest good request per service (health checks aside).
@@ -437,7 +512,7 @@ pub fn finish(
             Finding {
                 rule: t.rule.id.clone(),
                 title: t.rule.title.clone(),
-                severity: t.rule.severity.to_string(),
+                severity: t.severity().to_string(),
                 kind: t.rule.kind.to_string(),
                 count: t.count,
                 first_seen: ts(t.first),
@@ -468,6 +543,11 @@ pub fn finish(
                 join: join(&failed, &t.places),
                 filter,
                 filter_shortened,
+                retried: (t.retried > 0).then(|| RetriedTasks {
+                    matches: t.retried,
+                    tasks: t.retried_tasks,
+                    rule_severity: t.rule.severity.to_string(),
+                }),
             }
         })
         .collect();
@@ -519,8 +599,17 @@ pub fn finish(
         // Matches per minute, for when they came (pauses, a start before a switch).
         let mut failure_minutes: BTreeMap<i64, u64> = BTreeMap::new();
         for t in &fired {
-            for (at, m) in &t.places {
-                if *at == p {
+            if !t.failed_on.contains(svc.as_str()) {
+                continue;
+            }
+            for (_, m) in t.places.iter().filter(|(at, _)| *at == p) {
+                // Only what failed: matches on task attempts retried to success are
+                // no failure of the execution.
+                let m = match a.retried.matches.is_empty() {
+                    true => Some(*m),
+                    false => a.matches.get(&(t.idx, p.clone())),
+                };
+                if let Some(m) = m {
                     *by_rule.entry(t.rule.id.clone()).or_default() += m.count;
                     first_failure = min_opt(first_failure, m.first);
                     last_failure = last_failure.max(m.last);
@@ -607,6 +696,7 @@ pub fn finish(
         findings: matched.get(p).copied().unwrap_or(0),
         requests: r.requests,
         failed_requests: r.failed_requests,
+        retried_tasks: a.retried.place_tasks.get(p).copied().unwrap_or(0),
         verdict: verdict.to_string(),
     };
     let mut regressions = Vec::new();

@@ -6,6 +6,7 @@ mod failing;
 mod finish;
 mod outcome;
 mod regress;
+mod retry;
 mod sampled;
 mod sink;
 pub mod templates;
@@ -16,5 +17,6 @@ pub use failing::{FailedWith, HealthChecks, MostlyFailing, MIN_REJECTED, MOSTLY_
 pub use finish::{default_bucket, finish};
 pub use outcome::*;
 pub use regress::{revision_seq, RateFigures, Regression, SharedOnset};
+pub use retry::Retried;
 pub use sink::{Analysis, Deploy, Place, Sample};
 pub use whys::{explain, shared_places};

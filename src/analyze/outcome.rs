@@ -103,6 +103,18 @@ pub struct TraceJoin {
     pub estimated: bool,
 }
 
+/// A finding's matches on Cloud Run job task attempts that failed and were made good
+/// by a later attempt of the same task (same execution and task index) that exited 0.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RetriedTasks {
+    /// Matches on those attempts (of the finding's `count`).
+    pub matches: u64,
+    /// Tasks (execution and task index) whose attempts they were.
+    pub tasks: u64,
+    /// The rule's own severity: the finding's is `low` when every match is retried.
+    pub rule_severity: String,
+}
+
 /// A rule that fired (its threshold was met).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Finding {
@@ -110,7 +122,8 @@ pub struct Finding {
     pub rule: String,
     /// Rule title.
     pub title: String,
-    /// low, medium, high, critical.
+    /// low, medium, high, critical: the rule's, or low when every match was on a job
+    /// task attempt that a later attempt made good (see `retried`).
     pub severity: String,
     /// symptom or cause.
     pub kind: String,
@@ -135,6 +148,8 @@ pub struct Finding {
     /// True when the rule's part of `filter` is a shortened one that also fetches
     /// entries the rule does not match.
     pub filter_shortened: bool,
+    /// Matches on job task attempts that succeeded on retry; `None` when none.
+    pub retried: Option<RetriedTasks>,
 }
 
 /// A rule that matched but stayed below its threshold: said, not alarmed.
@@ -171,6 +186,9 @@ pub struct RevisionRow {
     pub requests: u64,
     /// Requests with status >= 400.
     pub failed_requests: u64,
+    /// Tasks of this job execution whose attempts matched rules, failed, and were
+    /// made good by a later attempt (0 for anything else): not counted as failures.
+    pub retried_tasks: u64,
     /// working, broken or unknown.
     pub verdict: String,
 }
@@ -341,6 +359,7 @@ mod tests {
             findings: 0,
             requests: 0,
             failed_requests: 0,
+            retried_tasks: 0,
             verdict: "unknown".into(),
         }
     }

@@ -3,6 +3,7 @@
 //! entry counts per place.
 
 use super::counts::{is_error, Counts, RevisionCounts};
+use super::retry::{self, Retried, TaskAttempts, Verdict};
 use super::sampled::{count_str, stable_hash, Sampled};
 use super::templates::Templates;
 use crate::entry::{Entry, Timestamp};
@@ -284,6 +285,13 @@ pub struct Analysis<'r> {
     spare: Sample,
     /// Endpoints of failing requests seen lately.
     endpoints: Endpoints,
+    /// Matches of Cloud Run job entries that name their task, held per attempt
+    /// until [`Sink::done`] knows whether a later attempt of the task succeeded.
+    tasks: TaskAttempts,
+    /// Matches on job task attempts that a later attempt of the same task made good
+    /// (it exited 0): in the findings, but not in `matches` and `combos`, which hold
+    /// what failed.
+    pub retried: Retried,
 }
 
 /// Per-place aggregates found by index: entries come in runs from one place, so the
@@ -327,10 +335,11 @@ impl AppRequests {
 
 /// What one place gathered since the last settle.
 #[derive(Debug, Clone, Default)]
-struct PlaceAgg {
+pub(super) struct PlaceAgg {
     /// Per rule index.
-    matches: Vec<Option<MatchAgg>>,
-    combos: BTreeMap<Vec<usize>, u64>,
+    pub(super) matches: Vec<Option<MatchAgg>>,
+    /// Entries per exact set of rules they matched.
+    pub(super) combos: BTreeMap<Vec<usize>, u64>,
     requests: Option<RequestAgg>,
     /// See [`AppRequests::other_combos`] (application-written request logs only).
     other_combos: BTreeMap<Vec<usize>, u64>,
@@ -399,7 +408,7 @@ impl Hot {
 }
 
 /// Adds `v` into `a` (counts add, samples and sampled sets merge deterministically).
-fn merge_match(a: &mut MatchAgg, v: MatchAgg) {
+pub(super) fn merge_match(a: &mut MatchAgg, v: MatchAgg) {
     a.count += v.count;
     a.first = min_opt(a.first, v.first);
     a.last = max_opt(a.last, v.last);
@@ -445,6 +454,22 @@ fn merge_request(r: &mut RequestAgg, v: RequestAgg) {
     for (b, n) in v.buckets {
         *r.buckets.entry(b).or_default() += n;
     }
+}
+
+/// Adds one job task attempt's matches `v` into `a` (the same attempt read by two
+/// workers).
+fn merge_attempt(a: &mut PlaceAgg, v: PlaceAgg) {
+    if a.matches.len() < v.matches.len() {
+        a.matches.resize_with(v.matches.len(), || None);
+    }
+    for (ri, m) in v.matches.into_iter().enumerate() {
+        match (a.matches.get_mut(ri), m) {
+            (Some(Some(have)), Some(m)) => merge_match(have, m),
+            (Some(slot), m @ Some(_)) => *slot = m,
+            _ => {}
+        }
+    }
+    add_combos(&mut a.combos, v.combos);
 }
 
 fn add_combos(into: &mut BTreeMap<Vec<usize>, u64>, from: BTreeMap<Vec<usize>, u64>) {
@@ -549,6 +574,41 @@ impl<'r> Analysis<'r> {
         }
     }
 
+    /// Sends each held job task attempt's matches to `retried` when a later attempt
+    /// of the task exited 0, else to `matches` and `combos` like any other's. Needs
+    /// every entry, like [`Analysis::attribute`].
+    fn resolve_retries(&mut self) {
+        let mut tasks: BTreeMap<(usize, Place), BTreeSet<u64>> = BTreeMap::new();
+        let mut place_tasks: BTreeMap<Place, BTreeSet<u64>> = BTreeMap::new();
+        for (place, index, agg, verdict) in self.tasks.resolve() {
+            let retried = matches!(verdict, Verdict::Retried);
+            let matches = if retried {
+                &mut self.retried.matches
+            } else {
+                &mut self.matches
+            };
+            for (ri, m) in agg.matches.into_iter().enumerate() {
+                let Some(m) = m else { continue };
+                if retried {
+                    slot(&mut tasks, &(ri, place.clone())).insert(index);
+                }
+                put(matches, (ri, place.clone()), m, merge_match);
+            }
+            // Distinct failing entries count what failed only.
+            if retried {
+                slot(&mut place_tasks, &place).insert(index);
+            } else if !agg.combos.is_empty() {
+                put(&mut self.combos, place.clone(), agg.combos, add_combos);
+            }
+        }
+        for (k, v) in tasks {
+            *self.retried.tasks.entry(k).or_default() += v.len() as u64;
+        }
+        for (k, v) in place_tasks {
+            *self.retried.place_tasks.entry(k).or_default() += v.len() as u64;
+        }
+    }
+
     /// Gives each place that lacks its region or project (some stdout lines lack
     /// the location label) to the one place of its service and revision name that
     /// it fits. Where several fit (the name runs in two regions), its entries stay
@@ -592,6 +652,9 @@ impl<'r> Analysis<'r> {
         rekey(&mut self.app.combos, to, add_combos);
         rekey(&mut self.app.requests, to, merge_request);
         rekey(&mut self.app.other_combos, to, add_combos);
+        rekey(&mut self.retried.matches, to_match, merge_match);
+        rekey(&mut self.retried.tasks, to_match, |a, b| *a += b);
+        rekey(&mut self.retried.place_tasks, to, |a, b| *a += b);
         self.unknown.rekey(to);
         for (from, into) in &moves {
             if self.run_revisions.remove(from) {
@@ -627,7 +690,15 @@ impl<'r> Analysis<'r> {
             cur_app: None,
             spare: Sample::default(),
             endpoints: Endpoints::default(),
+            tasks: TaskAttempts::default(),
+            retried: Retried::default(),
         }
+    }
+
+    /// Every match, failed or made good by a retry (a place may come twice, once
+    /// for each): for sets and sums, not for a place's failures.
+    pub fn every_match(&self) -> impl Iterator<Item = (&(usize, Place), &MatchAgg)> {
+        self.matches.iter().chain(&self.retried.matches)
     }
 
     fn bucket(&self, t: Timestamp) -> i64 {
@@ -996,10 +1067,20 @@ impl Analysis<'_> {
                 record_request(pa, e, status, bucket, &mut self.endpoints);
             }
         } else {
-            let pa = self.hot.of(&mut self.cur, place);
+            let task = retry::task_of(e);
+            if let Some((index, attempt)) = task.filter(|_| retry::exited_ok(e)) {
+                let ok = slot(&mut self.tasks.succeeded, place);
+                ok.entry(index).or_default().insert(attempt);
+            }
+            // A job task's matches wait for its later attempts (see `retry`).
+            let pa = match task.filter(|_| !hits.is_empty()) {
+                Some(k) => slot(&mut self.tasks.held, place).entry(k).or_default(),
+                None => self.hot.of(&mut self.cur, place),
+            };
             record_hits(pa, hits, e, bucket, self.rules, &mut self.spare);
             add_combo(&mut pa.combos, hits);
             if let Some(status) = status {
+                let pa = self.hot.of(&mut self.cur, place);
                 record_request(pa, e, status, bucket, &mut self.endpoints);
             }
         }
@@ -1038,6 +1119,7 @@ impl Sink for Analysis<'_> {
 
     fn done(&mut self) {
         self.settle();
+        self.resolve_retries();
         self.attribute();
         self.settle_app_requests();
         self.counts.done();
@@ -1073,6 +1155,8 @@ impl Sink for Analysis<'_> {
             put(&mut self.requests, k, v, merge_request);
         }
         self.app.merge(o.app);
+        self.tasks.merge(o.tasks, merge_attempt);
+        self.retried.merge(o.retried, merge_match);
         self.app_requests_left_out += o.app_requests_left_out;
         self.unknown.merge(o.unknown);
         self.deploys.extend(o.deploys);
@@ -1391,6 +1475,57 @@ mod tests {
         b.entries(right);
         a.merge(b);
         assert_eq!(maps(&a), maps(&once));
+    }
+
+    /// A job task's failed attempt goes to `retried` when a later attempt of the
+    /// same task exited 0, whichever worker read which line and in what order; a
+    /// task with no later success (or only an earlier one) stays failed.
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn a_task_attempt_made_good_by_a_retry_is_retried_however_split() {
+        let rules = crate::rules::load(&crate::rules::LoadOptions::default()).unwrap();
+        let crash = rules.get("CLOUD_RUN_CONTAINER_CRASH").unwrap().0;
+        let rec = |index: u32, attempt: u32, code: u32, secs: u32| {
+            format!(
+                r#"{{"insertId":"i{index}-{attempt}","labels":{{"container_name":"worker","run.googleapis.com/execution_name":"j-abc","run.googleapis.com/task_attempt":"{attempt}","run.googleapis.com/task_index":"{index}"}},"logName":"projects/p/logs/run.googleapis.com%2Fvarlog%2Fsystem","resource":{{"type":"cloud_run_job","labels":{{"job_name":"j","location":"us-east4","project_id":"p"}}}},"severity":"WARNING","textPayload":"Container called exit({code}).","timestamp":"2025-10-06T02:00:{secs:02}Z"}}"#
+            )
+        };
+        // Newest first, as gcloud prints. Task 0 fails then succeeds; task 1 fails
+        // twice; task 2 succeeded, then an attempt after it failed.
+        let texts = [
+            rec(2, 1, 1, 50),
+            rec(2, 0, 0, 40),
+            rec(1, 1, 1, 30),
+            rec(1, 0, 1, 20),
+            rec(0, 1, 0, 10),
+            rec(0, 0, 1, 1),
+        ];
+        let es: Vec<Entry<'_>> = texts.iter().map(|t| Entry::parse(t).unwrap()).collect();
+        let place = Place {
+            service: "j".into(),
+            revision: "j-abc".into(),
+            region: "us-east4".into(),
+            project: "p".into(),
+        };
+        let key = (crash, place.clone());
+        for split in 0..=es.len() {
+            let (mut a, mut b) = (Analysis::new(&rules, 60), Analysis::new(&rules, 60));
+            a.entries(&es[..split]);
+            b.entries(&es[split..]);
+            a.merge(b);
+            a.done();
+            assert_eq!(
+                a.retried.matches.get(&key).map(|m| m.count),
+                Some(1),
+                "{split}"
+            );
+            assert_eq!(a.matches.get(&key).map(|m| m.count), Some(3), "{split}");
+            assert_eq!(a.retried.tasks.get(&key), Some(&1));
+            assert_eq!(a.retried.place_tasks.get(&place), Some(&1));
+            let failed: u64 = a.combos.get(&place).map_or(0, |c| c.values().sum());
+            assert_eq!(failed, 3, "{split}");
+            assert_eq!(a.by_place.get(&place).map(|c| c.entries), Some(6));
+        }
     }
 
     #[test]

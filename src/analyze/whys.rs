@@ -6,7 +6,7 @@ use super::outcome::{Action, Finding, Outcome, RevisionCount, Why};
 use super::regress::Regression;
 use super::sink::Analysis;
 use crate::entry::Timestamp;
-use crate::rules::{render, Rule};
+use crate::rules::{render, Rule, RuleSeverity};
 use crate::text::{code_name, cut_chars, fmt_count, fmt_span as duration, shell_word};
 use std::cell::Cell;
 use std::collections::BTreeSet;
@@ -241,8 +241,7 @@ fn trace_overlap(a: &Analysis<'_>, effect: &Finding, cause: &Finding) -> (usize,
         let Some((idx, _)) = a.rules.get(&f.rule) else {
             return BTreeSet::new();
         };
-        a.matches
-            .iter()
+        a.every_match()
             .filter(|((i, p), _)| *i == idx && shared.contains(p.service.as_str()))
             .flat_map(|(_, m)| m.traces.iter().map(|(k, _, _)| *k))
             .collect()
@@ -307,8 +306,7 @@ fn link_line(a: &Analysis<'_>, fs: &[Finding], effect: &Finding, cause: &Finding
     let known = match link_via(a, fs, effect, cause).flatten() {
         Some(m) => {
             let seen: u64 = a.rules.get(m).map_or(0, |(idx, _)| {
-                a.matches
-                    .iter()
+                a.every_match()
                     .filter(|((i, _), _)| *i == idx)
                     .map(|(_, x)| x.count)
                     .sum()
@@ -467,6 +465,9 @@ pub(super) fn evidence(
             st.join(", ")
         ));
     }
+    if let Some(r) = &f.retried {
+        ev.push(retried_line(f, r));
+    }
     if let Some(s) = f.samples.first() {
         // The message is log text: quoted as code, it cannot render as Markdown.
         ev.push(format!(
@@ -479,6 +480,37 @@ pub(super) fn evidence(
         ));
     }
     ev
+}
+
+/// What became of a finding's matches on job task attempts that were retried.
+fn retried_line(f: &Finding, r: &super::outcome::RetriedTasks) -> String {
+    let all = r.matches >= f.count;
+    let which = match (f.count, all) {
+        (1, _) => "the match was".to_string(),
+        (n, true) => format!("all {} matches were", fmt_count(n)),
+        (n, false) => format!(
+            "{} of the {} matches {}",
+            fmt_count(r.matches),
+            fmt_count(n),
+            if r.matches == 1 { "was" } else { "were" }
+        ),
+    };
+    let one = r.tasks == 1;
+    let lowered = match (r.rule_severity != f.severity, all) {
+        (false, _) => String::new(),
+        (true, true) => format!("; severity lowered from {} to {}", r.rule_severity, f.severity),
+        (true, false) => format!(
+            "; severity lowered from {} to {}, as the other matches alone do not reach the rule's threshold",
+            r.rule_severity, f.severity
+        ),
+    };
+    format!(
+        "retried: {which} on attempts of {} job task{} that failed and then succeeded on retry (a later attempt of the same task in the same execution logged `Container called exit(0).`), so {} not counted as {}{lowered}",
+        fmt_count(r.tasks),
+        if one { "" } else { "s" },
+        if r.matches == 1 { "it is" } else { "they are" },
+        if one { "a failure of its execution" } else { "failures of their executions" },
+    )
 }
 
 /// Log text as one inline code span (backticks in it become `'`; lines are joined).
@@ -597,9 +629,10 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
         .copied()
         .max_by_key(|&i| {
             let r = rule(a, &fs[i].rule);
+            // The finding's severity: a crash that a retry made good is no lead.
             (
                 r.is_some_and(|r| r.kind.to_string() == "symptom"),
-                r.map(|r| r.severity),
+                fs[i].severity.parse::<RuleSeverity>().ok(),
                 fs[i].count,
                 std::cmp::Reverse(i),
             )
@@ -1021,7 +1054,46 @@ mod tests {
             join: Some(join),
             filter: String::new(),
             filter_shortened: false,
+            retried: None,
         }
+    }
+
+    /// A finding on retried job tasks says so in its evidence: how many of its
+    /// matches, on how many tasks, and the severity it had before.
+    #[test]
+    fn matches_made_good_by_a_retry_are_said() {
+        let mut f = finding(TraceJoin {
+            failed_requests: 0,
+            statuses: Vec::new(),
+            traces: 0,
+            estimated: false,
+        });
+        f.join = None;
+        assert!(!evidence(&f, 60, |_| None)
+            .iter()
+            .any(|l| l.starts_with("retried")));
+        f.retried = Some(super::super::outcome::RetriedTasks {
+            matches: 1,
+            tasks: 1,
+            rule_severity: "high".into(),
+        });
+        let line =
+            |f: &Finding| retried_line(f, f.retried.as_ref().unwrap_or_else(|| unreachable!()));
+        assert_eq!(
+            line(&f),
+            "retried: 1 of the 3 matches was on attempts of 1 job task that failed and then succeeded on retry (a later attempt of the same task in the same execution logged `Container called exit(0).`), so it is not counted as a failure of its execution"
+        );
+        f.severity = "low".into();
+        f.retried = Some(super::super::outcome::RetriedTasks {
+            matches: 3,
+            tasks: 2,
+            rule_severity: "high".into(),
+        });
+        assert!(line(&f).starts_with("retried: all 3 matches were on attempts of 2 job tasks"));
+        assert!(line(&f).ends_with(
+            "so they are not counted as failures of their executions; severity lowered from high to low"
+        ));
+        assert!(evidence(&f, 60, |_| None).contains(&line(&f)));
     }
 
     fn on(f: Finding, revs: &[(&str, u64)]) -> Finding {

@@ -226,7 +226,7 @@ fn impact(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     for f in &o.findings {
         writeln!(
             w,
-            "- **{}** {}: {} matches{}",
+            "- **{}** {}: {} matches{}{}",
             f.severity.to_uppercase(),
             code(&f.rule),
             fmt_count(f.count),
@@ -234,7 +234,23 @@ fn impact(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                 ", tied by trace to {}{} failing requests",
                 if j.estimated { "about " } else { "" },
                 fmt_count(j.failed_requests)
-            ))
+            )),
+            f.retried.as_ref().map_or(String::new(), |r| {
+                let tasks = format!(
+                    "{} job task{} that failed and then succeeded on retry",
+                    fmt_count(r.tasks),
+                    if r.tasks == 1 { "" } else { "s" }
+                );
+                let lowered = match r.rule_severity != f.severity {
+                    true => format!(" (rule severity {})", r.rule_severity),
+                    false => String::new(),
+                };
+                if r.matches >= f.count {
+                    format!(", all on {tasks}{lowered}")
+                } else {
+                    format!(", {} of them on {tasks}{lowered}", fmt_count(r.matches))
+                }
+            })
         )?;
     }
     for f in &o.findings {
@@ -476,6 +492,15 @@ fn revisions(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             "broken" => "❌ broken",
             "recovered" => "⚠️ recovered",
             _ => "❔ unknown",
+        };
+        // Flaky tasks of a job execution: said, not counted as failures.
+        let mark = match v.retried_tasks {
+            0 => mark.to_string(),
+            n => format!(
+                "{mark} ({} task{} succeeded on retry)",
+                fmt_count(n),
+                if n == 1 { "" } else { "s" }
+            ),
         };
         writeln!(
             w,

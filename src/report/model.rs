@@ -371,16 +371,32 @@ fn status(o: &Outcome, entries: u64, errors: u64, after_until: u64) -> Status {
             h.push_str(&format!(" since {on}"));
         }
     }
-    if lead.timeline.ongoing {
+    // Lowered because job tasks' retries made its matches good: nothing is failing
+    // at the end of the logs for it, whenever the last match came.
+    let retried = lead
+        .retried
+        .as_ref()
+        .filter(|r| r.rule_severity != lead.severity);
+    let ongoing = lead.timeline.ongoing && retried.is_none();
+    if ongoing {
         h.push_str(&ongoing_at_end(after_until));
     }
-    if let Some(end) = lead
-        .timeline
-        .end
-        .as_ref()
-        .filter(|_| !lead.timeline.ongoing)
-    {
+    if let Some(end) = lead.timeline.end.as_ref().filter(|_| !ongoing) {
         h.push_str(&format!(", last at {end}"));
+    }
+    if let Some(r) = retried {
+        let tasks = format!(
+            "{} job task{} that then succeeded on retry",
+            super::fmt_count(r.tasks),
+            if r.tasks == 1 { "" } else { "s" }
+        );
+        h.push_str(&match r.matches >= lead.count {
+            true => format!("; all on {tasks}"),
+            false => format!(
+                "; {} of them on {tasks}, the rest below the rule's threshold",
+                super::fmt_count(r.matches)
+            ),
+        });
     }
     // The regression whose bad revision the lead was seen on, else its service's.
     let on_lead = |r: &&crate::analyze::Regression| Some(r.service.as_str()) == lead_service;

@@ -124,6 +124,16 @@ struct Finding {
     join: Option<Join>,
     filter: String,
     filter_shortened: bool,
+    #[serde(deserialize_with = "nullable")]
+    retried: Option<Retried>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct Retried {
+    matches: u64,
+    tasks: u64,
+    rule_severity: RuleSeverity,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -239,6 +249,7 @@ struct RevisionRow {
     findings: u64,
     requests: u64,
     failed_requests: u64,
+    retried_tasks: u64,
     verdict: Verdict,
 }
 
@@ -475,6 +486,8 @@ fn inputs() -> Vec<PathBuf> {
     .map(|s| sample(s))
     .collect();
     v.push(fixture("empty-array.json"));
+    // A job whose tasks were retried: `retried` and `retried_tasks` set.
+    v.push(fixture("job-retry-mixed.ndjson"));
     v
 }
 
@@ -562,6 +575,9 @@ fn strict_types_refuse_drift() {
     }));
     assert!(refused(&|v| {
         v["findings"][0].as_object_mut().unwrap().remove("join");
+    }));
+    assert!(refused(&|v| {
+        v["findings"][0].as_object_mut().unwrap().remove("retried");
     }));
     assert!(refused(&|v| {
         v["window"].as_object_mut().unwrap().remove("start");

@@ -7,6 +7,7 @@ mod cli_review;
 mod errors;
 mod formats;
 mod hostile;
+mod job_retries;
 mod json_schema;
 mod markdown;
 mod prop;
