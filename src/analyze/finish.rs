@@ -239,8 +239,11 @@ fn timeline(
         Some(m) if t.before_met > 0 => Some(Timestamp::from_secs(m)),
         _ => t.first,
     };
+    // Matches only on job tasks a retry made good: nothing is failing at the end,
+    // whenever the last of them came.
+    let made_good = t.retried > 0 && t.failed_on.is_empty();
     let ongoing = match (t.last, end_of_logs) {
-        (Some(l), Some(e)) => e.0 - l.0 <= bucket * 1_000_000_000,
+        (Some(l), Some(e)) => e.0 - l.0 <= bucket * 1_000_000_000 && !made_good,
         _ => false,
     };
     Timeline {
@@ -285,7 +288,11 @@ fn captures(rule: &Rule, places: &[(&Place, &MatchAgg)]) -> Vec<CaptureSummary> 
             top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
             CaptureSummary {
                 name: cap.name.clone(),
-                distinct: all.distinct_estimate(),
+                // An estimate from a hash sample can overshoot: never more values
+                // than matches.
+                distinct: all
+                    .distinct_estimate()
+                    .min(places.iter().map(|(_, m)| m.count).sum()),
                 estimated: all.level() > 0,
                 top: top
                     .into_iter()

@@ -68,11 +68,15 @@ pub struct Sample {
     pub severity: String,
     /// trace.
     pub trace: String,
-    /// The message (first 500 chars).
+    /// The message, at most [`SAMPLE_CHARS`] characters of it holding what the rule
+    /// matched (see [`crate::text::excerpt`]).
     pub message: String,
     /// httpRequest status, if a request log.
     pub status: Option<u16>,
 }
+
+/// Characters of a sample's message kept (elision marks aside).
+pub const SAMPLE_CHARS: usize = 500;
 
 /// Longest trace id used to join requests with findings, in bytes (Cloud Trace ids
 /// are about 70): what the analysis keeps per trace must not grow with the input.
@@ -80,19 +84,24 @@ const MAX_TRACE: usize = 256;
 
 impl Sample {
     /// Makes this the sample of `e`, reusing its buffers (a newest-first export keeps
-    /// replacing samples, one per match).
-    fn fill(&mut self, e: &Entry<'_>) {
+    /// replacing samples, one per match). `at` is where in the message the rule
+    /// matched: the excerpt holds it, so a traceback's sample shows the error line.
+    fn fill(&mut self, e: &Entry<'_>, at: Option<std::ops::Range<usize>>) {
         fn set(dst: &mut String, src: &str, n: usize) {
             dst.clear();
             dst.push_str(crate::text::cut_chars(src, n));
         }
-        set(&mut self.message, &e.message, 500);
+        if e.message.len() > SAMPLE_CHARS {
+            self.message = crate::text::excerpt(&e.message, at, SAMPLE_CHARS);
+        } else {
+            set(&mut self.message, &e.message, SAMPLE_CHARS);
+        }
         if self.message.is_empty() {
             if let (Some(s), Some(h)) = (e.http_status(), e.http.as_ref()) {
                 let m = h.get("requestMethod").map(|v| v.as_text().into_owned());
                 let u = h.get("requestUrl").map(|v| v.as_text().into_owned());
                 let line = format!("{} {} -> {s}", m.unwrap_or_default(), u.unwrap_or_default());
-                set(&mut self.message, &line, 500);
+                set(&mut self.message, &line, SAMPLE_CHARS);
             }
         }
         self.timestamp = e.timestamp;
@@ -964,7 +973,11 @@ fn record_hits(
             }
         }
         if sample_wanted(&agg.samples, e) {
-            spare.fill(e);
+            // Only a message longer than the excerpt needs to know where the match is.
+            let at = (e.message.len() > SAMPLE_CHARS)
+                .then(|| rule.message_match(e))
+                .flatten();
+            spare.fill(e, at);
             keep_sample_from(&mut agg.samples, spare);
         }
         if let Some(tr) = e.trace.as_deref() {

@@ -7,7 +7,10 @@ use super::regress::Regression;
 use super::sink::Analysis;
 use crate::entry::Timestamp;
 use crate::rules::{render, Rule, RuleSeverity};
-use crate::text::{code_name, cut_chars, fmt_count, fmt_span as duration, shell_word};
+use crate::text::{
+    and_more, code_name, counted, cut_chars, fmt_count, fmt_span as duration, join_more, plural,
+    shell_word, singular_after_count,
+};
 use std::cell::Cell;
 use std::collections::BTreeSet;
 
@@ -180,9 +183,18 @@ impl Vars<'_> {
         }
     }
 
+    /// The template with its noun after `{count}` singular when the count is 1.
+    fn agreeing<'t>(&self, tpl: &'t str) -> std::borrow::Cow<'t, str> {
+        if tpl.contains("{count}") && self.get("count").as_deref() == Some("1") {
+            singular_after_count(tpl).into()
+        } else {
+            tpl.into()
+        }
+    }
+
     fn render_with(&self, tpl: &str, word: impl Fn(String) -> String) -> Option<String> {
         let missing = Cell::new(false);
-        let s = render(tpl, &|n: &str| {
+        let s = render(&self.agreeing(tpl), &|n: &str| {
             let v = self.get(n);
             if v.is_none() {
                 missing.set(true);
@@ -194,7 +206,7 @@ impl Vars<'_> {
 
     /// Renders, showing `<name>` for what is missing.
     fn render(&self, tpl: &str) -> String {
-        render(tpl, &|n: &str| self.get(n))
+        render(&self.agreeing(tpl), &|n: &str| self.get(n))
     }
 }
 
@@ -313,8 +325,8 @@ fn link_line(a: &Analysis<'_>, fs: &[Finding], effect: &Finding, cause: &Finding
             });
             let middle = if seen > 0 {
                 format!(
-                    "`{m}` matched {} times here, below its threshold",
-                    fmt_count(seen)
+                    "`{m}` matched {} here, below its threshold",
+                    counted(seen, "time", "times")
                 )
             } else {
                 format!("`{m}` did not match here (its log line may be worded otherwise)")
@@ -327,10 +339,10 @@ fn link_line(a: &Analysis<'_>, fs: &[Finding], effect: &Finding, cause: &Finding
         None => format!("a known cause of `{}` (rule pack)", effect.rule),
     };
     let on: Vec<String> = shared.iter().take(3).map(|s| code_name(s)).collect();
+    let on = join_more(&on, shared.len());
     format!(
-        "link: `{}` is {known}; in these logs both are on {}, `{}` from {}, `{}` from {}{traced}",
+        "link: `{}` is {known}; in these logs both are on {on}, `{}` from {}, `{}` from {}{traced}",
         cause.rule,
-        on.join(", "),
         cause.rule,
         short_time(&cause.first_seen),
         effect.rule,
@@ -360,7 +372,7 @@ fn other_causes(
                 && rule(a, &g.rule).is_some_and(|rc| explains(rc, re))
                 && cooccur(&fs[effect], g)
         })
-        .map(|(_, g)| format!("`{}` ({} matches)", g.rule, fmt_count(g.count)))
+        .map(|(_, g)| format!("`{}` ({})", g.rule, counted(g.count, "match", "matches")))
         .collect();
     if others.is_empty() {
         return Vec::new();
@@ -407,22 +419,40 @@ pub(super) fn evidence(
     bucket: i64,
     note: impl Fn(&RevisionCount) -> Option<String>,
 ) -> Vec<String> {
-    let mut ev = vec![format!(
-        "{} `{}` matches from {} to {} ({}), {} in {} of {} {} buckets",
-        fmt_count(f.count),
-        f.rule,
-        short_time(&f.first_seen),
-        short_time(&f.last_seen),
-        duration(f.timeline.duration_secs),
-        f.timeline.pattern,
-        f.timeline.active_buckets,
-        f.timeline.span_buckets,
-        duration(bucket),
-    )];
+    let t = &f.timeline;
+    // One match has no span or pattern; matches within one bucket have no pattern.
+    let mut ev = vec![match (f.count, t.span_buckets) {
+        (1, _) => format!("1 `{}` match at {}", f.rule, short_time(&f.first_seen)),
+        (n, 1) => format!(
+            "{} `{}` matches from {} to {} ({}), within one {} bucket",
+            fmt_count(n),
+            f.rule,
+            short_time(&f.first_seen),
+            short_time(&f.last_seen),
+            duration(t.duration_secs),
+            duration(bucket),
+        ),
+        (n, span) => format!(
+            "{} `{}` matches from {} to {} ({}), {} in {} of {} {} buckets",
+            fmt_count(n),
+            f.rule,
+            short_time(&f.first_seen),
+            short_time(&f.last_seen),
+            duration(t.duration_secs),
+            t.pattern,
+            t.active_buckets,
+            span,
+            duration(bucket),
+        ),
+    }];
     if let (Some(met), true) = (&f.timeline.threshold_met, f.timeline.before_threshold > 0) {
         ev[0].push_str(&format!(
-            "; the threshold was first met at {met}, after {} earlier matches",
-            fmt_count(f.timeline.before_threshold)
+            "; the threshold was first met at {met}, after {}",
+            counted(
+                f.timeline.before_threshold,
+                "earlier match",
+                "earlier matches"
+            )
         ));
     }
     let revs: Vec<String> = f
@@ -440,7 +470,10 @@ pub(super) fn evidence(
         })
         .collect();
     if !revs.is_empty() {
-        ev.push(format!("revisions: {}", revs.join(", ")));
+        ev.push(format!(
+            "revisions: {}",
+            join_more(&revs, f.revisions.len())
+        ));
     }
     for c in f.captures.iter().filter(|c| !c.top.is_empty()).take(4) {
         let vals: Vec<String> = c
@@ -449,7 +482,19 @@ pub(super) fn evidence(
             .take(3)
             .map(|v| format!("{} ({})", span_or(&v.value, "(empty)"), fmt_count(v.count)))
             .collect();
-        ev.push(format!("{}: {}", c.name, vals.join(", ")));
+        let more = c.distinct.saturating_sub(vals.len() as u64);
+        ev.push(format!(
+            "{}{}: {}{}",
+            c.name,
+            // Past the sample cap the values shown are the most frequent of a sample.
+            if c.estimated {
+                " (top values of a sample)"
+            } else {
+                ""
+            },
+            vals.join(", "),
+            and_more(more, c.estimated)
+        ));
     }
     if let Some(j) = &f.join {
         let st: Vec<String> = j
@@ -459,10 +504,11 @@ pub(super) fn evidence(
             .collect();
         // Past the trace sample cap the counts are scaled up from a hash sample.
         ev.push(format!(
-            "{}{} failing requests ({}) share a trace with these entries",
+            "{}{} ({}) {} a trace with these entries",
             if j.estimated { "about " } else { "" },
-            fmt_count(j.failed_requests),
-            st.join(", ")
+            counted(j.failed_requests, "failing request", "failing requests"),
+            st.join(", "),
+            plural(j.failed_requests, "shares", "share")
         ));
     }
     if let Some(r) = &f.retried {
@@ -553,6 +599,7 @@ fn leads(out: &Outcome, f: &Finding) -> Vec<String> {
         .take(MAX_LEADS)
         .map(|u| {
             let on: Vec<String> = u.revisions.iter().take(3).map(|r| code_name(r)).collect();
+            let on = join_more(&on, u.revisions.len());
             let head = u
                 .template
                 .split("<*>")
@@ -563,11 +610,11 @@ fn leads(out: &Outcome, f: &Finding) -> Vec<String> {
                 .map(|l| format!("; e.g. {}", quoted(cut_chars(l, LEAD_EXAMPLE_CHARS))))
                 .unwrap_or_default();
             format!(
-                "lead, not established as the cause: {} entries of `{}` (no rule knows it), \
-                 only in failing revisions ({}), from {}{example}",
-                fmt_count(u.count),
+                "lead, not established as the cause: {} of `{}` (no rule knows it), \
+                 only in failing {} ({on}), from {}{example}",
+                counted(u.count, "entry", "entries"),
                 u.template.replace('`', "'"),
-                on.join(", "),
+                plural(u.revisions.len() as u64, "revision", "revisions"),
                 short_time(&u.first_seen),
             )
         })
@@ -577,10 +624,10 @@ fn leads(out: &Outcome, f: &Finding) -> Vec<String> {
 /// "`rev`: 0 of 2,214 entries failing (0.00%), start .. end".
 fn rate_line(f: &super::regress::RateFigures) -> String {
     format!(
-        "{}: {} of {} entries failing ({:.2}%), {} .. {}",
+        "{}: {} of {} failing ({:.2}%), {} .. {}",
         code_name(&f.revision),
         fmt_count(f.failures),
-        fmt_count(f.entries),
+        counted(f.entries, "entry", "entries"),
         f.rate * 100.0,
         short_time(&f.first_seen),
         short_time(&f.last_seen)
@@ -689,9 +736,10 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
             whys.push(Why {
                 why: vars(first).render(&r.why),
                 because: format!(
-                    "Not established by the logs: {} matched {} times{}, but no rule that explains it fired. Check next: {}",
+                    "Not established by the logs: {} matched {} {}{}, but no rule that explains it fired. Check next: {}",
                     first.rule,
                     vars(first).get("count").unwrap_or_default(),
+                    if vars(first).get("count").as_deref() == Some("1") { "time" } else { "times" },
                     // The question names one service: say so when others share it.
                     match vars(first).service().filter(|s| vars(first).spans_others(Some(s))) {
                         Some(s) => format!(" on {s} ({} in all)", fmt_count(first.count)),
@@ -722,17 +770,17 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
         // that traffic moved between.
         let noun = if reg.rollback { "Revision" } else { "Version" };
         let mut because = format!(
-            "{noun} `{}` replaced `{}` at {} ({}). `{}` served {} entries over {} with {} matching entries; `{}` logged {} matching entries from {}.",
+            "{noun} `{}` replaced `{}` at {} ({}). `{}` served {} over {} with {}; `{}` logged {} from {}.",
             reg.first_bad,
             reg.last_good,
             reg.switched_at,
             reg.switch_source,
             reg.last_good,
-            fmt_count(reg.before.entries),
+            counted(reg.before.entries, "entry", "entries"),
             duration(reg.before.span_secs),
-            fmt_count(reg.before.failures),
+            counted(reg.before.failures, "matching entry", "matching entries"),
             reg.first_bad,
-            fmt_count(reg.after.failures),
+            counted(reg.after.failures, "matching entry", "matching entries"),
             short_time(&reg.after.first_failure),
         );
         let mut evidence = vec![rate_line(&reg.before), rate_line(&reg.after)];
@@ -761,16 +809,16 @@ pub fn explain(a: &Analysis<'_>, out: &mut Outcome) {
         }
         if let Some(rec) = &reg.recovered {
             because.push_str(&format!(
-                " `{}` logged none of them after {} and served {} requests since: they stopped, though the logs do not show why.",
+                " `{}` logged none of them after {} and served {} since: they stopped, though the logs do not show why.",
                 reg.first_bad,
                 rec.last_failure,
-                fmt_count(rec.requests_since),
+                counted(rec.requests_since, "request", "requests"),
             ));
         } else if let Some(fix) = reg.resolved_by.as_ref().filter(|_| !reg.rolled_back) {
             because.push_str(&format!(
-                " The latest revision, `{}`, logged none of them in {} entries from {}: resolved.",
+                " The latest revision, `{}`, logged none of them in {} from {}: resolved.",
                 fix.revision,
-                fmt_count(fix.entries),
+                counted(fix.entries, "entry", "entries"),
                 short_time(&fix.first_seen),
             ));
             evidence.push(rate_line(fix));

@@ -38,7 +38,11 @@ pub fn run(args: &ReportArgs, threads: usize, diag: &Diag) -> Result<i32> {
     match args.format {
         ReportFormat::Markdown => report::markdown::write(&r, &mut out),
         ReportFormat::Json => report::write_json(&r, &mut out),
-        ReportFormat::Table => report::table::write(&r, &mut out),
+        ReportFormat::Table => {
+            // Fitted to the terminal only where it is shown; a file keeps whole lines.
+            let width = out.is_stdout().then(report::table::stdout_width).flatten();
+            report::table::write(&r, &mut out, width)
+        }
     }
     .with_context(|| format!("cannot write the report to {to}"))?;
     out.finish()?;

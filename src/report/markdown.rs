@@ -4,7 +4,9 @@
 use super::model::Report;
 use super::sanitize;
 use crate::analyze::{self, Outcome};
-use crate::text::{fmt_count, fmt_span as dur, NO_NAME};
+use crate::text::{
+    and_more, counted as counted_noun, distinct, fmt_count, fmt_span as dur, join_more, NO_NAME,
+};
 use std::io::{self, Write};
 
 /// Said after the duplicate count when the de-duplication set ran out of room.
@@ -112,6 +114,22 @@ fn counted<'a>(items: impl Iterator<Item = (&'a str, u64)>) -> String {
         .join(", ")
 }
 
+/// How many distinct values a capture had: "12 distinct", or past the sample cap
+/// "about 4,999 distinct; top values of a sample" (the most frequent may be missing).
+fn capture_about(c: &analyze::CaptureSummary) -> String {
+    let mut s = distinct(c.distinct, c.estimated);
+    if c.estimated {
+        s.push_str("; top values of a sample");
+    }
+    s
+}
+
+/// A capture's top values with their counts, and how many more there were.
+fn capture_values(c: &analyze::CaptureSummary) -> String {
+    let more = c.distinct.saturating_sub(c.top.len() as u64);
+    counted(c.top.iter().map(|v| (v.value.as_str(), v.count))) + &and_more(more, c.estimated)
+}
+
 fn opt(s: &Option<String>) -> &str {
     s.as_deref().unwrap_or("-")
 }
@@ -167,19 +185,37 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let i = &r.input;
     writeln!(
         w,
-        "_{} · {} entr{} from {} input{} · skipped: {} malformed, {} too large · {} duplicates dropped{}{}{}{}_\n",
+        "_{} · {} from {} input{} · skipped: {} malformed, {} too large · {} dropped{}{}{}{}_\n",
         window_text(&r.window),
-        fmt_count(i.entries),
-        if i.entries == 1 { "y" } else { "ies" },
+        counted_noun(i.entries, "entry", "entries"),
         i.files,
         if i.files == 1 { "" } else { "s" },
         fmt_count(i.malformed),
         fmt_count(i.too_large),
-        fmt_count(i.duplicates),
+        counted_noun(i.duplicates, "duplicate", "duplicates"),
         if i.dedup_exact { "" } else { DEDUP_NOT_EXACT },
-        if i.filtered_out > 0 { format!(" · {} outside the filters{}", fmt_count(i.filtered_out), if i.after_until > 0 { format!(" ({} after --until)", fmt_count(i.after_until)) } else { String::new() }) } else { String::new() },
+        if i.filtered_out > 0 {
+            format!(
+                " · {} outside the filters{}",
+                fmt_count(i.filtered_out),
+                if i.after_until > 0 {
+                    format!(" ({} after --until)", fmt_count(i.after_until))
+                } else {
+                    String::new()
+                }
+            )
+        } else {
+            String::new()
+        },
         // Not in the timelines or windows: say how many (missing, or outside 1970-2100).
-        if i.no_timestamp > 0 { format!(" · {} without a usable timestamp", fmt_count(i.no_timestamp)) } else { String::new() },
+        if i.no_timestamp > 0 {
+            format!(
+                " · {} without a usable timestamp",
+                fmt_count(i.no_timestamp)
+            )
+        } else {
+            String::new()
+        },
         match i.truncated_inputs + i.unreadable_inputs as u64 {
             0 => String::new(),
             1 => " · 1 input truncated or unreadable".to_string(),
@@ -189,8 +225,9 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     if i.app_requests_left_out > 0 {
         writeln!(
             w,
-            "_{} request logs the app wrote itself are not counted as requests: Cloud Run's own request log has the same requests._\n",
-            fmt_count(i.app_requests_left_out)
+            "_{} the app wrote itself {} not counted as requests: Cloud Run's own request log has the same requests._\n",
+            counted_noun(i.app_requests_left_out, "request log", "request logs"),
+            if i.app_requests_left_out == 1 { "is" } else { "are" }
         )?;
     }
     impact(r, w)?;
@@ -226,20 +263,19 @@ fn impact(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     for f in &o.findings {
         writeln!(
             w,
-            "- **{}** {}: {} matches{}{}",
+            "- **{}** {}: {}{}{}",
             f.severity.to_uppercase(),
             code(&f.rule),
-            fmt_count(f.count),
+            counted_noun(f.count, "match", "matches"),
             f.join.as_ref().map_or(String::new(), |j| format!(
-                ", tied by trace to {}{} failing requests",
+                ", tied by trace to {}{}",
                 if j.estimated { "about " } else { "" },
-                fmt_count(j.failed_requests)
+                counted_noun(j.failed_requests, "failing request", "failing requests")
             )),
             f.retried.as_ref().map_or(String::new(), |r| {
                 let tasks = format!(
-                    "{} job task{} that failed and then succeeded on retry",
-                    fmt_count(r.tasks),
-                    if r.tasks == 1 { "" } else { "s" }
+                    "{} that failed and then succeeded on retry",
+                    counted_noun(r.tasks, "job task", "job tasks")
                 );
                 let lowered = match r.rule_severity != f.severity {
                     true => format!(" (rule severity {})", r.rule_severity),
@@ -256,13 +292,13 @@ fn impact(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     for f in &o.findings {
         for c in f.captures.iter().filter(|c| is_caller(&c.name)) {
             if !c.top.is_empty() {
-                let vals = counted(c.top.iter().map(|v| (v.value.as_str(), v.count)));
                 writeln!(
                     w,
-                    "- Affected {} ({} distinct, {}): {vals}",
+                    "- Affected {} ({}, {}): {}",
                     cell(&c.name),
-                    c.distinct,
+                    capture_about(c),
                     code(&f.rule),
+                    capture_values(c)
                 )?;
             }
         }
@@ -288,7 +324,7 @@ fn impact(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                 fmt_count(m.requests),
                 fmt_count(m.failed),
                 m.failure_share * 100.0,
-                mix.join(", "),
+                join_more(&mix, m.statuses.len()),
                 lat
             )?;
         }
@@ -390,22 +426,22 @@ fn revisions(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         }
         writeln!(
             w,
-            "- ✅ **Working until {}**: {} of {} entries failing over {} ({} .. {}).",
+            "- ✅ **Working until {}**: {} of {} failing over {} ({} .. {}).",
             code(&g.last_good),
             fmt_count(g.before.failures),
-            fmt_count(g.before.entries),
+            counted_noun(g.before.entries, "entry", "entries"),
             dur(g.before.span_secs),
             opt(&g.before.first_seen),
             opt(&g.before.last_seen)
         )?;
         writeln!(
             w,
-            "- ❌ **Broken since {}** (switch at {}, from the {}): {} of {} entries failing ({:.1}%) from {}; rules: {}.",
+            "- ❌ **Broken since {}** (switch at {}, from the {}): {} of {} failing ({:.1}%) from {}; rules: {}.",
             code(&g.first_bad),
             g.switched_at,
             g.switch_source,
             fmt_count(g.after.failures),
-            fmt_count(g.after.entries),
+            counted_noun(g.after.entries, "entry", "entries"),
             g.after.rate * 100.0,
             opt(&g.after.first_failure),
             if g.rules.is_empty() {
@@ -443,10 +479,10 @@ fn revisions(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         if let Some(rec) = &g.recovered {
             writeln!(
                 w,
-                "- ⚠️ **Failures stopped on {}** at {}; it served {} requests since without them. The logs do not show why (a cold start that passed, a fix made outside the code, or the failing calls no longer made): check that before taking the rollback below.",
+                "- ⚠️ **Failures stopped on {}** at {}; it served {} since without them. The logs do not show why (a cold start that passed, a fix made outside the code, or the failing calls no longer made): check that before taking the rollback below.",
                 code(&g.first_bad),
                 rec.last_failure,
-                fmt_count(rec.requests_since),
+                counted_noun(rec.requests_since, "request", "requests"),
             )?;
         } else if let Some(fix) = g.resolved_by.as_ref().filter(|_| g.rolled_back) {
             writeln!(
@@ -466,10 +502,10 @@ fn revisions(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         } else if let Some(fix) = &g.resolved_by {
             writeln!(
                 w,
-                "- ✅ **Resolved by {}**, the latest revision: {} of {} entries failing over {} ({} .. {}); no rollback needed.",
+                "- ✅ **Resolved by {}**, the latest revision: {} of {} failing over {} ({} .. {}); no rollback needed.",
                 code(&fix.revision),
                 fmt_count(fix.failures),
-                fmt_count(fix.entries),
+                counted_noun(fix.entries, "entry", "entries"),
                 dur(fix.span_secs),
                 opt(&fix.first_seen),
                 opt(&fix.last_seen)
@@ -550,16 +586,23 @@ fn timeline(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         } else {
             opt(&t.end).to_string()
         };
+        // One match has no duration or pattern; matches in one bucket no pattern.
+        let (span, pattern) = match (f.count, t.span_buckets) {
+            (1, _) => ("-".to_string(), "a single match".to_string()),
+            (_, 1) => (dur(t.duration_secs), "within one bucket".to_string()),
+            (_, n) => (
+                dur(t.duration_secs),
+                format!("{} ({}/{n} buckets)", t.pattern, t.active_buckets),
+            ),
+        };
         writeln!(
             w,
-            "| {} | {} | {} | {} | {} ({}/{} buckets) | `{}`{} |",
+            "| {} | {} | {} | {} | {} | `{}`{} |",
             code_cell(&f.rule),
             onset,
             end,
-            dur(t.duration_secs),
-            t.pattern,
-            t.active_buckets,
-            t.span_buckets,
+            span,
+            pattern,
             sparkline(&t.counts, SPARK_WIDTH),
             // Squeezed to fit: each character then sums several buckets, so sparse
             // bursts can read as a solid line.
@@ -587,7 +630,7 @@ fn findings(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     )?;
     writeln!(w, "|---|---|---|--:|---|---|---|")?;
     for f in &o.findings {
-        let revs = f
+        let shown: Vec<String> = f
             .revisions
             .iter()
             .take(3)
@@ -606,9 +649,8 @@ fn findings(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                     None => format!("{} ({})", code(&r.revision), fmt_count(r.count)),
                 }
             })
-            .collect::<Vec<_>>()
-            .join(", ")
-            .replace('|', "\\|");
+            .collect();
+        let revs = join_more(&shown, f.revisions.len()).replace('|', "\\|");
         writeln!(
             w,
             "| {} | {} | {} | {} | {} | {} | {} |",
@@ -643,24 +685,42 @@ fn unknown(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     for u in &o.unknown {
         let mut notes = Vec::new();
         if u.only_in_failing_revision {
-            notes.push("only in failing revision");
+            notes.push(if u.revisions.len() == 1 {
+                "only in a failing revision"
+            } else {
+                "only in failing revisions"
+            });
         }
         if u.only_after_onset {
             notes.push("only after onset");
         }
-        let tpl: String = u.template.chars().take(160).collect();
+        let mut tpl: String = u.template.chars().take(160).collect();
+        if tpl.len() < u.template.len() {
+            tpl.push('…');
+        }
         writeln!(
             w,
             "| {} | {} | {} | {} |",
             fmt_count(u.count),
             code_cell(&tpl),
-            u.revisions
-                .iter()
-                .take(3)
-                .map(|x| code_cell(x))
-                .collect::<Vec<_>>()
-                .join(", "),
+            join_more(
+                &u.revisions
+                    .iter()
+                    .take(3)
+                    .map(|x| code_cell(x))
+                    .collect::<Vec<_>>(),
+                u.revisions.len()
+            ),
             notes.join(", ")
+        )?;
+    }
+    if o.unknown_distinct > o.unknown.len() {
+        let more = (o.unknown_distinct - o.unknown.len()) as u64;
+        writeln!(
+            w,
+            "\nAnd {} more {}, each with fewer entries.",
+            fmt_count(more),
+            crate::text::plural(more, "template", "templates")
         )?;
     }
     writeln!(w)
@@ -676,14 +736,20 @@ fn evidence(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w, "### {} — {}\n", code(&f.rule), cell(&f.title))?;
         for c in &f.captures {
             if !c.top.is_empty() {
-                let vals = counted(c.top.iter().map(|v| (v.value.as_str(), v.count)));
-                writeln!(w, "- {} ({} distinct): {vals}", cell(&c.name), c.distinct,)?;
+                writeln!(
+                    w,
+                    "- {} ({}): {}",
+                    cell(&c.name),
+                    capture_about(c),
+                    capture_values(c)
+                )?;
             }
         }
         if !f.samples.is_empty() {
             writeln!(w, "\nSample entries:\n\n```text")?;
             for s in &f.samples {
-                let msg: String = sanitize(&s.message).chars().take(300).collect();
+                // Already an excerpt holding the match, bounded by the analysis.
+                let msg = sanitize(&s.message);
                 writeln!(
                     w,
                     "{} {} insertId={} trace={}\n  {}",
@@ -790,7 +856,7 @@ mod tests {
         assert!(md.contains(DEDUP_NOT_EXACT), "{md}");
         assert!(md.contains("tied by trace to about "), "{md}");
         let mut table = Vec::new();
-        super::super::table::write(&r, &mut table).unwrap_or_else(|e| panic!("{e}"));
+        super::super::table::write(&r, &mut table, None).unwrap_or_else(|e| panic!("{e}"));
         assert!(String::from_utf8_lossy(&table).contains(DEDUP_NOT_EXACT));
     }
 

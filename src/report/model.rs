@@ -5,6 +5,7 @@ use super::redact::{redact, redact_field};
 use super::sanitize::strip_controls;
 use crate::analyze::{self, Analysis, FailedWith, HealthChecks, MostlyFailing, Outcome};
 use crate::pipeline::ScanTotals;
+use crate::text::counted;
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -101,6 +102,14 @@ fn mask(text: &str) -> String {
     redact(&strip_controls(text)).into_owned()
 }
 
+/// [`mask`] for an excerpt ([`crate::text::excerpt`]): each part between elision
+/// marks is masked as a text of its own, so a secret cut where a part ends is at the
+/// end of a text, where redaction masks what is left of it.
+fn mask_excerpt(text: &str) -> String {
+    let mark = crate::text::ELISION.trim_end();
+    text.split(mark).map(mask).collect::<Vec<_>>().join(mark)
+}
+
 /// Masks every string of the outcome that comes from the logs: captured values,
 /// samples, failing endpoints, unknown templates and their examples.
 fn redact_outcome_data(o: &mut Outcome) {
@@ -111,7 +120,7 @@ fn redact_outcome_data(o: &mut Outcome) {
             }
         }
         for s in &mut f.samples {
-            s.message = mask(&s.message);
+            s.message = mask_excerpt(&s.message);
         }
     }
     for i in &mut o.impact {
@@ -221,8 +230,8 @@ fn ongoing_at_end(after_until: u64) -> String {
         ", ongoing at the end of the logs".into()
     } else {
         format!(
-            ", still matching where --until cuts the window ({} later entries left out)",
-            super::fmt_count(after_until)
+            ", still matching where --until cuts the window ({} left out)",
+            counted(after_until, "later entry", "later entries")
         )
     }
 }
@@ -240,9 +249,9 @@ fn status(o: &Outcome, entries: u64, errors: u64, after_until: u64) -> Status {
     }
     let Some(top) = o.findings.first() else {
         let mut headline = format!(
-            "No incident pattern found: {} entries, {} errors, no rule reached its threshold",
-            super::fmt_count(entries),
-            super::fmt_count(errors)
+            "No incident pattern found: {}, {}, no rule reached its threshold",
+            counted(entries, "entry", "entries"),
+            counted(errors, "error", "errors")
         );
         let failing = failing_requests(o, None);
         // Most of a revision's requests failing is an incident however slowly it came
@@ -271,10 +280,10 @@ fn status(o: &Outcome, entries: u64, errors: u64, after_until: u64) -> Status {
                 };
                 headline = format!(
                     "Most requests fail: {}, below every rule's threshold (see the \
-                     impact table){since}{why}; {} entries, {} errors.",
+                     impact table){since}{why}; {}, {}.",
                     failing_words(o, f),
-                    super::fmt_count(entries),
-                    super::fmt_count(errors)
+                    counted(entries, "entry", "entries"),
+                    counted(errors, "error", "errors")
                 );
             }
             Some(f) => headline.push_str(&format!(
@@ -363,7 +372,10 @@ fn status(o: &Outcome, entries: u64, errors: u64, after_until: u64) -> Status {
             if stray == 1 { "" } else { "es" }
         ));
     } else if let Some(on) = &lead.timeline.onset {
-        if lead.timeline.under_way_at_start {
+        if lead.count == 1 {
+            // One match: a moment, not a span.
+            h.push_str(&format!(" at {on}"));
+        } else if lead.timeline.under_way_at_start {
             h.push_str(&format!(
                 " since at least {on} (under way when the logs begin)"
             ));
@@ -371,24 +383,27 @@ fn status(o: &Outcome, entries: u64, errors: u64, after_until: u64) -> Status {
             h.push_str(&format!(" since {on}"));
         }
     }
-    // Lowered because job tasks' retries made its matches good: nothing is failing
-    // at the end of the logs for it, whenever the last match came.
+    // Lowered because job tasks' retries made its matches good (then not ongoing).
     let retried = lead
         .retried
         .as_ref()
         .filter(|r| r.rule_severity != lead.severity);
-    let ongoing = lead.timeline.ongoing && retried.is_none();
+    let ongoing = lead.timeline.ongoing;
     if ongoing {
         h.push_str(&ongoing_at_end(after_until));
     }
-    if let Some(end) = lead.timeline.end.as_ref().filter(|_| !ongoing) {
+    if let Some(end) = lead
+        .timeline
+        .end
+        .as_ref()
+        .filter(|_| !ongoing && lead.count > 1)
+    {
         h.push_str(&format!(", last at {end}"));
     }
     if let Some(r) = retried {
         let tasks = format!(
-            "{} job task{} that then succeeded on retry",
-            super::fmt_count(r.tasks),
-            if r.tasks == 1 { "" } else { "s" }
+            "{} that then succeeded on retry",
+            counted(r.tasks, "job task", "job tasks")
         );
         h.push_str(&match r.matches >= lead.count {
             true => format!("; all on {tasks}"),
@@ -420,9 +435,9 @@ fn status(o: &Outcome, entries: u64, errors: u64, after_until: u64) -> Status {
         }
         if let Some(rec) = &reg.recovered {
             h.push_str(&format!(
-                "; its failures stopped at {} ({} requests since without them)",
+                "; its failures stopped at {} ({} since without them)",
                 rec.last_failure,
-                super::fmt_count(rec.requests_since)
+                counted(rec.requests_since, "request", "requests")
             ));
         } else if let Some(fix) = reg.resolved_by.as_ref().filter(|_| reg.rolled_back) {
             h.push_str(&format!("; resolved: traffic back on `{}`", fix.revision));
@@ -430,8 +445,9 @@ fn status(o: &Outcome, entries: u64, errors: u64, after_until: u64) -> Status {
             h.push_str(&format!("; resolved by `{}`", fix.revision));
         }
     }
-    // "Related" only on a service the lead is on: an unrelated crash loop elsewhere
-    // is counted apart, not offered as part of this incident.
+    // Other findings on a service the lead is on, and those elsewhere, counted apart:
+    // sharing a service does not link them (the Five Whys say what does), so they are
+    // "other" findings there, not "related" ones.
     let services = |f: &crate::analyze::Finding| -> Vec<String> {
         f.revisions.iter().map(|r| r.service.clone()).collect()
     };
@@ -448,7 +464,15 @@ fn status(o: &Outcome, entries: u64, errors: u64, after_until: u64) -> Status {
     );
     let plural = |n: usize| if n == 1 { "" } else { "s" };
     if related > 0 {
-        h.push_str(&format!("; {related} related finding{}", plural(related)));
+        let on: BTreeSet<&String> = lead_services.iter().collect();
+        let there = match (lead_service, on.len()) {
+            (Some(s), 1) => format!(" on `{s}`"),
+            _ => " on its services".to_string(),
+        };
+        h.push_str(&format!(
+            "; {related} other finding{}{there}",
+            plural(related)
+        ));
     }
     if elsewhere > 0 {
         h.push_str(&format!(
@@ -457,7 +481,7 @@ fn status(o: &Outcome, entries: u64, errors: u64, after_until: u64) -> Status {
         ));
     }
     // The level is the most severe finding's: say which, when it is on another
-    // service (a related one is part of this incident).
+    // service (one on the lead's service is named with it).
     if let Some(worst) = o
         .findings
         .iter()
@@ -520,5 +544,23 @@ pub fn severity_rank(s: &str) -> usize {
         "high" => 3,
         "critical" => 4,
         _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A key cut where an excerpt's opening or window ends is masked: each part is
+    /// masked as a text of its own, as the whole message was when it was only cut.
+    #[test]
+    fn secrets_cut_at_an_excerpt_s_marks_are_masked() {
+        let x = "Traceback: key=x AIzaSyCutCutCut8Hk2mN9pQ … Connection refused AIzaSyCutCut8Hk2 …";
+        let m = mask_excerpt(x);
+        assert!(!m.contains("AIzaSyCut"), "{m}");
+        assert!(m.contains(" … Connection refused "), "{m}");
+        assert!(m.ends_with(" …"), "{m}");
+        // Masked whole, the first cut key is not at the end of a text and stays.
+        assert!(mask(x).contains("AIzaSyCut"), "{}", mask(x));
     }
 }

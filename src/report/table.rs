@@ -2,7 +2,8 @@
 
 use super::model::Report;
 use super::{fmt_count, sanitize};
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
+use crate::text::counted;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, ContentArrangement, Table};
 use std::io::{self, Write};
 
 /// A revision's name, with where it ran when the name runs in several places.
@@ -19,8 +20,40 @@ fn revision_at(
     }
 }
 
-/// Writes the table summary.
-pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+/// Narrowest width tables are fitted to: below it columns wrap to a letter or two.
+const MIN_WIDTH: u16 = 40;
+
+/// The width to fit tables to on standard output: `COLUMNS` when set, else the
+/// terminal's when stdout is one, else none (piped output keeps whole lines).
+pub fn stdout_width() -> Option<u16> {
+    use std::io::IsTerminal;
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<u16>().ok())
+        .filter(|&c| c > 0);
+    columns
+        .or_else(|| {
+            io::stdout()
+                .is_terminal()
+                .then(|| Table::new().width())
+                .flatten()
+        })
+        .map(|c| c.max(MIN_WIDTH))
+}
+
+/// A table in the report's style, fitted to `width` (columns wrap) when given.
+fn new_table(width: Option<u16>) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    if let Some(cols) = width {
+        t.set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(cols);
+    }
+    t
+}
+
+/// Writes the table summary, its tables at most `width` columns wide when given.
+pub fn write(r: &Report, w: &mut dyn Write, width: Option<u16>) -> io::Result<()> {
     let o = &r.outcome;
     writeln!(
         w,
@@ -37,11 +70,11 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let lost = i.truncated_inputs + i.unreadable_inputs as u64;
     writeln!(
         w,
-        "{} entries, skipped: {} malformed, {} too large, {} duplicates dropped{}{}{}{}, {}\n",
-        fmt_count(i.entries),
+        "{}, skipped: {} malformed, {} too large, {} dropped{}{}{}{}, {}\n",
+        counted(i.entries, "entry", "entries"),
         fmt_count(i.malformed),
         fmt_count(i.too_large),
-        fmt_count(i.duplicates),
+        counted(i.duplicates, "duplicate", "duplicates"),
         if i.dedup_exact {
             ""
         } else {
@@ -80,8 +113,8 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         }
     )?;
     if !o.findings.is_empty() {
-        let mut t = Table::new();
-        t.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
+        let mut t = new_table(width);
+        t.set_header(vec![
             "severity",
             "rule",
             "revision",
@@ -111,8 +144,8 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w, "{t}\n")?;
     }
     if !o.revisions.is_empty() {
-        let mut t = Table::new();
-        t.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
+        let mut t = new_table(width);
+        t.set_header(vec![
             "service", "revision", "entries", "errors", "matches", "verdict",
         ]);
         for v in &o.revisions {

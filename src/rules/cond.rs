@@ -92,6 +92,20 @@ fn starts_ci(hay: &str, needle: &str) -> bool {
         && hay.as_bytes()[..needle.len()].eq_ignore_ascii_case(needle.as_bytes())
 }
 
+/// Where `needle` first occurs in `hay` (ASCII case folded when `ci`), as a byte range.
+fn find(hay: &str, needle: &str, ci: bool) -> Option<std::ops::Range<usize>> {
+    if needle.is_empty() {
+        return Some(0..0);
+    }
+    let at = if ci {
+        let (h, n) = (hay.as_bytes(), needle.as_bytes());
+        h.windows(n.len()).position(|w| w.eq_ignore_ascii_case(n))?
+    } else {
+        hay.find(needle)?
+    };
+    Some(at..at + needle.len())
+}
+
 fn ends_ci(hay: &str, needle: &str) -> bool {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
     h.len() >= n.len() && h[h.len() - n.len()..].eq_ignore_ascii_case(n)
@@ -207,6 +221,45 @@ impl Leaf {
         self.ops.iter().all(|op| self.test(op, v.as_ref(), e))
     }
 
+    /// Where in the message the leaf's first text operator found what it looks for
+    /// (the earliest of its needles), when the leaf is on the message and holds.
+    fn message_span(&self, e: &Entry<'_>) -> Option<std::ops::Range<usize>> {
+        if !matches!(self.field, Field::Message) || !self.eval(e) {
+            return None;
+        }
+        let m: &str = &e.message;
+        let earliest = |ns: &[String]| {
+            ns.iter()
+                .filter_map(|n| find(m, n, self.ci))
+                .min_by_key(|r| r.start)
+        };
+        self.ops.iter().find_map(|op| match op {
+            Op::Contains(ns) => earliest(ns),
+            Op::StartsWith(ns) => ns
+                .iter()
+                .find(|n| {
+                    if self.ci {
+                        starts_ci(m, n)
+                    } else {
+                        m.starts_with(n.as_str())
+                    }
+                })
+                .map(|n| 0..n.len()),
+            Op::EndsWith(ns) => ns
+                .iter()
+                .find(|n| {
+                    if self.ci {
+                        ends_ci(m, n)
+                    } else {
+                        m.ends_with(n.as_str())
+                    }
+                })
+                .map(|n| m.len() - n.len()..m.len()),
+            Op::Regex(re) => re.find(m).map(|x| x.range()),
+            _ => None,
+        })
+    }
+
     fn explain(&self, e: &Entry<'_>) -> Option<String> {
         let v = self.value(e);
         let op = self.ops.iter().find(|op| !self.test(op, v.as_ref(), e))?;
@@ -243,6 +296,21 @@ impl Cond {
             Cond::Any(cs) => cs.iter().any(|c| c.eval(e)),
             Cond::Not(c) => !c.eval(e),
             Cond::Leaf(l) => l.eval(e),
+        }
+    }
+
+    /// Where in the entry's message the condition found what made it hold: the first
+    /// message leaf in rule order that holds, on a branch that holds (`not` gives
+    /// none). `None` when the match rests on other fields. For an entry it holds for.
+    pub fn message_span(&self, e: &Entry<'_>) -> Option<std::ops::Range<usize>> {
+        match self {
+            Cond::All(cs) => cs.iter().find_map(|c| c.message_span(e)),
+            Cond::Any(cs) => cs
+                .iter()
+                .filter(|c| c.eval(e))
+                .find_map(|c| c.message_span(e)),
+            Cond::Not(_) => None,
+            Cond::Leaf(l) => l.message_span(e),
         }
     }
 

@@ -237,6 +237,12 @@ impl Rule {
         self.when.eval(e)
     }
 
+    /// Where in the entry's message the rule found what it matched (a byte range),
+    /// for an entry it matches; `None` when the match rests on other fields.
+    pub fn message_match(&self, e: &Entry<'_>) -> Option<std::ops::Range<usize>> {
+        self.when.message_span(e)
+    }
+
     /// Why `when` does not hold for the entry, or `None` when it does.
     pub fn explain_mismatch(&self, e: &Entry<'_>) -> Option<String> {
         self.when.explain(e)

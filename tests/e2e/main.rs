@@ -5,6 +5,7 @@ mod util;
 
 mod cli_review;
 mod errors;
+mod evidence;
 mod formats;
 mod hostile;
 mod job_retries;

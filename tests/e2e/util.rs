@@ -68,7 +68,6 @@ impl Run {
         self
     }
 
-    /// Adds an argument.
     /// Adds these arguments.
     pub fn args_from(mut self, args: &[&str]) -> Run {
         for a in args {
@@ -77,6 +76,20 @@ impl Run {
         self
     }
 
+    /// Sets an environment variable for the run.
+    pub fn env(mut self, k: &str, v: &str) -> Run {
+        self.cmd.env(k, v);
+        self.desc = format!("{k}={v} {}", self.desc);
+        self
+    }
+
+    /// Removes an environment variable for the run.
+    pub fn env_remove(mut self, k: &str) -> Run {
+        self.cmd.env_remove(k);
+        self
+    }
+
+    /// Adds an argument.
     pub fn arg(mut self, a: impl AsRef<std::ffi::OsStr>) -> Run {
         self.desc.push(' ');
         self.desc.push_str(&a.as_ref().to_string_lossy());

@@ -236,3 +236,61 @@ fn captures_are_cut_to_the_limit_whether_borrowed_or_decoded() {
     );
     assert_eq!(vals[2], cut);
 }
+
+/// Where a rule with this `when` says it matched [`ENTRY`]'s message, as text.
+fn matched_text(when: &str) -> Option<String> {
+    let src = format!(
+        "[[rule]]\nid = \"T\"\ntitle = \"t\"\nseverity = \"low\"\ndescription = \"d\"\nwhy = \"w\"\nbecause = \"b\"\nwhen = {when}\n"
+    );
+    let set = load_str("t.toml", &src).unwrap_or_else(|e| panic!("{e}\n{src}"));
+    let e = crate::entry::Entry::parse(ENTRY).unwrap_or_else(|e| panic!("{e}"));
+    let r = set.rules().first()?;
+    assert!(r.matches(&e), "{when}");
+    r.message_match(&e).map(|at| e.message[at].to_string())
+}
+
+/// The sample excerpt is centred on what the rule matched: the first message leaf that
+/// holds, in rule order, on a branch that holds (review s27: a traceback's sample never
+/// showed its database error).
+#[test]
+fn message_match_names_what_matched() {
+    let table: &[(&str, Option<&str>)] = &[
+        (
+            r#"{ field = "message", contains = ["Not authenticated", "403"] }"#,
+            Some("403"),
+        ),
+        (
+            r#"{ field = "message", contains = "error DETECTED", case_insensitive = true }"#,
+            Some("error detected"),
+        ),
+        (
+            r#"{ field = "message", regex = "'[A-Za-z ]+'" }"#,
+            Some("'Not authenticated'"),
+        ),
+        (
+            r#"{ field = "message", starts_with = "CRITICAL_" }"#,
+            Some("CRITICAL_"),
+        ),
+        (r#"{ field = "message", ends_with = "!" }"#, Some("!")),
+        // A failure word and a context word: the failure word, listed first, not the
+        // context word earlier in the text.
+        (
+            r#"{ all = [{ field = "severity", gte = "ERROR" }, { field = "message", contains = "detected" }, { field = "message", contains = "CRITICAL" }] }"#,
+            Some("detected"),
+        ),
+        // An alternative that does not hold gives nothing; `not` gives nothing.
+        (
+            r#"{ any = [{ field = "message", contains = "timeout" }, { field = "message", contains = "error" }] }"#,
+            Some("error"),
+        ),
+        (
+            r#"{ all = [{ not = { field = "message", contains = "timeout" } }, { field = "message", contains = "AUTH" }] }"#,
+            Some("AUTH"),
+        ),
+        // Matched on other fields only.
+        (r#"{ field = "httpRequest.status", equals = 403 }"#, None),
+    ];
+    for (when, want) in table {
+        assert_eq!(matched_text(when).as_deref(), *want, "{when}");
+    }
+}
