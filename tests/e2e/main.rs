@@ -20,3 +20,4 @@ mod rules_cmd;
 mod secrets;
 mod shared_onset;
 mod verdicts;
+mod workloads;

@@ -81,6 +81,32 @@ fn every_rule_file_is_embedded_loaded_and_its_examples_pass() {
     );
 }
 
+/// What a rule says reaches the user's report (title, description, why, because,
+/// check_next, actions): it speaks about their logs, never about the incidents and
+/// reviews the packs were built from ("in the seed incident the deploy had lost
+/// SERVICE_SECRET", review s27). Example notes are not shown in reports and may.
+#[test]
+fn shown_texts_carry_no_project_internal_wording() {
+    let set = defaults();
+    for r in set.rules() {
+        let mut shown = vec![
+            ("title", r.title.as_str()),
+            ("description", r.description.as_str()),
+        ];
+        shown.extend(r.templates());
+        for (field, text) in shown {
+            let lower = text.to_lowercase();
+            for word in ["seed", "review", "fx/", "write-up", "sample"] {
+                assert!(
+                    !lower.contains(word),
+                    "{}: {field} says {word:?}: {text}",
+                    r.id
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn required_rule_ids_exist() {
     let set = defaults();
