@@ -273,6 +273,8 @@ pub struct Analysis<'r> {
     /// Places whose revisions are Cloud Run revisions (traffic can be sent back to
     /// them; a job's execution or a pod's hash cannot).
     pub run_revisions: BTreeSet<Place>,
+    /// Places that are Cloud Run job executions (their commands are `gcloud run jobs`).
+    pub run_jobs: BTreeSet<Place>,
     /// Regions seen per service (for commands).
     pub regions: BTreeMap<String, BTreeSet<String>>,
     /// Projects seen per service.
@@ -669,6 +671,9 @@ impl<'r> Analysis<'r> {
             if self.run_revisions.remove(from) {
                 self.run_revisions.insert(into.clone());
             }
+            if self.run_jobs.remove(from) {
+                self.run_jobs.insert(into.clone());
+            }
         }
     }
 
@@ -689,6 +694,7 @@ impl<'r> Analysis<'r> {
             by_place: BTreeMap::new(),
             unplaced: BTreeSet::new(),
             run_revisions: BTreeSet::new(),
+            run_jobs: BTreeSet::new(),
             regions: BTreeMap::new(),
             projects: BTreeMap::new(),
             block: BlockMatches::default(),
@@ -1058,8 +1064,16 @@ impl Analysis<'_> {
     fn entry_at(&mut self, e: &Entry<'_>, place: &Place, hits: &[usize]) {
         let (loc, project) = (e.place.location.as_deref(), e.place.project.as_deref());
         let (i, fresh) = self.hot.slot(&mut self.cur, place);
-        if fresh && e.resource_type.as_deref() == Some("cloud_run_revision") {
-            self.run_revisions.insert(place.clone());
+        if fresh {
+            match e.resource_type.as_deref() {
+                Some("cloud_run_revision") => {
+                    self.run_revisions.insert(place.clone());
+                }
+                Some("cloud_run_job") => {
+                    self.run_jobs.insert(place.clone());
+                }
+                _ => {}
+            }
         }
         self.hot.aggs[i].counts.add(e);
         let bucket = e.timestamp.map(|t| self.bucket(t));
@@ -1174,6 +1188,7 @@ impl Sink for Analysis<'_> {
         self.unknown.merge(o.unknown);
         self.deploys.extend(o.deploys);
         self.run_revisions.extend(o.run_revisions);
+        self.run_jobs.extend(o.run_jobs);
         self.unplaced.extend(o.unplaced);
         for (k, v) in o.by_place {
             put(&mut self.by_place, k, v, |c, v| c.merge(&v));
@@ -1467,8 +1482,14 @@ mod tests {
         assert!(es.len() > 100);
         let maps = |a: &Analysis<'_>| {
             format!(
-                "{:?} {:?} {:?} {:?} {:?} {:?}",
-                a.matches, a.combos, a.requests, a.by_place, a.run_revisions, a.unplaced
+                "{:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+                a.matches,
+                a.combos,
+                a.requests,
+                a.by_place,
+                a.run_revisions,
+                a.run_jobs,
+                a.unplaced
             )
         };
         let mut once = Analysis::new(&rules, 60);

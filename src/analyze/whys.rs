@@ -1044,18 +1044,23 @@ fn actions(a: &Analysis<'_>, out: &Outcome) -> Vec<Action> {
             reg: regression_for(out, f),
             service: None,
         };
+        let runs = runs_on(a, &v);
         for t in &r.actions {
             let Some(title) = v.render_all(&t.title) else {
                 continue;
             };
             let command = match &t.command {
                 Some(c) => match v.render_command(c) {
-                    Some(c) => Some(c),
+                    Some(c) => fit_command(c, runs, &v),
                     None => continue,
                 },
                 None => None,
             };
             if command.is_some() && !seen.insert(command.clone()) {
+                continue;
+            }
+            // Advice left without its command may repeat another rule's.
+            if command.is_none() && acts.iter().any(|x| x.title == title) {
                 continue;
             }
             acts.push(Action {
@@ -1067,6 +1072,58 @@ fn actions(a: &Analysis<'_>, out: &Outcome) -> Vec<Action> {
     }
     acts.extend(later);
     acts
+}
+
+/// What runs a finding's service, for the commands its actions may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Runs {
+    /// A Cloud Run service (`cloud_run_revision`).
+    Service,
+    /// A Cloud Run job (`cloud_run_job`).
+    Job,
+    /// Anything else: GKE, App Engine, Cloud Functions, or not known.
+    Other,
+}
+
+/// How the finding's revisions on the service its actions name are run.
+fn runs_on(a: &Analysis<'_>, v: &Vars<'_>) -> Runs {
+    let svc = v.service();
+    let places: Vec<super::sink::Place> = v
+        .on_service(svc.as_deref())
+        .map(|r| super::sink::Place {
+            service: r.service.clone(),
+            revision: r.revision.clone(),
+            region: r.region.clone().unwrap_or_default(),
+            project: r.project.clone().unwrap_or_default(),
+        })
+        .collect();
+    if places.iter().any(|p| a.run_revisions.contains(p)) {
+        Runs::Service
+    } else if places.iter().any(|p| a.run_jobs.contains(p)) {
+        Runs::Job
+    } else {
+        Runs::Other
+    }
+}
+
+/// A rule's rendered command as fits what runs the service. The packs' `gcloud run`
+/// commands are written for Cloud Run services: on a GKE workload "gcloud run services
+/// describe api" names a service that does not exist (review s27, fx/f7). A job's
+/// `services describe` becomes `jobs describe`; any other `gcloud run` command that
+/// does not fit is left out, and the action keeps its advice.
+fn fit_command(cmd: String, runs: Runs, v: &Vars<'_>) -> Option<String> {
+    if !cmd.starts_with("gcloud run ") || runs == Runs::Service {
+        return Some(cmd);
+    }
+    if runs == Runs::Job {
+        if cmd.starts_with("gcloud run jobs ") {
+            return Some(cmd);
+        }
+        if cmd.starts_with("gcloud run services describe ") {
+            return v.render_command("gcloud run jobs describe {service} --region={region}");
+        }
+    }
+    None
 }
 
 #[cfg(test)]

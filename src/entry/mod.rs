@@ -558,8 +558,41 @@ fn pick_message<'a>(
         if let Some(m) = status_msg.or_else(|| p.str("methodName")) {
             return m;
         }
+        // App Engine's request log holds the app's own lines in `line[]`; without them
+        // a failed request read as "GET / -> 500" and no rule saw the error (review s27).
+        if p.str("@type").as_deref() == Some(APPENGINE_REQUEST_LOG) {
+            if let Some(m) = appengine_line(p) {
+                return m;
+            }
+        }
     }
     Cow::Borrowed("")
+}
+
+/// `@type` of an App Engine request log (`appengine.googleapis.com/request_log`).
+const APPENGINE_REQUEST_LOG: &str = "type.googleapis.com/google.appengine.logging.v1.RequestLog";
+
+/// The most severe non-empty `line[].logMessage` of an App Engine request log (the
+/// first of equals), or `None` when it has no lines.
+fn appengine_line<'a>(p: &Object<'a>) -> Option<Cow<'a, str>> {
+    let lines: Vec<&'a RawValue> = serde_json::from_str(p.raw("line")?).ok()?;
+    let mut best: Option<(Severity, Cow<'a, str>)> = None;
+    for raw in lines {
+        let Some(line) = Object::from_raw(raw.get()) else {
+            continue;
+        };
+        let Some(msg) = line.str("logMessage").filter(|m| !m.is_empty()) else {
+            continue;
+        };
+        let sev = line
+            .str("severity")
+            .and_then(|s| Severity::parse(&s))
+            .unwrap_or_default();
+        if best.as_ref().is_none_or(|(b, _)| sev > *b) {
+            best = Some((sev, msg));
+        }
+    }
+    best.map(|(_, m)| m)
 }
 
 fn percent_decode(s: &str) -> Cow<'_, str> {

@@ -74,6 +74,69 @@ fn message_fallbacks() {
     assert_eq!(msg(r#"{"insertId":"x"}"#), "");
 }
 
+/// An App Engine request log carries the app's lines in `protoPayload.line[]`: the
+/// message is the most severe one (the first of equals), so rules see the error of a
+/// failed request (review s27, fx/f7). Only that `@type` is read that way.
+#[test]
+fn app_engine_request_log_lines_give_the_message() {
+    let msg = |t: &str| Entry::parse(t).unwrap().message.into_owned();
+    let gae = |lines: &str| {
+        format!(
+            concat!(
+                r#"{{"httpRequest":{{"requestMethod":"GET","requestUrl":"/app/home","status":500}},"#,
+                r#""logName":"projects/p/logs/appengine.googleapis.com%2Frequest_log","#,
+                r#""protoPayload":{{"@type":"type.googleapis.com/google.appengine.logging.v1.RequestLog","#,
+                r#""method":"GET","resource":"/app/home","status":500,"line":{}}},"#,
+                r#""resource":{{"type":"gae_app","labels":{{"module_id":"default","version_id":"v2"}}}}}}"#
+            ),
+            lines
+        )
+    };
+    let line = |sev: &str, m: &str| {
+        format!(r#"{{"logMessage":"{m}","severity":"{sev}","time":"2025-10-08T02:29:45Z"}}"#)
+    };
+    let lines = format!(
+        "[{},{},{},{}]",
+        line("INFO", "request start"),
+        line(
+            "ERROR",
+            "psycopg2.OperationalError: could not connect to server: Connection refused"
+        ),
+        line("WARNING", "slow"),
+        line("ERROR", "second error")
+    );
+    assert_eq!(
+        msg(&gae(&lines)),
+        "psycopg2.OperationalError: could not connect to server: Connection refused"
+    );
+    assert_eq!(
+        msg(&gae(&format!("[{}]", line("DEBUG", "only \\\"debug\\\"")))),
+        "only \"debug\""
+    );
+    // No lines, empty lines, a line without logMessage, a line that is not an object.
+    assert_eq!(msg(&gae("[]")), "");
+    assert_eq!(
+        msg(&gae(
+            r#"[{"logMessage":"","severity":"ERROR"},{"severity":"ERROR"},3]"#
+        )),
+        ""
+    );
+    assert_eq!(msg(&gae(r#""not a list""#)), "");
+    // A line without severity still counts, below any with one.
+    assert_eq!(msg(&gae(r#"[{"logMessage":"plain"}]"#)), "plain");
+    // Another payload type with a `line` key is not read as App Engine's.
+    assert_eq!(
+        msg(r#"{"protoPayload":{"@type":"x","line":[{"logMessage":"m","severity":"ERROR"}]}}"#),
+        ""
+    );
+    // Only when nothing else gives a message.
+    let with_text = gae(&format!("[{}]", line("ERROR", "from line"))).replacen(
+        r#""logName""#,
+        r#""textPayload":"from text","logName""#,
+        1,
+    );
+    assert_eq!(msg(&with_text), "from text");
+}
 /// structlog's `event`, Serilog's `@m` and `RenderedMessage`, and an error object's
 /// `message` are read too, after the keys read before them.
 #[test]
