@@ -95,12 +95,12 @@ pub struct Rejections {
 }
 
 /// The revision's 401s and 403s (health checks aside) of the statuses new with it
-/// ([`RevStats::new_client_errors`]), when they are at least [`MIN_REJECTED`] and
+/// ([`RevStats::doubled_client_errors`]), when they are at least [`MIN_REJECTED`] and
 /// over half of its requests. None where no other revision of the service served
 /// enough requests to compare: then nothing shows they are new (a public API
 /// refuses unauthenticated callers all the time).
 pub fn rejections(r: &RevStats, q: &RequestAgg) -> Option<Rejections> {
-    let new = r.new_client_errors();
+    let new = r.doubled_client_errors();
     let mut found = Rejections {
         count: 0,
         statuses: BTreeSet::new(),
@@ -466,6 +466,10 @@ mod tests {
     fn refusals_every_revision_gives_few_ones_or_other_4xx_do_not() {
         // A public API: 60% 401 to unauthenticated clients, old and new alike.
         assert!(judged(&[(401, 180), (200, 120)], &[(401, 186), (200, 114)]).is_none());
+        // Grown by 11 points (55% to 66%): more than the background's 10, but not
+        // twice it, so not newly refused; 30% to 66% is.
+        assert!(judged(&[(401, 165), (200, 135)], &[(401, 198), (200, 102)]).is_none());
+        assert!(judged(&[(401, 90), (200, 210)], &[(401, 198), (200, 102)]).is_some());
         // Nothing to compare with: one revision alone.
         let mut one = vec![stats("api-00002-bbb", &[(401, 200), (200, 40)])];
         super::super::regress::compare_client_errors(&mut one);

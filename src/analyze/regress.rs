@@ -155,6 +155,19 @@ impl RevStats {
             .collect()
     }
 
+    /// The statuses of [`RevStats::new_client_errors`] answered at least twice as
+    /// often as by the service's other revisions: a public API's 55% of 401s grown to
+    /// 66% is its background grown, not requests newly refused.
+    pub fn doubled_client_errors(&self) -> BTreeSet<u16> {
+        let new = self.new_client_errors();
+        self.status_shares()
+            .filter(|(s, share)| {
+                new.contains(s) && *share >= 2.0 * self.client_floor.get(s).copied().unwrap_or(0.0)
+            })
+            .map(|(s, _)| s)
+            .collect()
+    }
+
     /// Shown to work: no finding matches beyond a stray one in 200 entries (a normal
     /// background; the bad revision must still fail 10 times as often),
     /// enough entries, healthy requests, and errors under half of what it logged (a
