@@ -117,6 +117,21 @@ fn two_services(orders_fail_at: i64, billing_fails_at: Option<i64>) -> Vec<Strin
     lines
 }
 
+/// The Five Whys step that asks whether the deploy caused the failures.
+fn deploy_step(r: &Value) -> &Value {
+    r["five_whys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| {
+            w["why"]
+                .as_str()
+                .unwrap()
+                .starts_with("Why did these failures")
+        })
+        .unwrap_or_else(|| panic!("{}", r["five_whys"]))
+}
+
 fn first_action(r: &Value) -> &Value {
     &r["actions"][0]
 }
@@ -148,17 +163,7 @@ fn a_shared_database_outage_is_not_blamed_on_a_deploy_minutes_before() {
     assert_eq!(shared[0]["failures"], 33);
     // The deploy step is not an answer: it cites the simultaneous onset and says what
     // to check.
-    let step = r["five_whys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|w| {
-            w["why"]
-                .as_str()
-                .unwrap()
-                .starts_with("Why did these failures")
-        })
-        .unwrap_or_else(|| panic!("{}", r["five_whys"]));
+    let step = deploy_step(&r);
     assert_eq!(step["established"], false, "{step}");
     let because = step["because"].as_str().unwrap();
     assert!(
@@ -235,17 +240,7 @@ fn a_genuine_regression_stays_the_deploy_s_when_others_fail_elsewhere_or_later()
         let reg = &r["regressions"][0];
         assert_eq!(reg["first_bad"], "orders-00011-bbb", "{reg}");
         assert_eq!(reg["shared_onset"], serde_json::json!([]), "{reg}");
-        let step = r["five_whys"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|w| {
-                w["why"]
-                    .as_str()
-                    .unwrap()
-                    .starts_with("Why did these failures")
-            })
-            .unwrap_or_else(|| panic!("{}", r["five_whys"]));
+        let step = deploy_step(&r);
         assert_eq!(step["established"], true, "{step}");
         assert!(step["because"]
             .as_str()
