@@ -262,6 +262,16 @@ pub struct Analysis<'r> {
     app: AppRequests,
     /// Application-written request logs left out as repeats of Cloud Run's own.
     pub app_requests_left_out: u64,
+    /// Load balancer request logs with a trace, held apart like `app` until
+    /// [`Sink::done`]; by [`lb_group`]: whether the backend answered or the load
+    /// balancer did (a failure only the LB saw must not be judged with the rest).
+    lb: [AppRequests; 2],
+    /// Trace hashes of every other request log (Cloud Run's, App Engine's, an
+    /// app's): a held LB request log whose trace is among them is the same request.
+    /// Sampled like every trace set, so the join is a bounded estimate per group.
+    backend_traces: Sampled<u64, (), TRACE_CAP>,
+    /// Load balancer request logs left out as repeats of their backend's own.
+    pub lb_requests_left_out: u64,
     /// Per rule index: the rule reads `httpRequest`.
     reads_http: Vec<bool>,
     /// Entries, errors and time span per place (the revision table's figures).
@@ -292,6 +302,10 @@ pub struct Analysis<'r> {
     hot_app: Hot,
     /// `place`'s index in `hot_app`.
     cur_app: Option<usize>,
+    /// `hot` for held load balancer request logs, per [`lb_group`].
+    hot_lb: [Hot; 2],
+    /// `place`'s index in each of `hot_lb`.
+    cur_lb: [Option<usize>; 2],
     /// A sample's buffers, refilled for the next match that may be kept.
     spare: Sample,
     /// Endpoints of failing requests seen lately.
@@ -325,6 +339,8 @@ struct AppRequests {
     /// The same entries' rules that do not read `httpRequest`: where the app's lines
     /// are left out, these still matched (an entry counts once either way).
     other_combos: BTreeMap<Place, BTreeMap<Vec<usize>, u64>>,
+    /// Trace hashes of the requests held (load balancer request logs only).
+    traces: BTreeMap<Place, Sampled<u64, (), TRACE_CAP>>,
 }
 
 impl AppRequests {
@@ -341,6 +357,9 @@ impl AppRequests {
         for (k, v) in o.other_combos {
             put(&mut self.other_combos, k, v, add_combos);
         }
+        for (k, v) in o.traces {
+            put(&mut self.traces, k, v, |a, b| a.merge(b, |_, _| {}));
+        }
     }
 }
 
@@ -354,6 +373,8 @@ pub(super) struct PlaceAgg {
     requests: Option<RequestAgg>,
     /// See [`AppRequests::other_combos`] (application-written request logs only).
     other_combos: BTreeMap<Vec<usize>, u64>,
+    /// See [`AppRequests::traces`].
+    traces: Sampled<u64, (), TRACE_CAP>,
     /// Entries, errors and time span (`hot` only: every entry counts there).
     counts: RevisionCounts,
 }
@@ -384,6 +405,11 @@ impl Hot {
                     a.other_combos,
                     add_combos,
                 );
+            }
+            if !a.traces.is_empty() {
+                put(&mut into.traces, place.clone(), a.traces, |x, y| {
+                    x.merge(y, |_, _| {})
+                });
             }
             if let Some(r) = a.requests {
                 put(&mut into.requests, place, r, merge_request);
@@ -521,11 +547,13 @@ impl<'r> Analysis<'r> {
     fn settle(&mut self) {
         self.cur = None;
         self.cur_app = None;
+        self.cur_lb = [None; 2];
         let mut main = AppRequests {
             matches: std::mem::take(&mut self.matches),
             combos: std::mem::take(&mut self.combos),
             requests: std::mem::take(&mut self.requests),
             other_combos: BTreeMap::new(),
+            traces: BTreeMap::new(),
         };
         let hot = std::mem::take(&mut self.hot);
         // Where each service runs, once per place.
@@ -545,6 +573,26 @@ impl<'r> Analysis<'r> {
         hot.settle_into(&mut main, &mut self.by_place);
         (self.matches, self.combos, self.requests) = (main.matches, main.combos, main.requests);
         std::mem::take(&mut self.hot_app).settle_into(&mut self.app, &mut self.by_place);
+        for (hot, held) in self.hot_lb.iter_mut().zip(&mut self.lb) {
+            std::mem::take(hot).settle_into(held, &mut self.by_place);
+        }
+    }
+
+    /// Held load balancer request logs count in their own place unless most of a
+    /// group's traces (one backend, backend- or LB-answered) are also on another
+    /// request log: then they are the backend's requests again, which count there.
+    /// Decided per group rather than per entry, so memory stays bounded by the
+    /// sampled trace sets however long the export.
+    fn settle_lb_requests(&mut self) {
+        for held in std::mem::take(&mut self.lb) {
+            let repeats: BTreeSet<Place> = held
+                .traces
+                .iter()
+                .filter(|(_, t)| mostly_within(t, &self.backend_traces))
+                .map(|(p, _)| p.clone())
+                .collect();
+            self.keep_held(held, |p| repeats.contains(p), Held::Lb);
+        }
     }
 
     /// Application-written request logs count where their service has no request log
@@ -561,6 +609,12 @@ impl<'r> Analysis<'r> {
             .map(|(p, _)| at(p))
             .collect();
         let repeats = |p: &Place| served.contains(&at(p));
+        self.keep_held(app, repeats, Held::App);
+    }
+
+    /// Moves held request logs into the report: where `repeats`, only their rules
+    /// that do not read `httpRequest` count, and their requests are left out.
+    fn keep_held(&mut self, app: AppRequests, repeats: impl Fn(&Place) -> bool, kind: Held) {
         for (k, v) in app.matches {
             if !repeats(&k.1) {
                 put(&mut self.matches, k, v, merge_match);
@@ -578,7 +632,10 @@ impl<'r> Analysis<'r> {
         }
         for (k, v) in app.requests {
             if repeats(&k) {
-                self.app_requests_left_out += v.requests;
+                match kind {
+                    Held::App => self.app_requests_left_out += v.requests,
+                    Held::Lb => self.lb_requests_left_out += v.requests,
+                }
             } else {
                 put(&mut self.requests, k, v, merge_request);
             }
@@ -663,6 +720,13 @@ impl<'r> Analysis<'r> {
         rekey(&mut self.app.combos, to, add_combos);
         rekey(&mut self.app.requests, to, merge_request);
         rekey(&mut self.app.other_combos, to, add_combos);
+        for held in &mut self.lb {
+            rekey(&mut held.matches, to_match, merge_match);
+            rekey(&mut held.combos, to, add_combos);
+            rekey(&mut held.requests, to, merge_request);
+            rekey(&mut held.other_combos, to, add_combos);
+            rekey(&mut held.traces, to, |a, b| a.merge(b, |_, _| {}));
+        }
         rekey(&mut self.retried.matches, to_match, merge_match);
         rekey(&mut self.retried.tasks, to_match, |a, b| *a += b);
         rekey(&mut self.retried.place_tasks, to, |a, b| *a += b);
@@ -688,6 +752,9 @@ impl<'r> Analysis<'r> {
             requests: BTreeMap::new(),
             app: AppRequests::default(),
             app_requests_left_out: 0,
+            lb: Default::default(),
+            backend_traces: Sampled::default(),
+            lb_requests_left_out: 0,
             reads_http: rules.rules().iter().map(|r| r.reads_requests()).collect(),
             unknown: Templates::default(),
             deploys: BTreeSet::new(),
@@ -703,6 +770,8 @@ impl<'r> Analysis<'r> {
             cur: None,
             hot_app: Hot::default(),
             cur_app: None,
+            hot_lb: Default::default(),
+            cur_lb: [None; 2],
             spare: Sample::default(),
             endpoints: Endpoints::default(),
             tasks: TaskAttempts::default(),
@@ -940,6 +1009,56 @@ fn app_written_request(e: &Entry<'_>) -> bool {
     !e.log_name.as_deref().is_some_and(own)
 }
 
+/// Which request logs [`Analysis::keep_held`] moves into the report.
+#[derive(Debug, Clone, Copy)]
+enum Held {
+    /// An application's own request logs on Cloud Run or App Engine.
+    App,
+    /// A load balancer's request logs.
+    Lb,
+}
+
+/// A load balancer's request log (global or regional, external or internal).
+fn is_lb_request(e: &Entry<'_>) -> bool {
+    matches!(
+        e.resource_type.as_deref(),
+        Some("http_load_balancer" | "http_external_regional_lb_rule" | "internal_http_lb_rule")
+    )
+}
+
+/// The held group of a load balancer request log with a trace: 0 when the backend
+/// answered (`statusDetails` "response_sent_by_backend", or none given), 1 when the
+/// load balancer did (no healthy backend, a timeout, a closed connection...). `None`
+/// for other entries and for LB logs without a trace, which cannot be joined and
+/// always count.
+fn lb_group(e: &Entry<'_>) -> Option<usize> {
+    if !is_lb_request(e) || e.trace.as_deref().is_none_or(str::is_empty) {
+        return None;
+    }
+    let details = e.json_payload.as_ref().and_then(|p| p.str("statusDetails"));
+    let by_backend = details
+        .as_deref()
+        .is_none_or(|d| d.is_empty() || d == "response_sent_by_backend");
+    Some(usize::from(!by_backend))
+}
+
+/// True when most of `held`'s trace hashes are in `within`, compared at the coarser
+/// of the two samples (both keep every hash under their threshold, so under the
+/// higher one's a hash missing from `within` was not seen).
+fn mostly_within(held: &Sampled<u64, (), TRACE_CAP>, within: &Sampled<u64, (), TRACE_CAP>) -> bool {
+    let cut = u64::MAX
+        .checked_shr(held.level().max(within.level()))
+        .unwrap_or(0);
+    let (mut seen, mut shared) = (0u64, 0u64);
+    for (k, h, _) in held.iter() {
+        if h <= cut {
+            seen += 1;
+            shared += u64::from(within.contains(k));
+        }
+    }
+    seen > 0 && 2 * shared > seen
+}
+
 /// Adds an entry's rule matches to a place (its distinct count is [`add_combo`]'s).
 fn record_hits(
     pa: &mut PlaceAgg,
@@ -1078,15 +1197,33 @@ impl Analysis<'_> {
         self.hot.aggs[i].counts.add(e);
         let bucket = e.timestamp.map(|t| self.bucket(t));
         let status = e.http_status().filter(|_| names_request(e));
-        if status.is_some() && app_written_request(e) {
-            // Rules about requests count it with the app's requests; others as usual.
+        let lb = status.and_then(|_| lb_group(e));
+        // A load balancer's own log is never the backend's record of a request.
+        if status.is_some() && !is_lb_request(e) {
+            if let Some(tr) = e.trace.as_deref().filter(|t| !t.is_empty()) {
+                let h = stable_hash(tr);
+                self.backend_traces.add(h, h, (), |_, _| {});
+            }
+        }
+        if status.is_some() && (lb.is_some() || app_written_request(e)) {
+            // Rules about requests count it with the held requests; others as usual.
             let (req, other): (Vec<usize>, Vec<usize>) =
                 hits.iter().partition(|&&ri| self.reads_http[ri]);
             // Matches go where their rule's kind goes; the entry's distinct count
-            // waits with the app's lines (all its rules, or only `other`).
+            // waits with the held lines (all its rules, or only `other`).
             let pa = self.hot.of(&mut self.cur, place);
             record_hits(pa, &other, e, bucket, self.rules, &mut self.spare);
-            let pa = self.hot_app.of(&mut self.cur_app, place);
+            let pa = match lb {
+                Some(g) => {
+                    let pa = self.hot_lb[g].of(&mut self.cur_lb[g], place);
+                    if let Some(tr) = e.trace.as_deref() {
+                        let h = stable_hash(tr);
+                        pa.traces.add(h, h, (), |_, _| {});
+                    }
+                    pa
+                }
+                None => self.hot_app.of(&mut self.cur_app, place),
+            };
             record_hits(pa, &req, e, bucket, self.rules, &mut self.spare);
             add_combo(&mut pa.combos, hits);
             add_combo(&mut pa.other_combos, &other);
@@ -1149,6 +1286,7 @@ impl Sink for Analysis<'_> {
         self.resolve_retries();
         self.attribute();
         self.settle_app_requests();
+        self.settle_lb_requests();
         self.counts.done();
     }
 
@@ -1161,6 +1299,7 @@ impl Sink for Analysis<'_> {
             if set_place(&mut place, e) {
                 self.cur = None;
                 self.cur_app = None;
+                self.cur_lb = [None; 2];
             }
             self.entry_at(e, &place, block.of(i));
         }
@@ -1182,6 +1321,11 @@ impl Sink for Analysis<'_> {
             put(&mut self.requests, k, v, merge_request);
         }
         self.app.merge(o.app);
+        for (held, theirs) in self.lb.iter_mut().zip(o.lb) {
+            held.merge(theirs);
+        }
+        self.backend_traces.merge(o.backend_traces, |_, _| {});
+        self.lb_requests_left_out += o.lb_requests_left_out;
         self.tasks.merge(o.tasks, merge_attempt);
         self.retried.merge(o.retried, merge_match);
         self.app_requests_left_out += o.app_requests_left_out;
@@ -1220,6 +1364,49 @@ fn max_opt(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A load balancer's traces are compared with the backends' at the coarser of the
+    /// two samples: a hash the larger set dropped is not a request it never logged.
+    #[test]
+    fn lb_traces_are_joined_at_the_coarser_sample() {
+        type Traces = Sampled<u64, (), TRACE_CAP>;
+        let add = |s: &mut Traces, t: String| {
+            let h = stable_hash(&t);
+            s.add(h, h, (), |_, _| {});
+        };
+        let mut backend = Traces::default();
+        for i in 0..3 * TRACE_CAP {
+            add(&mut backend, format!("projects/p/traces/{i:032x}"));
+        }
+        assert!(backend.level() > 0);
+        let (mut same, mut other) = (Traces::default(), Traces::default());
+        for i in 0..TRACE_CAP / 2 {
+            add(&mut same, format!("projects/p/traces/{:032x}", i * 5));
+            add(&mut other, format!("projects/p/traces/lb-only-{i}"));
+        }
+        assert_eq!(same.level(), 0);
+        assert!(mostly_within(&same, &backend));
+        assert!(!mostly_within(&other, &backend));
+        assert!(!mostly_within(&Traces::default(), &backend));
+    }
+
+    #[test]
+    fn lb_groups_part_backend_answers_from_the_lb_own() {
+        let lb = |details: &str, trace: &str| {
+            format!(
+                r#"{{"httpRequest":{{"requestMethod":"GET","requestUrl":"https://a/x","status":502}},"insertId":"x","jsonPayload":{{"statusDetails":"{details}"}},"resource":{{"type":"http_load_balancer","labels":{{"backend_service_name":"bs","zone":"global"}}}}{trace}}}"#
+            )
+        };
+        let group = |t: &str| Entry::parse(t).ok().and_then(|e| lb_group(&e));
+        let traced = r#","trace":"projects/p/traces/1""#;
+        assert_eq!(group(&lb("response_sent_by_backend", traced)), Some(0));
+        assert_eq!(group(&lb("failed_to_pick_backend", traced)), Some(1));
+        // No trace: nothing to join on, it always counts.
+        assert_eq!(group(&lb("response_sent_by_backend", "")), None);
+        let run = lb("response_sent_by_backend", traced)
+            .replace("http_load_balancer", "cloud_run_revision");
+        assert_eq!(group(&run), None);
+    }
 
     #[test]
     fn health_checks_are_told_by_agent_or_path() {

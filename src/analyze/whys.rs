@@ -204,9 +204,22 @@ impl Vars<'_> {
         (!missing.get()).then_some(s)
     }
 
-    /// Renders, showing `<name>` for what is missing.
+    /// Renders prose, wording what is missing without a name: "the service" where
+    /// no entry named one (a load balancer log without a backend), never the
+    /// template's `<service>` (review s27, fx/f1).
     fn render(&self, tpl: &str) -> String {
-        render(&self.agreeing(tpl), &|n: &str| self.get(n))
+        render(&self.agreeing(tpl), &|n: &str| {
+            self.get(n).or_else(|| Some(unnamed(n)))
+        })
+    }
+}
+
+/// Prose for a placeholder the logs give no value for.
+fn unnamed(name: &str) -> String {
+    match name {
+        "service" => "the service".to_string(),
+        "first_seen" | "last_seen" => "an unknown time".to_string(),
+        _ => format!("(no {} in the logs)", name.replace('_', " ")),
     }
 }
 
@@ -466,7 +479,11 @@ pub(super) fn evidence(
                 code_name(&at),
                 fmt_count(r.count)
             ),
-            None => format!("{} ({})", code_name(&r.revision), fmt_count(r.count)),
+            // A load balancer's backend has no revision: its name says where.
+            None => match r.revision.is_empty() {
+                true => format!("{} ({})", code_name(&r.service), fmt_count(r.count)),
+                false => format!("{} ({})", code_name(&r.revision), fmt_count(r.count)),
+            },
         })
         .collect();
     if !revs.is_empty() {
@@ -1110,8 +1127,20 @@ fn runs_on(a: &Analysis<'_>, v: &Vars<'_>) -> Runs {
 /// commands are written for Cloud Run services: on a GKE workload "gcloud run services
 /// describe api" names a service that does not exist (review s27, fx/f7). A job's
 /// `services describe` becomes `jobs describe`; any other `gcloud run` command that
-/// does not fit is left out, and the action keeps its advice.
+/// does not fit is left out, and the action keeps its advice. A `--global` backend
+/// service command names the region instead where the load balancer is regional.
 fn fit_command(cmd: String, runs: Runs, v: &Vars<'_>) -> Option<String> {
+    if cmd.starts_with("gcloud compute backend-services ") && cmd.ends_with(" --global") {
+        // A regional load balancer's backend service is named with its region.
+        return match v.get("region") {
+            Some(r) if r != "global" => Some(format!(
+                "{} --region={}",
+                cmd.trim_end_matches(" --global"),
+                shell_word(&r)
+            )),
+            _ => Some(cmd),
+        };
+    }
     if !cmd.starts_with("gcloud run ") || runs == Runs::Service {
         return Some(cmd);
     }

@@ -59,6 +59,23 @@ pub fn place<'a>(kind: &str, res: &Object<'a>, entry_labels: &Object<'a>) -> Pla
             location: r("region"),
             project,
         },
+        // A load balancer's request log is named by the backend it routed to (or the
+        // URL map, when no backend was picked): failures only the LB saw are its own,
+        // not "no service" and not a Cloud Run service's.
+        "http_load_balancer" => Placement {
+            service: r("backend_service_name").or_else(|| r("url_map_name")),
+            revision: None,
+            location: r("zone"),
+            project,
+        },
+        "http_external_regional_lb_rule" | "internal_http_lb_rule" => Placement {
+            service: r("backend_target_name")
+                .or_else(|| r("backend_service_name"))
+                .or_else(|| r("url_map_name")),
+            revision: None,
+            location: r("region"),
+            project,
+        },
         _ => Placement {
             service: None,
             revision: None,

@@ -215,6 +215,25 @@ fn other_resources() {
     assert!(Entry::parse(empty).unwrap().place.service.is_none());
 }
 
+/// A load balancer's request log is placed at its backend service (the URL map when
+/// no backend was picked), not left without a service (review s27, fx/f1, fx/f16).
+#[test]
+fn load_balancer_request_logs_are_placed_at_their_backend() {
+    let global = r#"{"resource":{"type":"http_load_balancer","labels":{"backend_service_name":"shop-web-bs","forwarding_rule_name":"shop-fr","project_id":"p","target_proxy_name":"shop-proxy","url_map_name":"shop-map","zone":"global"}}}"#;
+    let e = Entry::parse(global).unwrap();
+    assert_eq!(e.place.service.as_deref(), Some("shop-web-bs"));
+    assert_eq!(e.place.revision, None);
+    assert_eq!(e.place.location.as_deref(), Some("global"));
+    assert_eq!(e.place.project.as_deref(), Some("p"));
+    let unpicked = global.replace("shop-web-bs", "");
+    let e = Entry::parse(&unpicked).unwrap();
+    assert_eq!(e.place.service.as_deref(), Some("shop-map"));
+    let regional = r#"{"resource":{"type":"http_external_regional_lb_rule","labels":{"backend_target_name":"ajbx-public-bs","url_map_name":"ajbx-public-um","region":"europe-west2","project_id":"p"}}}"#;
+    let e = Entry::parse(regional).unwrap();
+    assert_eq!(e.place.service.as_deref(), Some("ajbx-public-bs"));
+    assert_eq!(e.place.location.as_deref(), Some("europe-west2"));
+}
+
 #[test]
 fn split_parts() {
     let a = r#"{"insertId":"a","split":{"uid":"u1","index":0,"totalSplits":2},"logName":"l"}"#;

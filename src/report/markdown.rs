@@ -106,6 +106,16 @@ fn revision_at(
     }
 }
 
+/// The revision's name, or the service's where there is no revision (a load
+/// balancer's backend service): "(none)" would hide where the failures were.
+fn revision_or_service<'a>(service: &'a str, revision: &'a str) -> &'a str {
+    if revision.is_empty() {
+        service
+    } else {
+        revision
+    }
+}
+
 /// "`a` (3), `b` (1)": code-formatted names with counts.
 fn counted<'a>(items: impl Iterator<Item = (&'a str, u64)>) -> String {
     items
@@ -155,14 +165,20 @@ fn level_badge(level: &str) -> &'static str {
 /// Writes the Markdown report.
 pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let o = &r.outcome;
+    // The findings' services first: a load balancer backend failing beside a working
+    // Cloud Run service is what the report is about (review s27, fx/f1).
     let services: Vec<&str> = {
-        let mut s: Vec<&str> = o
-            .revisions
+        let mut s: Vec<&str> = Vec::new();
+        let named = o
+            .findings
             .iter()
-            .map(|x| x.service.as_str())
-            .filter(|s| !s.is_empty())
-            .collect();
-        s.dedup();
+            .flat_map(|f| &f.revisions)
+            .map(|x| &x.service);
+        for name in named.chain(o.revisions.iter().map(|x| &x.service)) {
+            if !name.is_empty() && !s.contains(&name.as_str()) {
+                s.push(name);
+            }
+        }
         s
     };
     let title = if services.is_empty() {
@@ -228,6 +244,14 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             "_{} the app wrote itself {} not counted as requests: Cloud Run's own request log has the same requests._\n",
             counted_noun(i.app_requests_left_out, "request log", "request logs"),
             if i.app_requests_left_out == 1 { "is" } else { "are" }
+        )?;
+    }
+    if i.lb_requests_left_out > 0 {
+        writeln!(
+            w,
+            "_{} {} not counted as requests: the service behind the load balancer (Cloud Run's request log) logged the same requests, with the same traces._\n",
+            counted_noun(i.lb_requests_left_out, "load balancer request log", "load balancer request logs"),
+            if i.lb_requests_left_out == 1 { "is" } else { "are" }
         )?;
     }
     impact(r, w)?;
@@ -342,7 +366,11 @@ fn impact(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                     "- {} — {} failed on {}",
                     code(e),
                     fmt_count(*n),
-                    revision_at(o, &m.service, &m.revision, &m.region, &m.project)
+                    match m.revision.is_empty() {
+                        // A load balancer's backend has no revision: its name says where.
+                        true => code(&m.service),
+                        false => revision_at(o, &m.service, &m.revision, &m.region, &m.project),
+                    }
                 )?;
             }
         }
@@ -646,7 +674,11 @@ fn findings(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                         let (rev, n) = (code(&r.revision), fmt_count(r.count));
                         format!("{rev} in {} ({n})", prose(&at))
                     }
-                    None => format!("{} ({})", code(&r.revision), fmt_count(r.count)),
+                    None => format!(
+                        "{} ({})",
+                        code(revision_or_service(&r.service, &r.revision)),
+                        fmt_count(r.count)
+                    ),
                 }
             })
             .collect();
@@ -889,6 +921,13 @@ mod tests {
         write(&r, &mut md).unwrap_or_else(|e| panic!("{e}"));
         let md = String::from_utf8_lossy(&md);
         assert!(md.contains("12 failed on (none)"), "{md}");
+        // No service is known: the question says so in words, with no `<service>`
+        // left from the template (review s27).
+        assert!(
+            md.contains("Why does the service answer with 5xx errors?"),
+            "{md}"
+        );
+        assert!(!md.contains("&lt;service&gt;"), "{md}");
         assert!(md.contains("| (none) | (none) | 12 | 12 |"), "{md}");
         let stray = md
             .lines()

@@ -44,6 +44,9 @@ pub struct InputSummary {
     /// Request logs an app wrote itself, left out of request counts as repeats of
     /// Cloud Run's own request log (they still count as entries).
     pub app_requests_left_out: u64,
+    /// Load balancer request logs left out of request counts as repeats of their
+    /// backend's own request logs (same trace); they still count as entries.
+    pub lb_requests_left_out: u64,
 }
 
 /// Time window of the entries.
@@ -159,6 +162,7 @@ pub fn build(a: &Analysis<'_>, bucket: Option<i64>, facts: &InputFacts<'_>) -> R
         no_timestamp: c.no_timestamp,
         dedup_exact: !t.dedup_saturated,
         app_requests_left_out: a.app_requests_left_out,
+        lb_requests_left_out: a.lb_requests_left_out,
     };
     let window = Window {
         start: c.window.map(|w| w.0.to_rfc3339()),

@@ -59,6 +59,29 @@ const SERVICE_PATHS: &[(&str, &[&str])] = &[
             "resource.labels.pod_name",
         ],
     ),
+    (
+        "http_load_balancer",
+        &[
+            "resource.labels.backend_service_name",
+            "resource.labels.url_map_name",
+        ],
+    ),
+    (
+        "http_external_regional_lb_rule",
+        &[
+            "resource.labels.backend_target_name",
+            "resource.labels.backend_service_name",
+            "resource.labels.url_map_name",
+        ],
+    ),
+    (
+        "internal_http_lb_rule",
+        &[
+            "resource.labels.backend_target_name",
+            "resource.labels.backend_service_name",
+            "resource.labels.url_map_name",
+        ],
+    ),
 ];
 
 /// How much of a rule to spell out; each is a superset of the rule's matches.

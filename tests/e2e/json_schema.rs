@@ -58,6 +58,7 @@ struct Input {
     no_timestamp: u64,
     dedup_exact: bool,
     app_requests_left_out: u64,
+    lb_requests_left_out: u64,
 }
 
 #[derive(Debug, Deserialize, Serialize)]

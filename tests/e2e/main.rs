@@ -10,6 +10,7 @@ mod formats;
 mod hostile;
 mod job_retries;
 mod json_schema;
+mod load_balancer;
 mod markdown;
 mod prop;
 mod query;

@@ -273,6 +273,12 @@ fn services_cover_every_resource_type() {
         f.contains(r#"resource.labels.job_name=("api" OR "web")"#),
         "{f}"
     );
+    // A load balancer's request logs are named by their backend (review s27, fx/f1).
+    let lb = service_filter_in(&["legacy-bs".into()], Some(&["http_load_balancer"])).unwrap();
+    assert_eq!(
+        lb,
+        r#"resource.labels.backend_service_name="legacy-bs" OR resource.labels.url_map_name="legacy-bs""#
+    );
 }
 
 #[test]
