@@ -48,7 +48,14 @@ pub(super) struct TaskAttempts {
     pub held: BTreeMap<Place, BTreeMap<(u64, u64), PlaceAgg>>,
     /// Place -> task index -> attempts that exited 0.
     pub succeeded: BTreeMap<Place, BTreeMap<u64, BTreeSet<u64>>>,
+    /// Attempts held plus successes kept, by this worker: at most [`MAX_KEPT`].
+    pub kept: usize,
 }
+
+/// Attempts (held or succeeded) one worker keeps: each held one carries a match
+/// aggregate (samples, captures, traces), so memory must not grow with the export.
+/// Past it, matches count as failures, as before retries were read.
+pub const MAX_KEPT: usize = 2_000;
 
 /// Matches on attempts that a later attempt of the same task made good.
 #[derive(Debug, Clone, Default)]
@@ -90,6 +97,11 @@ pub(super) enum Verdict {
 }
 
 impl TaskAttempts {
+    /// True when the attempt `k` of `place` is held already.
+    pub fn holds(&self, place: &Place, k: (u64, u64)) -> bool {
+        self.held.get(place).is_some_and(|m| m.contains_key(&k))
+    }
+
     /// Adds `o`'s attempts.
     pub fn merge(&mut self, o: TaskAttempts, merge: impl Fn(&mut PlaceAgg, PlaceAgg)) {
         for (p, tasks) in o.held {
@@ -103,6 +115,7 @@ impl TaskAttempts {
                 }
             }
         }
+        self.kept += o.kept;
         for (p, tasks) in o.succeeded {
             let mine = self.succeeded.entry(p).or_default();
             for (i, ok) in tasks {

@@ -1233,13 +1233,20 @@ impl Analysis<'_> {
         } else {
             let task = retry::task_of(e);
             if let Some((index, attempt)) = task.filter(|_| retry::exited_ok(e)) {
-                let ok = slot(&mut self.tasks.succeeded, place);
-                ok.entry(index).or_default().insert(attempt);
+                if self.tasks.kept < retry::MAX_KEPT {
+                    let ok = slot(&mut self.tasks.succeeded, place);
+                    self.tasks.kept += usize::from(ok.entry(index).or_default().insert(attempt));
+                }
             }
-            // A job task's matches wait for its later attempts (see `retry`).
+            // A job task's matches wait for its later attempts (see `retry`); past
+            // the cap they are failures, as if no retry were seen.
             let pa = match task.filter(|_| !hits.is_empty()) {
-                Some(k) => slot(&mut self.tasks.held, place).entry(k).or_default(),
-                None => self.hot.of(&mut self.cur, place),
+                Some(k) if self.tasks.kept < retry::MAX_KEPT || self.tasks.holds(place, k) => {
+                    let held = slot(&mut self.tasks.held, place);
+                    self.tasks.kept += usize::from(!held.contains_key(&k));
+                    held.entry(k).or_default()
+                }
+                _ => self.hot.of(&mut self.cur, place),
             };
             record_hits(pa, hits, e, bucket, self.rules, &mut self.spare);
             add_combo(&mut pa.combos, hits);
