@@ -970,7 +970,10 @@ fn dependency_kinds<'r>(a: &'r Analysis<'_>, rules: &[String]) -> BTreeSet<&'r s
         .filter(|r| {
             cause(r)
                 && (mine.iter().any(|m| m.id == r.id)
-                    || roots.iter().any(|m| explains(m, r) || explains(r, m)))
+                    // Upstream of a root cause only: what the deploy's own cause
+                    // explains elsewhere (callers refused for a secret it lost) is
+                    // the deploy's doing, not a shared dependency.
+                    || roots.iter().any(|m| explains(r, m)))
         })
         .map(|r| r.id.as_str())
         .collect()
@@ -1011,16 +1014,19 @@ mod tests {
             let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
             dependency_kinds(&a, &ids).into_iter().collect::<Vec<_>>()
         };
-        // The database and Cloud SQL are one kind, whichever each service logged.
+        // A database failure is of Cloud SQL's kind when Cloud SQL explains it.
         assert_eq!(
             kinds(&["DB_CONNECTIVITY_FAILURE", "HTTP_5XX_BURST"]),
-            [
-                "APP_STATE_NOT_REGISTERED",
-                "CLOUD_SQL_CONNECTION_FAILED",
-                "DB_CONNECTIVITY_FAILURE"
-            ]
+            ["CLOUD_SQL_CONNECTION_FAILED", "DB_CONNECTIVITY_FAILURE"]
         );
-        assert!(kinds(&["CLOUD_SQL_CONNECTION_FAILED"]).contains(&"DB_CONNECTIVITY_FAILURE"));
+        // What the deploy's own cause explains elsewhere is downstream of the deploy
+        // (review s27b: callers refused for the secret the new revision lost).
+        assert!(
+            !kinds(&["SERVICE_SECRET_MISSING"]).contains(&"SERVICE_AUTH_HEADERS_MISSING"),
+            "{:?}",
+            kinds(&["SERVICE_SECRET_MISSING"])
+        );
+        assert!(!kinds(&["CLOUD_SQL_CONNECTION_FAILED"]).contains(&"DB_CONNECTIVITY_FAILURE"));
         // 5xx or 403 on two services at once is also one calling the other.
         assert!(kinds(&["HTTP_5XX_BURST", "HTTP_403_BURST"]).is_empty());
         // An app state this deploy's missing secret left unregistered: a database
