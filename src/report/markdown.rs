@@ -201,7 +201,7 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let i = &r.input;
     writeln!(
         w,
-        "_{} · {} from {} input{} · skipped: {} malformed, {} too large · {} dropped{}{}{}{}_\n",
+        "_{} · {} from {} input{} · skipped: {} malformed, {} too large · {} dropped{}{}_\n",
         window_text(&r.window),
         counted_noun(i.entries, "entry", "entries"),
         i.files,
@@ -210,33 +210,7 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         fmt_count(i.too_large),
         counted_noun(i.duplicates, "duplicate", "duplicates"),
         if i.dedup_exact { "" } else { DEDUP_NOT_EXACT },
-        if i.filtered_out > 0 {
-            format!(
-                " · {} outside the filters{}",
-                fmt_count(i.filtered_out),
-                if i.after_until > 0 {
-                    format!(" ({} after --until)", fmt_count(i.after_until))
-                } else {
-                    String::new()
-                }
-            )
-        } else {
-            String::new()
-        },
-        // Not in the timelines or windows: say how many (missing, or outside 1970-2100).
-        if i.no_timestamp > 0 {
-            format!(
-                " · {} without a usable timestamp",
-                fmt_count(i.no_timestamp)
-            )
-        } else {
-            String::new()
-        },
-        match i.truncated_inputs + i.unreadable_inputs as u64 {
-            0 => String::new(),
-            1 => " · 1 input truncated or unreadable".to_string(),
-            n => format!(" · {} inputs truncated or unreadable", fmt_count(n)),
-        },
+        i.notes(" · "),
     )?;
     if i.app_requests_left_out > 0 {
         writeln!(

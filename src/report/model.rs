@@ -49,6 +49,41 @@ pub struct InputSummary {
     pub lb_requests_left_out: u64,
 }
 
+impl InputSummary {
+    /// What else the input line says, each part after `sep`: entries outside the
+    /// filters, entries without a usable time (not in the timelines), inputs lost.
+    pub fn notes(&self, sep: &str) -> String {
+        let mut out = String::new();
+        if self.filtered_out > 0 {
+            out.push_str(&format!(
+                "{sep}{} outside the filters",
+                super::fmt_count(self.filtered_out)
+            ));
+            if self.after_until > 0 {
+                out.push_str(&format!(
+                    " ({} after --until)",
+                    super::fmt_count(self.after_until)
+                ));
+            }
+        }
+        if self.no_timestamp > 0 {
+            out.push_str(&format!(
+                "{sep}{} without a usable timestamp",
+                super::fmt_count(self.no_timestamp)
+            ));
+        }
+        match self.truncated_inputs + self.unreadable_inputs as u64 {
+            0 => {}
+            1 => out.push_str(&format!("{sep}1 input truncated or unreadable")),
+            n => out.push_str(&format!(
+                "{sep}{} inputs truncated or unreadable",
+                super::fmt_count(n)
+            )),
+        }
+        out
+    }
+}
+
 /// Time window of the entries.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Window {

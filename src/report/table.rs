@@ -67,10 +67,9 @@ pub fn write(r: &Report, w: &mut dyn Write, width: Option<u16>) -> io::Result<()
         sanitize(&r.status.headline).replace('`', "")
     )?;
     let i = &r.input;
-    let lost = i.truncated_inputs + i.unreadable_inputs as u64;
     writeln!(
         w,
-        "{}, skipped: {} malformed, {} too large, {} dropped{}{}{}{}, {}\n",
+        "{}, skipped: {} malformed, {} too large, {} dropped{}{}, {}\n",
         counted(i.entries, "entry", "entries"),
         fmt_count(i.malformed),
         fmt_count(i.too_large),
@@ -80,29 +79,7 @@ pub fn write(r: &Report, w: &mut dyn Write, width: Option<u16>) -> io::Result<()
         } else {
             super::markdown::DEDUP_NOT_EXACT
         },
-        if i.filtered_out > 0 {
-            format!(
-                ", {} outside the filters{}",
-                fmt_count(i.filtered_out),
-                if i.after_until > 0 {
-                    format!(" ({} after --until)", fmt_count(i.after_until))
-                } else {
-                    String::new()
-                }
-            )
-        } else {
-            String::new()
-        },
-        if i.no_timestamp > 0 {
-            format!(", {} without a usable timestamp", fmt_count(i.no_timestamp))
-        } else {
-            String::new()
-        },
-        match lost {
-            0 => String::new(),
-            1 => ", 1 input truncated or unreadable".to_string(),
-            n => format!(", {} inputs truncated or unreadable", fmt_count(n)),
-        },
+        i.notes(", "),
         match (&r.window.start, &r.window.end) {
             (None, None) => "no time window (no entry with a usable timestamp)".to_string(),
             (start, end) => format!(
