@@ -81,6 +81,21 @@ pub struct MostlyFailing {
     pub last_failure: Option<String>,
 }
 
+impl MostlyFailing {
+    /// What the requests failed with, as said: "5xx", or "401 or 403".
+    pub fn status_words(&self) -> String {
+        match self.failed_with {
+            FailedWith::ServerError => "5xx".to_string(),
+            FailedWith::Rejected => self
+                .statuses
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(" or "),
+        }
+    }
+}
+
 /// A revision's refusals that make it fail (see [`rejections`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rejections {

@@ -1037,7 +1037,6 @@ fn actions(a: &Analysis<'_>, out: &Outcome) -> Vec<Action> {
     for f in out.most_requests_fail.iter().filter(|f| {
         f.high && f.failed_with == super::failing::FailedWith::Rejected && !spoken_of(&f.service)
     }) {
-        let statuses: Vec<String> = f.statuses.iter().map(u16::to_string).collect();
         acts.push(Action {
             title: format!(
                 "Check the auth configuration and secrets of `{}` (revision `{}`) and its \
@@ -1047,7 +1046,7 @@ fn actions(a: &Analysis<'_>, out: &Outcome) -> Vec<Action> {
                 f.revision,
                 crate::text::fmt_count(f.failed),
                 crate::text::fmt_count(f.requests),
-                statuses.join(" or ")
+                f.status_words()
             ),
             command: None,
             source: "most_requests_fail".into(),

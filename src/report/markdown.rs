@@ -394,15 +394,7 @@ fn failed_with(o: &Outcome, g: &analyze::Regression) -> String {
             && f.revision == g.first_bad
             && g.is_at_place(f.region.as_deref(), f.project.as_deref())
     });
-    match refused {
-        Some(f) => f
-            .statuses
-            .iter()
-            .map(u16::to_string)
-            .collect::<Vec<_>>()
-            .join(" or "),
-        None => "5xx".to_string(),
-    }
+    refused.map_or_else(|| "5xx".to_string(), analyze::MostlyFailing::status_words)
 }
 
 fn revisions(r: &Report, w: &mut dyn Write) -> io::Result<()> {

@@ -226,15 +226,7 @@ fn failing_requests<'o>(o: &'o Outcome, except: Option<&str>) -> Option<&'o Most
 /// "N of M requests to ... failed with 5xx" (or with the 401 or 403 that was new),
 /// and when they stopped.
 fn failing_words(o: &Outcome, f: &MostlyFailing) -> String {
-    let with = match f.failed_with {
-        FailedWith::ServerError => "5xx".to_string(),
-        FailedWith::Rejected => f
-            .statuses
-            .iter()
-            .map(u16::to_string)
-            .collect::<Vec<_>>()
-            .join(" or "),
-    };
+    let with = f.status_words();
     let mut words = format!(
         "{} of {} requests{} {} failed with {with}",
         super::fmt_count(f.failed),

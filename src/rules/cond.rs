@@ -83,8 +83,7 @@ impl CmpOp {
 }
 
 fn contains_ci(hay: &str, needle: &str) -> bool {
-    let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+    find(hay, needle, true).is_some()
 }
 
 fn starts_ci(hay: &str, needle: &str) -> bool {

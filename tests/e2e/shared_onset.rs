@@ -6,7 +6,7 @@
 //! Activity audit entry (`ReplaceService`), as Cloud Logging writes them.
 
 use crate::util::*;
-use crate::verdicts::{chrono_free_time, request};
+use crate::verdicts::{chrono_free_time, request, run_line};
 use serde_json::Value;
 
 /// What psycopg2 logs at ERROR when Postgres refuses the connection.
@@ -14,21 +14,7 @@ const DB_REFUSED: &str = r#"sqlalchemy.exc.OperationalError: (psycopg2.Operation
 
 /// One line the app wrote to stderr, `secs` seconds after 2025-03-01T00:00:00Z.
 fn stderr_line(i: usize, secs: i64, service: &str, revision: &str, text: &str) -> String {
-    let t = chrono_free_time(secs);
-    format!(
-        concat!(
-            r#"{{"insertId":"65e1d{i:09x}","labels":{{"instanceId":"0069c7a98824795ed4cca76950d82f38b005d1f6"}},"#,
-            r#""logName":"projects/shop-prod/logs/run.googleapis.com%2Fstderr","receiveTimestamp":"{t}","#,
-            r#""resource":{{"labels":{{"configuration_name":"{svc}","location":"europe-west1","project_id":"shop-prod","#,
-            r#""revision_name":"{rev}","service_name":"{svc}"}},"type":"cloud_run_revision"}},"#,
-            r#""severity":"ERROR","textPayload":"{text}","timestamp":"{t}"}}"#
-        ),
-        i = i,
-        t = t,
-        svc = service,
-        rev = revision,
-        text = text,
-    )
+    run_line(i, secs, service, revision, "stderr", "ERROR", text)
 }
 
 /// The Admin Activity audit entry of `gcloud run deploy` replacing `service`: as in a

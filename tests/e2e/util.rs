@@ -144,6 +144,16 @@ impl Run {
     }
 }
 
+/// The ids of the report's findings, in order.
+pub fn rules_fired(r: &serde_json::Value) -> Vec<String> {
+    r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
 /// The finding of rule `id` in a JSON report, if it fired.
 pub fn finding<'a>(r: &'a serde_json::Value, id: &str) -> Option<&'a serde_json::Value> {
     r["findings"]

@@ -329,19 +329,46 @@ fn suggested_commands_quote_what_came_from_the_logs() {
 
 /// Cloud Run's own line about a container, `secs` seconds after 2025-03-01T00:00:00Z.
 fn system_line(i: usize, secs: i64, service: &str, revision: &str, text: &str) -> String {
+    run_line(
+        i,
+        secs,
+        service,
+        revision,
+        "varlog%2Fsystem",
+        "WARNING",
+        text,
+    )
+}
+
+/// A text line in Cloud Run log `log` (URL-encoded: `stderr`, `varlog%2Fsystem`) of
+/// `service`, `secs` seconds after 2025-03-01T00:00:00Z.
+pub(crate) fn run_line(
+    i: usize,
+    secs: i64,
+    service: &str,
+    revision: &str,
+    log: &str,
+    severity: &str,
+    text: &str,
+) -> String {
     let t = chrono_free_time(secs);
+    // insertIds apart per log, as Cloud Logging's are.
+    let prefix = if log == "stderr" { "65e1d" } else { "65e1b" };
     format!(
         concat!(
-            r#"{{"insertId":"65e1b{i:09x}","labels":{{"instanceId":"0069c7a98824795ed4cca76950d82f38b005d1f6"}},"#,
-            r#""logName":"projects/shop-prod/logs/run.googleapis.com%2Fvarlog%2Fsystem","receiveTimestamp":"{t}","#,
+            r#"{{"insertId":"{prefix}{i:09x}","labels":{{"instanceId":"0069c7a98824795ed4cca76950d82f38b005d1f6"}},"#,
+            r#""logName":"projects/shop-prod/logs/run.googleapis.com%2F{log}","receiveTimestamp":"{t}","#,
             r#""resource":{{"labels":{{"configuration_name":"{svc}","location":"europe-west1","project_id":"shop-prod","#,
             r#""revision_name":"{rev}","service_name":"{svc}"}},"type":"cloud_run_revision"}},"#,
-            r#""severity":"WARNING","textPayload":"{text}","timestamp":"{t}"}}"#
+            r#""severity":"{sev}","textPayload":"{text}","timestamp":"{t}"}}"#
         ),
+        prefix = prefix,
         i = i,
+        log = log,
         t = t,
         svc = service,
         rev = revision,
+        sev = severity,
         text = text,
     )
 }

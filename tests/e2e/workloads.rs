@@ -50,15 +50,6 @@ fn report(entries: &[Value]) -> (Value, String) {
     (j, md)
 }
 
-fn rules_fired(r: &Value) -> Vec<String> {
-    r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap().to_string())
-        .collect()
-}
-
 fn commands(r: &Value) -> Vec<String> {
     r["actions"]
         .as_array()
